@@ -1,0 +1,5 @@
+"""``python -m app`` is the same as ``backprop-lab``."""
+
+from app.cli import main
+
+main()

@@ -1,0 +1,64 @@
+"""Browser fixtures: Debian's Chromium driven by Playwright, failing on any page error."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import pytest
+from playwright.sync_api import Browser, ConsoleMessage, Error, Page, Playwright, sync_playwright
+
+CHROMIUM = os.environ.get("BPL_CHROMIUM", "/usr/bin/chromium")
+# Flags from FIELD-NOTES: no GPU, no QUIC, no /dev/shm, and no DNS lookups of outside hosts.
+CHROMIUM_ARGS = [
+    "--disable-gpu",
+    "--disable-quic",
+    "--disable-dev-shm-usage",
+    "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1 , EXCLUDE localhost",
+]
+
+
+@pytest.fixture(scope="session")
+def playwright_instance() -> Iterator[Playwright]:
+    with sync_playwright() as p:
+        yield p
+
+
+@pytest.fixture(scope="session")
+def browser(playwright_instance: Playwright) -> Iterator[Browser]:
+    if not os.path.exists(CHROMIUM):
+        pytest.fail(f"{CHROMIUM} is missing: browser tests never skip (run `make test` as root)")
+    browser = playwright_instance.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    yield browser
+    browser.close()
+
+
+@dataclass
+class PageErrors:
+    """Every uncaught exception and console error a page produced."""
+
+    messages: list[str] = field(default_factory=list)
+
+    def on_console(self, message: ConsoleMessage) -> None:
+        if message.type == "error":
+            self.messages.append(f"console.error: {message.text} @ {message.location}")
+
+    def on_pageerror(self, error: Error) -> None:
+        self.messages.append(f"pageerror: {error}")
+
+
+@pytest.fixture
+def page_errors() -> PageErrors:
+    return PageErrors()
+
+
+@pytest.fixture
+def page(browser: Browser, page_errors: PageErrors) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    page.on("console", page_errors.on_console)
+    page.on("pageerror", page_errors.on_pageerror)
+    yield page
+    context.close()
+    assert not page_errors.messages, "the page reported errors:\n" + "\n".join(page_errors.messages)
