@@ -1,0 +1,140 @@
+"""Optimizers with exactly the update rules of ``torch.optim`` (defaults as in torch).
+
+Every rule is a pure function: it takes the gradients and the optimizer's state and returns
+the update ``Δ`` for each parameter and a *new* state; nothing is modified in place, so old
+states and records stay valid (that is what makes rewinding cheap). The caller applies
+``p ← p + Δ``. Regularisation enters through the gradient, never as weight decay here.
+
+With ``g`` the gradient, ``lr`` the learning rate and ``t`` the step count (from 1):
+
+* ``sgd``: ``Δ = −lr·g``.
+* ``momentum`` (``torch.optim.SGD(momentum=μ, dampening=0)``): ``buf = g`` on the first step,
+  then ``buf = μ·buf + g``; ``Δ = −lr·buf``.
+* ``nesterov`` (the same with ``nesterov=True``): ``buf`` as above, ``Δ = −lr·(g + μ·buf)``.
+* ``rmsprop`` (``alpha=0.99, eps=1e-8``, not centred): ``square_avg = α·square_avg +
+  (1 − α)·g²`` starting from 0; ``Δ = −lr·g / (√square_avg + eps)`` (eps added after the root).
+* ``adam`` (``betas=(0.9, 0.999), eps=1e-8``): ``exp_avg = exp_avg + (1 − β₁)·(g − exp_avg)``
+  (torch's ``lerp``), ``exp_avg_sq = β₂·exp_avg_sq + (1 − β₂)·g²``, both from 0;
+  ``Δ = −(lr / (1 − β₁ᵗ))·exp_avg / (√exp_avg_sq / √(1 − β₂ᵗ) + eps)``.
+
+State slot names are torch's: ``momentum_buffer``, ``square_avg``, ``exp_avg``, ``exp_avg_sq``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from types import MappingProxyType
+
+import numpy as np
+
+from app.engine.types import Array
+
+RMSPROP_ALPHA = 0.99
+RMSPROP_EPS = 1e-8
+ADAM_BETA1 = 0.9
+ADAM_BETA2 = 0.999
+ADAM_EPS = 1e-8
+
+OPTIMIZERS: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {
+        "sgd": (),
+        "momentum": ("momentum_buffer",),
+        "nesterov": ("momentum_buffer",),
+        "rmsprop": ("square_avg",),
+        "adam": ("exp_avg", "exp_avg_sq"),
+    }
+)
+"""Optimizer names → the names of the state tensors each keeps per parameter."""
+
+
+@dataclass(frozen=True)
+class OptimizerState:
+    """An optimizer's state after ``t`` updates.
+
+    ``slots[i]`` holds the state tensors of parameter ``i`` (in the order ``W1, b1, W2, b2,
+    …``), named by ``OPTIMIZERS[name]``; it is empty before the first update. The arrays are
+    never modified after creation.
+    """
+
+    name: str
+    t: int
+    slots: tuple[tuple[Array, ...], ...]
+
+    @staticmethod
+    def initial(name: str) -> OptimizerState:
+        """The state before the first update."""
+        if name not in OPTIMIZERS:
+            raise ValueError(f"unknown optimizer {name!r}; choose one of {', '.join(OPTIMIZERS)}")
+        return OptimizerState(name, 0, ())
+
+    def named(self, index: int) -> dict[str, Array]:
+        """State tensors of parameter ``index`` by their torch names (empty before step 1)."""
+        if not self.slots:
+            return {}
+        return dict(zip(OPTIMIZERS[self.name], self.slots[index], strict=True))
+
+    @property
+    def nbytes(self) -> int:
+        """Memory held by the state tensors."""
+        return sum(a.nbytes for slot in self.slots for a in slot)
+
+
+def _frozen(a: Array) -> Array:
+    a.flags.writeable = False
+    return a
+
+
+def optimizer_step(
+    state: OptimizerState, grads: Sequence[Array], lr: float, momentum: float
+) -> tuple[list[Array], OptimizerState]:
+    """One update: returns the parameter changes ``Δ`` (apply ``p + Δ``) and the new state.
+
+    ``grads`` are the full gradients (data + regularisation) in the order ``W1, b1, W2, …``.
+    The returned arrays are read-only.
+    """
+    name = state.name
+    t = state.t + 1
+    first = not state.slots
+    updates: list[Array] = []
+    slots: list[tuple[Array, ...]] = []
+    if name == "sgd":
+        updates = [_frozen((-lr) * g) for g in grads]
+        return updates, OptimizerState(name, t, ())
+    if name in ("momentum", "nesterov"):
+        for i, g in enumerate(grads):
+            buf = g if first else momentum * state.slots[i][0] + g
+            buf.flags.writeable = False
+            step_dir = g + momentum * buf if name == "nesterov" else buf
+            updates.append(_frozen((-lr) * step_dir))
+            slots.append((buf,))
+    elif name == "rmsprop":
+        for i, g in enumerate(grads):
+            gg = g * g
+            if first:
+                square_avg = (1.0 - RMSPROP_ALPHA) * gg
+            else:
+                square_avg = RMSPROP_ALPHA * state.slots[i][0] + (1.0 - RMSPROP_ALPHA) * gg
+            avg = np.sqrt(square_avg) + RMSPROP_EPS
+            updates.append(_frozen(((-lr) * g) / avg))
+            slots.append((_frozen(square_avg),))
+    elif name == "adam":
+        bias_correction1 = 1.0 - ADAM_BETA1**t
+        bias_correction2 = 1.0 - ADAM_BETA2**t
+        step_size = lr / bias_correction1
+        bias_correction2_sqrt = math.sqrt(bias_correction2)
+        for i, g in enumerate(grads):
+            if first:
+                exp_avg = (1.0 - ADAM_BETA1) * g
+                exp_avg_sq = (1.0 - ADAM_BETA2) * (g * g)
+            else:
+                m, v = state.slots[i]
+                exp_avg = m + (1.0 - ADAM_BETA1) * (g - m)
+                exp_avg_sq = ADAM_BETA2 * v + (1.0 - ADAM_BETA2) * (g * g)
+            denom = np.sqrt(exp_avg_sq) / bias_correction2_sqrt + ADAM_EPS
+            updates.append(_frozen(((-step_size) * exp_avg) / denom))
+            slots.append((_frozen(exp_avg), _frozen(exp_avg_sq)))
+    else:
+        raise ValueError(f"unknown optimizer {name!r}")
+    return updates, OptimizerState(name, t, tuple(slots))

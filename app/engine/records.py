@@ -1,0 +1,189 @@
+"""Immutable records of training: one ``IterationRecord`` per mini-batch update.
+
+A record holds every tensor of one iteration of backpropagation in textbook notation, in the
+order the page animates it (``phases()``): forward ``1..L``, loss, backward ``L..1``, update.
+Its arrays are read-only and shared, never copied: the engine computes every new tensor out
+of place, so ``W_next`` of step ``t`` *is* ``W`` of step ``t + 1``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Literal
+
+import numpy as np
+
+from app.engine import diagnostics as diag
+from app.engine.optimizers import OptimizerState
+from app.engine.types import AnyArray, Array, BoolArray, IntArray
+
+
+@dataclass(frozen=True, slots=True, repr=False, eq=False)
+class LayerRecord:
+    """Layer ``layer`` (1-based, the textbook ``l``) in one iteration; ``m`` = batch size.
+
+    Forward: ``A_prev`` ``(m, in)`` = ``Aˡ⁻¹`` (``X`` for layer 1), ``W`` ``(out, in)`` and
+    ``b`` ``(out,)`` before the update, ``Z = A_prev·Wᵀ + b`` ``(m, out)``, ``A`` ``(m, out)``
+    = ``f(Z)`` after dropout (``f(Z) ⊙ mask / (1 − p)``); for the output layer ``A`` is the
+    softmax ``P`` or the regression prediction ``Ŷ = Z``. ``mask`` ``(m, out)`` is the dropout
+    mask (``True`` = kept), ``None`` without dropout and on the output layer.
+
+    Backward: ``dA = ∂L/∂A`` (``None`` for a softmax output, whose backward starts at
+    ``dZ = (P − Y)/m``), ``dZ = dA ⊙ mask/(1 − p) ⊙ f′(Z)``, ``dW = dZᵀ·A_prev + dW_reg``
+    (``dW_reg = l2·W + l1·sign(W)`` is included; zeros without regularisation), ``db = Σ dZ``.
+
+    Update: ``update_W``, ``update_b`` = the applied changes ``ΔW``, ``Δb`` (``−lr·dW`` for
+    sgd), ``W_next = W + ΔW``, ``b_next = b + Δb``.
+    """
+
+    layer: int
+    activation: str
+    A_prev: Array
+    W: Array
+    b: Array
+    Z: Array
+    A: Array
+    mask: BoolArray | None
+    dA: Array | None
+    dZ: Array
+    dW: Array
+    dW_reg: Array
+    db: Array
+    update_W: Array
+    update_b: Array
+    W_next: Array
+    b_next: Array
+
+    def __repr__(self) -> str:
+        out, inp = self.W.shape
+        return (
+            f"LayerRecord(layer {self.layer}: {inp}→{out} {self.activation}, "
+            f"batch {self.Z.shape[0]}, ‖dW‖={float(np.linalg.norm(self.dW)):.3g})"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Phase:
+    """One animation step: ``name`` is ``forward``, ``loss``, ``backward`` or ``update``;
+    ``layer`` is 1-based (``None`` for loss and update); ``tensors`` are named as in the
+    textbook (see ``IterationRecord.phases``)."""
+
+    name: Literal["forward", "loss", "backward", "update"]
+    layer: int | None
+    tensors: dict[str, AnyArray]
+
+
+@dataclass(frozen=True, repr=False, eq=False)
+class IterationRecord:
+    """One mini-batch update (or, with ``kind == "sample"``, one sample's pass without update).
+
+    * ``step``: updates applied so far, counting this one (the trainer's ``step`` afterwards);
+      for a ``sample`` record, the trainer's current step (nothing is applied).
+    * ``epoch``: the epoch this batch belongs to = epochs completed *before* it (0-based).
+      ``epoch_completed`` is true when this batch finished the epoch, so the trainer's
+      ``epoch`` afterwards is ``epoch + epoch_completed``.
+    * ``indices``: the batch's rows in the training (or test) set; ``X`` = ``A⁰`` ``(m, in)``;
+      ``y``: class indices ``(m,)`` or targets ``(m, k)``.
+    * ``loss``: the data loss (mean cross-entropy or mean squared error) of the batch before
+      the update; ``reg_loss = (l2/2)·ΣW² + l1·Σ|W|``; ``total_loss`` their sum.
+    * ``accuracy`` (classification) and ``diagnostics`` are computed on first access.
+    * ``optimizer_state``: the optimizer's state after this update (torch's names).
+    """
+
+    kind: Literal["train", "sample"]
+    step: int
+    epoch: int
+    epoch_completed: bool
+    task: Literal["classification", "regression"]
+    indices: IntArray
+    X: Array
+    y: AnyArray
+    layers: tuple[LayerRecord, ...]
+    loss: float
+    reg_loss: float
+    learning_rate: float
+    optimizer: str
+    optimizer_state: OptimizerState
+    activation: str
+    _A_f: tuple[Array, ...] = field(repr=False)
+
+    @property
+    def total_loss(self) -> float:
+        """Data loss plus regularisation loss (what the optimizer minimises)."""
+        return self.loss + self.reg_loss
+
+    @property
+    def output(self) -> Array:
+        """The network's output for the batch: softmax ``P`` ``(m, classes)`` or ``Ŷ``."""
+        return self.layers[-1].A
+
+    @cached_property
+    def accuracy(self) -> float | None:
+        """Fraction of the batch whose most probable class is the label (None for regression)."""
+        if self.task != "classification":
+            return None
+        return float((self.output.argmax(axis=1) == self.y).mean())
+
+    @cached_property
+    def diagnostics(self) -> diag.Diagnostics:
+        """Per-layer gradient / weight norms, update ratios, dead units, vanishing / exploding."""
+        L = self.layers
+        return diag.compute(
+            [r.W for r in L], [r.dW for r in L], [r.update_W for r in L],
+            [r.Z for r in L], self._A_f, self.activation,
+        )  # fmt: skip
+
+    def layer_optimizer_state(self, layer: int) -> dict[str, Array]:
+        """Optimizer state of layer ``layer`` (1-based) after this update, e.g.
+        ``{"exp_avg_W": …, "exp_avg_b": …, "exp_avg_sq_W": …, "exp_avg_sq_b": …}``."""
+        state = self.optimizer_state
+        named = {f"{k}_W": v for k, v in state.named(2 * (layer - 1)).items()}
+        named.update({f"{k}_b": v for k, v in state.named(2 * (layer - 1) + 1).items()})
+        return named
+
+    def phases(self) -> list[Phase]:
+        """The iteration as the page animates it.
+
+        ``forward`` l = 1..L: ``A_prev, W, b, Z, A`` (+ ``mask``); ``loss``: ``output``
+        (``P`` or ``Ŷ``), ``y``, ``loss``, ``reg_loss`` (0-d arrays); ``backward`` l = L..1:
+        ``dA`` (if any), ``dZ``, ``dW``, ``dW_reg``, ``db`` (+ ``mask``); ``update``: per layer
+        ``W{l}``, ``update_W{l}``, ``W_next{l}``, ``b{l}``, ``update_b{l}``, ``b_next{l}``.
+        """
+        out: list[Phase] = []
+        for r in self.layers:
+            t: dict[str, AnyArray] = {"A_prev": r.A_prev, "W": r.W, "b": r.b, "Z": r.Z, "A": r.A}
+            if r.mask is not None:
+                t["mask"] = r.mask
+            out.append(Phase("forward", r.layer, t))
+        out.append(
+            Phase("loss", None, {
+                "output": self.output, "y": self.y,
+                "loss": np.array(self.loss), "reg_loss": np.array(self.reg_loss),
+            })
+        )  # fmt: skip
+        for r in reversed(self.layers):
+            t = {"dZ": r.dZ, "dW": r.dW, "dW_reg": r.dW_reg, "db": r.db}
+            if r.dA is not None:
+                t = {"dA": r.dA, **t}
+            if r.mask is not None:
+                t["mask"] = r.mask
+            out.append(Phase("backward", r.layer, t))
+        update: dict[str, AnyArray] = {}
+        for r in self.layers:
+            l = r.layer
+            update.update({
+                f"W{l}": r.W, f"update_W{l}": r.update_W, f"W_next{l}": r.W_next,
+                f"b{l}": r.b, f"update_b{l}": r.update_b, f"b_next{l}": r.b_next,
+            })  # fmt: skip
+        out.append(Phase("update", None, update))
+        return out
+
+    def __repr__(self) -> str:
+        sizes = [self.layers[0].W.shape[1]] + [r.W.shape[0] for r in self.layers]
+        acc = "" if self.accuracy is None else f", accuracy {self.accuracy:.3f}"
+        return (
+            f"IterationRecord({self.kind} step {self.step}, epoch {self.epoch}, "
+            f"{'-'.join(map(str, sizes))} batch {len(self.indices)}, "
+            f"loss {self.loss:.4g}{acc}, {self.optimizer} lr {self.learning_rate:g})"
+        )

@@ -1,0 +1,554 @@
+"""The trainer: owns a network, its data and optimizer, and produces one record per update.
+
+State is never modified in place: each update computes new weight arrays (read-only), so a
+snapshot (``capture``) only keeps references, records share arrays with the trainer, and a
+failed step (``Diverged``) leaves everything exactly as it was.
+
+Randomness: ``np.random.SeedSequence(config.seed)`` spawns three generators: the initial
+weights, the data order (a fresh permutation of the training set every epoch) and the dropout
+masks — so switching dropout on does not change the order of the data.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+
+from app.engine.activations import ACTIVATIONS
+from app.engine.config import HYPERPARAMETERS, TrainConfig
+from app.engine.datasets import Dataset, make_dataset
+from app.engine.features import map_features
+from app.engine.gradcheck import GradCheckResult, check_network
+from app.engine.init import init_network
+from app.engine.losses import mean_squared_error, softmax_cross_entropy
+from app.engine.network import Pass, forward, forward_backward
+from app.engine.optimizers import OptimizerState, optimizer_step
+from app.engine.records import IterationRecord, LayerRecord
+from app.engine.types import AnyArray, Array, BoolArray, IntArray
+
+
+class Diverged(Exception):
+    """Training produced a non-finite value; the trainer was left as before the step.
+
+    ``step`` is the step that failed (``trainer.step + 1``), ``layer`` the 1-based layer
+    (``None`` for the loss), ``quantity`` one of ``loss``, ``Z``, ``A``, ``dZ``, ``dW``,
+    ``db``, ``W``, ``b`` (``W``/``b`` = after the update).
+    """
+
+    def __init__(self, step: int, layer: int | None, quantity: str, learning_rate: float) -> None:
+        where = "the loss" if layer is None else f"{quantity} of layer {layer}"
+        self.step = step
+        self.layer = layer
+        self.quantity = quantity
+        self.message = (
+            f"diverged at step {step}: {where} is not a finite number "
+            f"(learning rate {learning_rate:g} may be too high)"
+        )
+        super().__init__(self.message)
+
+
+@dataclass(frozen=True)
+class Metrics:
+    """Loss (data loss, no regularisation) and accuracy over the whole train and test sets.
+
+    Accuracies are ``None`` for regression; test values are ``None`` without test data.
+    """
+
+    train_loss: float
+    train_accuracy: float | None
+    test_loss: float | None
+    test_accuracy: float | None
+
+
+@dataclass(frozen=True)
+class GridOutput:
+    """The network evaluated on an ``n × n`` grid of raw 2-D points (no dropout).
+
+    ``output[i, j]`` is at ``x1 = x1s[j]``, ``x2 = x2s[i]`` (row 0 is the *lowest* x2; flip
+    vertically to draw with y up). ``kind`` says what ``output`` holds: ``"probability"`` =
+    P(class 1) for binary classification, ``"class"`` = the most probable class index (as
+    float) for more classes, ``"value"`` = the prediction (first target) for regression.
+    ``features[k]`` is input feature ``k`` on the grid, ``neurons[l]`` the activations
+    ``(units, n, n)`` of hidden layer ``l + 1``, ``probabilities`` the softmax ``(classes, n, n)``
+    (``None`` for regression).
+    """
+
+    x1s: Array
+    x2s: Array
+    kind: Literal["probability", "class", "value"]
+    output: Array
+    features: Array
+    neurons: list[Array]
+    probabilities: Array | None
+
+
+@dataclass(frozen=True, eq=False)
+class TrainerState:
+    """A complete snapshot of a trainer (arrays shared, never modified).
+
+    ``config`` carries the live hyperparameters; ``order`` is the current epoch's permutation
+    of the training set and ``position`` the next index into it.
+    """
+
+    config: TrainConfig
+    W: tuple[Array, ...]
+    b: tuple[Array, ...]
+    optimizer: OptimizerState
+    rng_order: dict[str, Any]
+    rng_dropout: dict[str, Any]
+    order: IntArray
+    position: int
+    step: int
+    epoch: int
+
+    def arrays(self) -> list[AnyArray]:
+        """Every array the snapshot holds (for memory accounting)."""
+        out: list[AnyArray] = [*self.W, *self.b, self.order]
+        out.extend(a for slot in self.optimizer.slots for a in slot)
+        return out
+
+
+def _freeze(a: AnyArray) -> AnyArray:
+    a.flags.writeable = False
+    return a
+
+
+Listener = Callable[["Trainer"], None]
+
+
+class Trainer:
+    """Trains a fully connected network on ``config``'s data, one mini-batch per call.
+
+    ``W[l-1]`` / ``b[l-1]`` are the textbook ``Wˡ`` ``(out, in)`` / ``bˡ`` ``(out,)``
+    (read-only arrays: change them with ``set_weight`` / ``set_bias``). ``step`` counts
+    updates, ``epoch`` completed passes over the training set, ``position`` the index into
+    the current epoch's order.
+    """
+
+    def __init__(self, config: TrainConfig, custom: Dataset | None = None) -> None:
+        self.config = config
+        self.data = make_dataset(config, custom)
+        sizes = (self.data.input_dim, *config.hidden, self.data.output_dim)
+        init_seq, order_seq, dropout_seq = np.random.SeedSequence(config.seed).spawn(3)
+        W, b = init_network(np.random.default_rng(init_seq), sizes, config.init)
+        self.W: list[Array] = [_freeze(w) for w in W]
+        self.b: list[Array] = [_freeze(v) for v in b]
+        self._rng_order = np.random.default_rng(order_seq)
+        self._rng_dropout = np.random.default_rng(dropout_seq)
+        self._order: IntArray = _freeze(self._rng_order.permutation(self.data.n_train))
+        self.position = 0
+        self.step = 0
+        self.epoch = 0
+        self._opt = OptimizerState.initial(config.optimizer)
+        self._listeners: list[Listener] = []
+        self._zeros_W = [_freeze(np.zeros_like(w)) for w in self.W]
+        self.version = 0
+        """Counts changes other than training steps (hyperparameters, edits, restores)."""
+
+    # ── shape ────────────────────────────────────────────────────────────────────────────
+
+    @property
+    def sizes(self) -> tuple[int, ...]:
+        """Layer widths ``(inputs, hidden…, outputs)``."""
+        return (self.W[0].shape[1], *(w.shape[0] for w in self.W))
+
+    @property
+    def steps_per_epoch(self) -> int:
+        """Mini-batches per epoch at the current batch size (the last one may be partial)."""
+        return -(-self.data.n_train // self.config.batch_size)
+
+    @property
+    def optimizer_state(self) -> OptimizerState:
+        """The optimizer's current state (immutable)."""
+        return self._opt
+
+    def __repr__(self) -> str:
+        c = self.config
+        return (
+            f"Trainer({c.dataset}, {'-'.join(map(str, self.sizes))} {c.activation}, "
+            f"{c.optimizer} lr {c.learning_rate:g}, batch {c.batch_size}, "
+            f"step {self.step}, epoch {self.epoch})"
+        )
+
+    # ── training ─────────────────────────────────────────────────────────────────────────
+
+    def train_step(self) -> IterationRecord:
+        """One mini-batch update; returns its record.
+
+        Raises ``Diverged`` on the first non-finite value and then leaves the trainer exactly
+        as before the call (weights, optimizer state, random generators, position).
+        """
+        record = self._step(True)
+        assert record is not None
+        return record
+
+    def _step(self, build_record: bool) -> IterationRecord | None:
+        cfg = self.config
+        data = self.data
+        n = data.n_train
+        start = self.position
+        idx = self._order[start : start + cfg.batch_size]
+        end = start + len(idx)
+        X = data.X_train[idx]
+        y = data.y_train[idx]
+        Y = data.Y_train[idx] if data.task == "classification" else y
+        L = len(self.W)
+        p = cfg.dropout
+        masks: list[BoolArray | None] | None = None
+        D: list[Array | None] | None = None
+        rng_state = None
+        if p > 0.0 and L > 1:
+            rng = self._rng_dropout
+            rng_state = rng.bit_generator.state
+            m = len(idx)
+            masks = [rng.random((m, w.shape[0])) >= p for w in self.W[:-1]]
+            scale = 1.0 / (1.0 - p)
+            D = [mk * scale for mk in masks]
+            masks.append(None)
+            D.append(None)
+        W = self.W
+        b = self.b
+        with np.errstate(all="ignore"):
+            ps = forward_backward(W, b, X, y, Y, ACTIVATIONS[cfg.activation], data.task,
+                                  cfg.l1, cfg.l2, D)  # fmt: skip
+            grads: list[Array] = []
+            for l in range(L):
+                grads.append(ps.dW[l])
+                grads.append(ps.db[l])
+            updates, opt = optimizer_step(self._opt, grads, cfg.learning_rate, cfg.momentum)
+            W_next = [W[l] + updates[2 * l] for l in range(L)]
+            b_next = [b[l] + updates[2 * l + 1] for l in range(L)]
+            # One cheap test for every quantity: a sum is finite only if all its terms are.
+            total = ps.loss + ps.reg_loss
+            for l in range(L):
+                total += W_next[l].sum() + b_next[l].sum()
+                if l < L - 1:
+                    total += ps.Z[l].sum()
+            finite = math.isfinite(total)
+        if not finite:
+            if rng_state is not None:
+                self._rng_dropout.bit_generator.state = rng_state
+            layer, quantity = _locate_nonfinite(ps, W_next, b_next)
+            raise Diverged(self.step + 1, layer, quantity, cfg.learning_rate)
+        for l in range(L):
+            W_next[l].flags.writeable = False
+            b_next[l].flags.writeable = False
+        epoch = self.epoch
+        completed = end >= n
+        self.W = W_next
+        self.b = b_next
+        self._opt = opt
+        self.step += 1
+        if completed:
+            self.epoch += 1
+            self.position = 0
+            self._order = _freeze(self._rng_order.permutation(n))
+        else:
+            self.position = end
+        if not build_record:
+            return None
+        return self._record(
+            "train", self.step, epoch, completed, idx, X, y, ps, masks, W, b, updates,
+            W_next, b_next, opt,
+        )  # fmt: skip
+
+    def _record(
+        self,
+        kind: Literal["train", "sample"],
+        step: int,
+        epoch: int,
+        completed: bool,
+        idx: IntArray,
+        X: Array,
+        y: AnyArray,
+        ps: Pass,
+        masks: Sequence[BoolArray | None] | None,
+        W: Sequence[Array],
+        b: Sequence[Array],
+        updates: Sequence[Array],
+        W_next: Sequence[Array],
+        b_next: Sequence[Array],
+        opt: OptimizerState,
+    ) -> IterationRecord:
+        cfg = self.config
+        L = len(W)
+        layers = []
+        dW_reg = ps.dW_reg
+        for l in range(L):
+            Z = ps.Z[l]
+            A = ps.A[l]
+            dA = ps.dA[l]
+            dZ = ps.dZ[l]
+            dW = ps.dW[l]
+            db = ps.db[l]
+            Z.flags.writeable = False
+            A.flags.writeable = False
+            dZ.flags.writeable = False
+            dW.flags.writeable = False
+            db.flags.writeable = False
+            if dA is not None:
+                dA.flags.writeable = False
+            reg = self._zeros_W[l] if dW_reg is None else _freeze(dW_reg[l])
+            mask = None if masks is None else masks[l]
+            if mask is not None:
+                mask.flags.writeable = False
+            layers.append(
+                LayerRecord(
+                    l + 1, cfg.activation if l < L - 1 else _output_name(self.data.task),
+                    ps.A[l - 1] if l else X, W[l], b[l], Z, A, mask,
+                    dA, dZ, dW, reg, db, updates[2 * l], updates[2 * l + 1],
+                    W_next[l], b_next[l],
+                )  # fmt: skip
+            )
+        X.flags.writeable = False
+        y.flags.writeable = False
+        return IterationRecord(
+            kind, step, epoch, completed, self.data.task, idx, X, y, tuple(layers),
+            ps.loss, ps.reg_loss, cfg.learning_rate, cfg.optimizer, opt, cfg.activation,
+            tuple(ps.A_f),
+        )  # fmt: skip
+
+    # ── changing things ──────────────────────────────────────────────────────────────────
+
+    def add_listener(self, listener: Listener) -> None:
+        """Call ``listener(trainer)`` after every change that is not a training step
+        (``update_hyper``, ``set_weight``, ``set_bias``); ``History`` uses it to branch."""
+        self._listeners.append(listener)
+
+    def remove_listener(self, listener: Listener) -> None:
+        """Stop calling ``listener``."""
+        self._listeners.remove(listener)
+
+    def _changed(self) -> None:
+        self.version += 1
+        for listener in list(self._listeners):
+            listener(self)
+
+    def update_hyper(self, **changes: Any) -> None:
+        """Change hyperparameters while training (``HYPERPARAMETERS``; validated).
+
+        Changing the optimizer resets its state; so does changing ``momentum`` while the
+        optimizer is ``momentum`` or ``nesterov``. A new learning rate keeps the state. The
+        position in the epoch is kept (a new batch size takes effect from there).
+        """
+        unknown = set(changes) - set(HYPERPARAMETERS)
+        if unknown:
+            raise ValueError(
+                f"cannot change {', '.join(sorted(unknown))} while training; "
+                f"only {', '.join(HYPERPARAMETERS)}"
+            )
+        old = self.config
+        new = old.replace(**changes)
+        if new == old:
+            return
+        self.config = new
+        if new.optimizer != old.optimizer or (
+            new.momentum != old.momentum and new.optimizer in ("momentum", "nesterov")
+        ):
+            self._opt = OptimizerState.initial(new.optimizer)
+        self._changed()
+
+    def set_weight(self, layer: int, row: int, col: int, value: float) -> None:
+        """Set ``Wˡ[row, col]`` (``layer`` 1-based; row = unit of layer l, col = input)."""
+        l = self._check_layer(layer)
+        W = self.W[l]
+        _check_index("row", row, W.shape[0], f"layer {layer} has {W.shape[0]} units")
+        _check_index("col", col, W.shape[1], f"layer {layer} has {W.shape[1]} inputs")
+        new = W.copy()
+        new[row, col] = _check_value(value)
+        self.W[l] = _freeze(new)
+        self._changed()
+
+    def set_bias(self, layer: int, row: int, value: float) -> None:
+        """Set ``bˡ[row]`` (``layer`` 1-based)."""
+        l = self._check_layer(layer)
+        b = self.b[l]
+        _check_index("row", row, b.shape[0], f"layer {layer} has {b.shape[0]} units")
+        new = b.copy()
+        new[row] = _check_value(value)
+        self.b[l] = _freeze(new)
+        self._changed()
+
+    def _check_layer(self, layer: int) -> int:
+        L = len(self.W)
+        if not isinstance(layer, int) or isinstance(layer, bool) or not 1 <= layer <= L:
+            raise IndexError(f"layer must be 1..{L} (layers are numbered from 1), not {layer!r}")
+        return layer - 1
+
+    # ── snapshots ────────────────────────────────────────────────────────────────────────
+
+    def capture(self) -> TrainerState:
+        """An immutable snapshot of everything that determines the future."""
+        return TrainerState(
+            self.config, tuple(self.W), tuple(self.b), self._opt,
+            self._rng_order.bit_generator.state, self._rng_dropout.bit_generator.state,
+            self._order, self.position, self.step, self.epoch,
+        )  # fmt: skip
+
+    def restore(self, state: TrainerState) -> None:
+        """Return exactly to a snapshot of this trainer (same data and architecture)."""
+        if [w.shape for w in state.W] != [w.shape for w in self.W] or len(state.order) != len(
+            self._order
+        ):
+            raise ValueError("this snapshot belongs to a different network or data set")
+        self.config = state.config
+        self.W = list(state.W)
+        self.b = list(state.b)
+        self._opt = state.optimizer
+        self._rng_order.bit_generator.state = state.rng_order
+        self._rng_dropout.bit_generator.state = state.rng_dropout
+        self._order = state.order
+        self.position = state.position
+        self.step = state.step
+        self.epoch = state.epoch
+        self.version += 1
+
+    # ── looking without learning ─────────────────────────────────────────────────────────
+
+    def evaluate(self) -> Metrics:
+        """Data loss and accuracy on the whole train and test sets (no dropout)."""
+        d = self.data
+        train_loss, train_acc = self._loss_accuracy(d.X_train, d.y_train)
+        if d.n_test == 0:
+            return Metrics(train_loss, train_acc, None, None)
+        test_loss, test_acc = self._loss_accuracy(d.X_test, d.y_test)
+        return Metrics(train_loss, train_acc, test_loss, test_acc)
+
+    def _loss_accuracy(self, X: Array, y: AnyArray) -> tuple[float, float | None]:
+        with np.errstate(all="ignore"):
+            Zs, _, _ = forward(self.W, self.b, X, ACTIVATIONS[self.config.activation])
+            if self.data.task == "classification":
+                loss, P = softmax_cross_entropy(Zs[-1], y)
+                return loss, float((P.argmax(axis=1) == y).mean())
+            return mean_squared_error(Zs[-1], y), None
+
+    def grid(self, n: int = 50, extent: float = 6.0) -> GridOutput:
+        """The network on an ``n × n`` grid over ``[−extent, extent]²`` of raw 2-D points.
+
+        Only for 2-D data (``data.points_train`` is not ``None``); see ``GridOutput``.
+        """
+        d = self.data
+        if d.points_train is None:
+            raise ValueError(f"the {d.name} data set has no 2-D points to draw a grid over")
+        if n < 2:
+            raise ValueError("grid size n must be at least 2")
+        xs = np.linspace(-extent, extent, n)
+        X1, X2 = np.meshgrid(xs, xs)
+        points = np.column_stack([X1.ravel(), X2.ravel()])
+        X = points if d.name == "custom" else map_features(points, d.feature_names)
+        with np.errstate(all="ignore"):
+            Zs, As, _ = forward(self.W, self.b, X, ACTIVATIONS[self.config.activation])
+        neurons = [A.T.reshape(-1, n, n) for A in As[:-1]]
+        features = X.T.reshape(-1, n, n)
+        if d.task == "classification":
+            with np.errstate(all="ignore"):
+                _, P = softmax_cross_entropy(Zs[-1], np.zeros(len(X), dtype=np.int64))
+            probabilities = P.T.reshape(-1, n, n)
+            if d.n_classes == 2:
+                return GridOutput(xs, xs, "probability", probabilities[1], features, neurons,
+                                  probabilities)  # fmt: skip
+            out = P.argmax(axis=1).astype(np.float64).reshape(n, n)
+            return GridOutput(xs, xs, "class", out, features, neurons, probabilities)
+        return GridOutput(xs, xs, "value", Zs[-1][:, 0].reshape(n, n), features, neurons, None)
+
+    def sample_pass(self, index: int, split: str = "train") -> IterationRecord:
+        """Forward and backward of one sample, updating nothing (no dropout).
+
+        The record's ``update_*`` / ``*_next`` show what the optimizer *would* do if this
+        sample were the whole batch; ``step`` is the current step; ``kind`` is ``"sample"``.
+        """
+        d = self.data
+        if split == "train":
+            X_all, y_all = d.X_train, d.y_train
+        elif split == "test":
+            X_all, y_all = d.X_test, d.y_test
+        else:
+            raise ValueError(f"split must be 'train' or 'test', not {split!r}")
+        _check_index("index", index, len(X_all), f"the {split} set has {len(X_all)} samples")
+        cfg = self.config
+        X = X_all[index : index + 1].copy()
+        y = y_all[index : index + 1].copy()
+        Y = np.eye(d.n_classes)[y] if d.task == "classification" else y
+        L = len(self.W)
+        with np.errstate(all="ignore"):
+            ps = forward_backward(self.W, self.b, X, y, Y, ACTIVATIONS[cfg.activation], d.task,
+                                  cfg.l1, cfg.l2)  # fmt: skip
+            grads = [g for l in range(L) for g in (ps.dW[l], ps.db[l])]
+            updates, opt = optimizer_step(self._opt, grads, cfg.learning_rate, cfg.momentum)
+            W_next = [_freeze(self.W[l] + updates[2 * l]) for l in range(L)]
+            b_next = [_freeze(self.b[l] + updates[2 * l + 1]) for l in range(L)]
+        idx = np.array([index], dtype=np.int64)
+        return self._record("sample", self.step, self.epoch, False, idx, X, y, ps, None,
+                            self.W, self.b, updates, W_next, b_next, opt)  # fmt: skip
+
+    def gradient_check(
+        self, layer: int | None = None, eps: float = 1e-6, samples: int = 8
+    ) -> list[GradCheckResult]:
+        """Compare backprop's dW, db with central differences on the live network.
+
+        Uses the first ``samples`` training samples, no dropout, the current regularisation;
+        returns one result per layer (or for ``layer`` only, 1-based).
+        """
+        layers = None if layer is None else [self._check_layer(layer) + 1]
+        d = self.data
+        k = max(1, min(samples, d.n_train))
+        X = d.X_train[:k]
+        y = d.y_train[:k]
+        cfg = self.config
+        with np.errstate(all="ignore"):
+            return check_network(
+                self.W, self.b, X, y, ACTIVATIONS[cfg.activation], d.task, d.output_dim,
+                cfg.l1, cfg.l2, eps=eps, layers=layers,
+            )  # fmt: skip
+
+
+def _output_name(task: str) -> str:
+    return "softmax" if task == "classification" else "identity"
+
+
+def _check_index(name: str, value: int, size: int, context: str) -> None:
+    if not isinstance(value, int | np.integer) or isinstance(value, bool):
+        raise IndexError(f"{name} must be an integer, not {value!r}")
+    if not 0 <= value < size:
+        raise IndexError(f"{name} {value} is out of range 0..{size - 1} ({context})")
+
+
+def _check_value(value: float) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float | np.floating):
+        raise ValueError(f"value must be a number, not {value!r}")
+    if not math.isfinite(value):
+        raise ValueError(f"value must be a finite number, not {value!r}")
+    return float(value)
+
+
+def _locate_nonfinite(
+    ps: Pass, W_next: Sequence[Array], b_next: Sequence[Array]
+) -> tuple[int | None, str]:
+    """The first non-finite quantity in the order of computation: ``(layer, quantity)``."""
+    L = len(ps.Z)
+
+    def bad(a: Array | None) -> bool:
+        return a is not None and not bool(np.isfinite(a).all())
+
+    for l in range(L):
+        if bad(ps.Z[l]):
+            return l + 1, "Z"
+        if bad(ps.A[l]):
+            return l + 1, "A"
+    if not math.isfinite(ps.loss + ps.reg_loss):
+        return None, "loss"
+    for l in range(L - 1, -1, -1):
+        for name, a in (("dZ", ps.dZ[l]), ("dW", ps.dW[l]), ("db", ps.db[l])):
+            if bad(a):
+                return l + 1, name
+    for l in range(L):
+        if bad(W_next[l]):
+            return l + 1, "W"
+        if bad(b_next[l]):
+            return l + 1, "b"
+    # Every value is finite but a sum overflowed: the weights are beyond ~1e300.
+    return next((l + 1 for l in range(L) if not math.isfinite(float(W_next[l].sum()))), L), "W"
