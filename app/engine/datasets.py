@@ -221,8 +221,14 @@ def plane(rng: np.random.Generator, n: int, noise: float) -> tuple[Array, AnyArr
     return np.column_stack([x, y]), target
 
 
-_BUMPS = ((-4.0, 2.5, 1.0), (0.0, 2.5, -1.0), (4.0, 2.5, 1.0),
-          (-4.0, -2.5, -1.0), (0.0, -2.5, 1.0), (4.0, -2.5, -1.0))  # fmt: skip
+_BUMPS = (
+    (-4.0, 2.5, 1.0),
+    (0.0, 2.5, -1.0),
+    (4.0, 2.5, 1.0),
+    (-4.0, -2.5, -1.0),
+    (0.0, -2.5, 1.0),
+    (4.0, -2.5, -1.0),
+)
 
 
 def multigauss(rng: np.random.Generator, n: int, noise: float) -> tuple[Array, AnyArray]:
@@ -244,8 +250,15 @@ def multigauss(rng: np.random.Generator, n: int, noise: float) -> tuple[Array, A
 
 GENERATORS: Mapping[str, Callable[[np.random.Generator, int, float], tuple[Array, AnyArray]]] = (
     MappingProxyType(
-        {"circle": circle, "xor": xor, "gauss": gauss, "spiral": spiral, "moons": moons,
-         "plane": plane, "multigauss": multigauss}  # fmt: skip
+        {
+            "circle": circle,
+            "xor": xor,
+            "gauss": gauss,
+            "spiral": spiral,
+            "moons": moons,
+            "plane": plane,
+            "multigauss": multigauss,
+        }
     )
 )
 """The 2-D generators by name: ``(rng, n, noise) → (points (n, 2), labels)``."""
@@ -254,13 +267,15 @@ GENERATORS: Mapping[str, Callable[[np.random.Generator, int, float], tuple[Array
 # ── building a Dataset ─────────────────────────────────────────────────────────────────────
 
 
-def split_indices(n: int, test_fraction: float, rng: np.random.Generator) -> tuple[IntArray, IntArray]:
+def split_indices(
+    n: int, test_fraction: float, rng: np.random.Generator
+) -> tuple[IntArray, IntArray]:
     """A seeded permutation of ``range(n)`` cut into ``(train, test)`` index arrays.
 
     The test part has ``round(n·test_fraction)`` samples, but the train part keeps at least 1.
     """
     order = rng.permutation(n)
-    n_test = min(int(round(n * test_fraction)), n - 1)
+    n_test = min(round(n * test_fraction), n - 1)
     return order[n_test:], order[:n_test]
 
 
@@ -281,12 +296,17 @@ def make_dataset(config: TrainConfig, custom: Dataset | None = None) -> Dataset:
         pixels, labels = load_digits()
         train, test = split_indices(len(labels), config.test_fraction, rng)
         return Dataset(
-            name="digits", task="classification", n_classes=10,
+            name="digits",
+            task="classification",
+            n_classes=10,
             feature_names=tuple(f"pixel ({r},{c})" for r in range(8) for c in range(8)),
-            X_train=pixels[train] / 16.0, y_train=labels[train],
-            X_test=pixels[test] / 16.0, y_test=labels[test],
-            image_shape=(8, 8), class_names=tuple(str(d) for d in range(10)),
-        )  # fmt: skip
+            X_train=pixels[train] / 16.0,
+            y_train=labels[train],
+            X_test=pixels[test] / 16.0,
+            y_test=labels[test],
+            image_shape=(8, 8),
+            class_names=tuple(str(d) for d in range(10)),
+        )
     points, labels = GENERATORS[name](rng, config.samples, config.noise)
     train, test = split_indices(len(points), config.test_fraction, rng)
     task = DATASETS[name].task
@@ -295,14 +315,19 @@ def make_dataset(config: TrainConfig, custom: Dataset | None = None) -> Dataset:
     points_train = points[train]
     points_test = points[test]
     return Dataset(
-        name=name, task=task, n_classes=2 if task == "classification" else 0,
+        name=name,
+        task=task,
+        n_classes=2 if task == "classification" else 0,
         feature_names=tuple(config.features),
-        X_train=map_features(points_train, config.features), y_train=labels[train],
-        X_test=map_features(points_test, config.features), y_test=labels[test],
-        points_train=points_train, points_test=points_test,
+        X_train=map_features(points_train, config.features),
+        y_train=labels[train],
+        X_test=map_features(points_test, config.features),
+        y_test=labels[test],
+        points_train=points_train,
+        points_test=points_test,
         class_names=("0", "1") if task == "classification" else (),
         target_names=("y",) if task == "regression" else (),
-    )  # fmt: skip
+    )
 
 
 def resplit(data: Dataset, test_fraction: float, rng: np.random.Generator) -> Dataset:
@@ -314,14 +339,20 @@ def resplit(data: Dataset, test_fraction: float, rng: np.random.Generator) -> Da
         points = np.concatenate([data.points_train, data.points_test])
     train, test = split_indices(len(X), test_fraction, rng)
     return Dataset(
-        name=data.name, task=data.task, n_classes=data.n_classes,
+        name=data.name,
+        task=data.task,
+        n_classes=data.n_classes,
         feature_names=data.feature_names,
-        X_train=X[train], y_train=y[train], X_test=X[test], y_test=y[test],
+        X_train=X[train],
+        y_train=y[train],
+        X_test=X[test],
+        y_test=y[test],
         points_train=None if points is None else points[train],
         points_test=None if points is None else points[test],
-        image_shape=data.image_shape, class_names=data.class_names,
+        image_shape=data.image_shape,
+        class_names=data.class_names,
         target_names=data.target_names,
-    )  # fmt: skip
+    )
 
 
 @cache
@@ -382,7 +413,9 @@ def parse_csv(
         rows = rows[1:]
         if any(not name for name in names):
             col = next(j for j, name in enumerate(names) if not name) + 1
-            raise ValueError(f"row {rows[0][0] - 1 if rows else 1}, column {col}: empty column name")
+            raise ValueError(
+                f"row {rows[0][0] - 1 if rows else 1}, column {col}: empty column name"
+            )
         if len(set(names)) != len(names):
             raise ValueError("row 1: column names must be distinct")
     else:
@@ -416,14 +449,24 @@ def parse_csv(
     empty_X = np.empty((0, X.shape[1]))
     if task == "regression":
         targets = np.array(
-            [_finite(value, line, label_name) for (line, _), value in zip(rows, raw_labels, strict=True)]
+            [
+                _finite(value, line, label_name)
+                for (line, _), value in zip(rows, raw_labels, strict=True)
+            ]
         ).reshape(-1, 1)
         return Dataset(
-            name="custom", task="regression", n_classes=0, feature_names=feature_names,
-            X_train=X, y_train=targets, X_test=empty_X, y_test=np.empty((0, 1)),
-            points_train=points, points_test=None if points is None else empty_X.copy(),
+            name="custom",
+            task="regression",
+            n_classes=0,
+            feature_names=feature_names,
+            X_train=X,
+            y_train=targets,
+            X_test=empty_X,
+            y_test=np.empty((0, 1)),
+            points_train=points,
+            points_test=None if points is None else empty_X.copy(),
             target_names=(label_name,),
-        )  # fmt: skip
+        )
     for (line, _), value in zip(rows, raw_labels, strict=True):
         if not value:
             raise ValueError(f"row {line}, column {label_name!r}: missing label")
@@ -438,12 +481,18 @@ def parse_csv(
     index = {name: i for i, name in enumerate(classes)}
     y = np.array([index[value] for value in raw_labels], dtype=np.int64)
     return Dataset(
-        name="custom", task="classification", n_classes=len(classes),
+        name="custom",
+        task="classification",
+        n_classes=len(classes),
         feature_names=feature_names,
-        X_train=X, y_train=y, X_test=empty_X, y_test=np.empty(0, dtype=np.int64),
-        points_train=points, points_test=None if points is None else empty_X.copy(),
+        X_train=X,
+        y_train=y,
+        X_test=empty_X,
+        y_test=np.empty(0, dtype=np.int64),
+        points_train=points,
+        points_test=None if points is None else empty_X.copy(),
         class_names=tuple(classes),
-    )  # fmt: skip
+    )
 
 
 def _is_number(cell: str) -> bool:

@@ -9,7 +9,6 @@ around 1e-9 for a correct float64 backprop, ≳1e-3 when something is wrong.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 

@@ -6,6 +6,7 @@ drawn from the given generator, so the same seed always gives the same network.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
@@ -46,6 +47,6 @@ def init_network(
     shape ``(sizes[l],)``.
     """
     init = INITS[scheme]
-    W = [init(rng, fan_in, fan_out) for fan_in, fan_out in zip(sizes[:-1], sizes[1:], strict=True)]
+    W = [init(rng, fan_in, fan_out) for fan_in, fan_out in itertools.pairwise(sizes)]
     b = [np.zeros(n, dtype=np.float64) for n in sizes[1:]]
     return W, b

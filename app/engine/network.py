@@ -188,8 +188,20 @@ def forward_backward(
             Dl = D[l - 1] if D is not None else None
             dA_eff = dA_prev if Dl is None else dA_prev * Dl
             dZ = dA_eff * f_prime(Zs[l - 1], A_fs[l - 1])
-    return Pass(X, Zs, As, A_fs, list(D) if D is not None else [None] * L, loss, reg_loss,
-                dAs, dZs, dWs, dbs, dW_reg)
+    return Pass(
+        X,
+        Zs,
+        As,
+        A_fs,
+        list(D) if D is not None else [None] * L,
+        loss,
+        reg_loss,
+        dAs,
+        dZs,
+        dWs,
+        dbs,
+        dW_reg,
+    )
 
 
 def predict(W: Sequence[Array], b: Sequence[Array], X: Array, act: Activation, task: str) -> Array:

@@ -130,9 +130,13 @@ class IterationRecord:
         """Per-layer gradient / weight norms, update ratios, dead units, vanishing / exploding."""
         L = self.layers
         return diag.compute(
-            [r.W for r in L], [r.dW for r in L], [r.update_W for r in L],
-            [r.Z for r in L], self._A_f, self.activation,
-        )  # fmt: skip
+            [r.W for r in L],
+            [r.dW for r in L],
+            [r.update_W for r in L],
+            [r.Z for r in L],
+            self._A_f,
+            self.activation,
+        )
 
     def layer_optimizer_state(self, layer: int) -> dict[str, Array]:
         """Optimizer state of layer ``layer`` (1-based) after this update, e.g.
@@ -157,11 +161,17 @@ class IterationRecord:
                 t["mask"] = r.mask
             out.append(Phase("forward", r.layer, t))
         out.append(
-            Phase("loss", None, {
-                "output": self.output, "y": self.y,
-                "loss": np.array(self.loss), "reg_loss": np.array(self.reg_loss),
-            })
-        )  # fmt: skip
+            Phase(
+                "loss",
+                None,
+                {
+                    "output": self.output,
+                    "y": self.y,
+                    "loss": np.array(self.loss),
+                    "reg_loss": np.array(self.reg_loss),
+                },
+            )
+        )
         for r in reversed(self.layers):
             t = {"dZ": r.dZ, "dW": r.dW, "dW_reg": r.dW_reg, "db": r.db}
             if r.dA is not None:
@@ -172,10 +182,16 @@ class IterationRecord:
         update: dict[str, AnyArray] = {}
         for r in self.layers:
             l = r.layer
-            update.update({
-                f"W{l}": r.W, f"update_W{l}": r.update_W, f"W_next{l}": r.W_next,
-                f"b{l}": r.b, f"update_b{l}": r.update_b, f"b_next{l}": r.b_next,
-            })  # fmt: skip
+            update.update(
+                {
+                    f"W{l}": r.W,
+                    f"update_W{l}": r.update_W,
+                    f"W_next{l}": r.W_next,
+                    f"b{l}": r.b,
+                    f"update_b{l}": r.update_b,
+                    f"b_next{l}": r.b_next,
+                }
+            )
         out.append(Phase("update", None, update))
         return out
 

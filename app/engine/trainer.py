@@ -12,7 +12,7 @@ masks — so switching dropout on does not change the order of the data.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -98,17 +98,18 @@ class TrainerState:
     W: tuple[Array, ...]
     b: tuple[Array, ...]
     optimizer: OptimizerState
-    rng_order: dict[str, Any]
-    rng_dropout: dict[str, Any]
+    rng_order: Mapping[str, Any]
+    rng_dropout: Mapping[str, Any]
     order: IntArray
     position: int
     step: int
     epoch: int
 
     def arrays(self) -> list[AnyArray]:
-        """Every array the snapshot holds (for memory accounting)."""
-        out: list[AnyArray] = [*self.W, *self.b, self.order]
+        """Every array the snapshot holds: weights, biases, optimizer state, then ``order``."""
+        out: list[AnyArray] = [*self.W, *self.b]
         out.extend(a for slot in self.optimizer.slots for a in slot)
+        out.append(self.order)
         return out
 
 
@@ -205,16 +206,21 @@ class Trainer:
             rng = self._rng_dropout
             rng_state = rng.bit_generator.state
             m = len(idx)
-            masks = [rng.random((m, w.shape[0])) >= p for w in self.W[:-1]]
             scale = 1.0 / (1.0 - p)
-            D = [mk * scale for mk in masks]
+            masks = []
+            D = []
+            for w in self.W[:-1]:
+                mask = rng.random((m, w.shape[0])) >= p
+                masks.append(mask)
+                D.append(np.multiply(mask, scale, dtype=np.float64))
             masks.append(None)
             D.append(None)
         W = self.W
         b = self.b
         with np.errstate(all="ignore"):
-            ps = forward_backward(W, b, X, y, Y, ACTIVATIONS[cfg.activation], data.task,
-                                  cfg.l1, cfg.l2, D)  # fmt: skip
+            ps = forward_backward(
+                W, b, X, y, Y, ACTIVATIONS[cfg.activation], data.task, cfg.l1, cfg.l2, D
+            )
             grads: list[Array] = []
             for l in range(L):
                 grads.append(ps.dW[l])
@@ -252,9 +258,22 @@ class Trainer:
         if not build_record:
             return None
         return self._record(
-            "train", self.step, epoch, completed, idx, X, y, ps, masks, W, b, updates,
-            W_next, b_next, opt,
-        )  # fmt: skip
+            "train",
+            self.step,
+            epoch,
+            completed,
+            idx,
+            X,
+            y,
+            ps,
+            masks,
+            W,
+            b,
+            updates,
+            W_next,
+            b_next,
+            opt,
+        )
 
     def _record(
         self,
@@ -298,19 +317,45 @@ class Trainer:
                 mask.flags.writeable = False
             layers.append(
                 LayerRecord(
-                    l + 1, cfg.activation if l < L - 1 else _output_name(self.data.task),
-                    ps.A[l - 1] if l else X, W[l], b[l], Z, A, mask,
-                    dA, dZ, dW, reg, db, updates[2 * l], updates[2 * l + 1],
-                    W_next[l], b_next[l],
-                )  # fmt: skip
+                    l + 1,
+                    cfg.activation if l < L - 1 else _output_name(self.data.task),
+                    ps.A[l - 1] if l else X,
+                    W[l],
+                    b[l],
+                    Z,
+                    A,
+                    mask,
+                    dA,
+                    dZ,
+                    dW,
+                    reg,
+                    db,
+                    updates[2 * l],
+                    updates[2 * l + 1],
+                    W_next[l],
+                    b_next[l],
+                )
             )
         X.flags.writeable = False
         y.flags.writeable = False
         return IterationRecord(
-            kind, step, epoch, completed, self.data.task, idx, X, y, tuple(layers),
-            ps.loss, ps.reg_loss, cfg.learning_rate, cfg.optimizer, opt, cfg.activation,
+            kind,
+            step,
+            epoch,
+            completed,
+            self.data.task,
+            idx,
+            X,
+            y,
+            tuple(layers),
+            ps.loss,
+            ps.reg_loss,
+            cfg.learning_rate,
+            cfg.optimizer,
+            opt,
+            cfg.activation,
             tuple(ps.A_f),
-        )  # fmt: skip
+        )
 
     # ── changing things ──────────────────────────────────────────────────────────────────
 
@@ -384,17 +429,33 @@ class Trainer:
     def capture(self) -> TrainerState:
         """An immutable snapshot of everything that determines the future."""
         return TrainerState(
-            self.config, tuple(self.W), tuple(self.b), self._opt,
-            self._rng_order.bit_generator.state, self._rng_dropout.bit_generator.state,
-            self._order, self.position, self.step, self.epoch,
-        )  # fmt: skip
+            self.config,
+            tuple(self.W),
+            tuple(self.b),
+            self._opt,
+            self._rng_order.bit_generator.state,
+            self._rng_dropout.bit_generator.state,
+            self._order,
+            self.position,
+            self.step,
+            self.epoch,
+        )
 
     def restore(self, state: TrainerState) -> None:
         """Return exactly to a snapshot of this trainer (same data and architecture)."""
-        if [w.shape for w in state.W] != [w.shape for w in self.W] or len(state.order) != len(
-            self._order
+        if (
+            [w.shape for w in state.W] != [w.shape for w in self.W]
+            or [v.shape for v in state.b] != [v.shape for v in self.b]
+            or len(state.order) != len(self._order)
         ):
             raise ValueError("this snapshot belongs to a different network or data set")
+        arrays = state.arrays()
+        if any(a.dtype != np.float64 for a in arrays[:-1]) or any(
+            not np.isfinite(a).all() for a in arrays[:-1]
+        ):
+            raise ValueError("a snapshot's weights and optimizer state must be finite float64")
+        for a in arrays:
+            a.flags.writeable = False
         self.config = state.config
         self.W = list(state.W)
         self.b = list(state.b)
@@ -449,8 +510,9 @@ class Trainer:
                 _, P = softmax_cross_entropy(Zs[-1], np.zeros(len(X), dtype=np.int64))
             probabilities = P.T.reshape(-1, n, n)
             if d.n_classes == 2:
-                return GridOutput(xs, xs, "probability", probabilities[1], features, neurons,
-                                  probabilities)  # fmt: skip
+                return GridOutput(
+                    xs, xs, "probability", probabilities[1], features, neurons, probabilities
+                )
             out = P.argmax(axis=1).astype(np.float64).reshape(n, n)
             return GridOutput(xs, xs, "class", out, features, neurons, probabilities)
         return GridOutput(xs, xs, "value", Zs[-1][:, 0].reshape(n, n), features, neurons, None)
@@ -475,15 +537,31 @@ class Trainer:
         Y = np.eye(d.n_classes)[y] if d.task == "classification" else y
         L = len(self.W)
         with np.errstate(all="ignore"):
-            ps = forward_backward(self.W, self.b, X, y, Y, ACTIVATIONS[cfg.activation], d.task,
-                                  cfg.l1, cfg.l2)  # fmt: skip
+            ps = forward_backward(
+                self.W, self.b, X, y, Y, ACTIVATIONS[cfg.activation], d.task, cfg.l1, cfg.l2
+            )
             grads = [g for l in range(L) for g in (ps.dW[l], ps.db[l])]
             updates, opt = optimizer_step(self._opt, grads, cfg.learning_rate, cfg.momentum)
             W_next = [_freeze(self.W[l] + updates[2 * l]) for l in range(L)]
             b_next = [_freeze(self.b[l] + updates[2 * l + 1]) for l in range(L)]
         idx = np.array([index], dtype=np.int64)
-        return self._record("sample", self.step, self.epoch, False, idx, X, y, ps, None,
-                            self.W, self.b, updates, W_next, b_next, opt)  # fmt: skip
+        return self._record(
+            "sample",
+            self.step,
+            self.epoch,
+            False,
+            idx,
+            X,
+            y,
+            ps,
+            None,
+            self.W,
+            self.b,
+            updates,
+            W_next,
+            b_next,
+            opt,
+        )
 
     def gradient_check(
         self, layer: int | None = None, eps: float = 1e-6, samples: int = 8
@@ -501,9 +579,18 @@ class Trainer:
         cfg = self.config
         with np.errstate(all="ignore"):
             return check_network(
-                self.W, self.b, X, y, ACTIVATIONS[cfg.activation], d.task, d.output_dim,
-                cfg.l1, cfg.l2, eps=eps, layers=layers,
-            )  # fmt: skip
+                self.W,
+                self.b,
+                X,
+                y,
+                ACTIVATIONS[cfg.activation],
+                d.task,
+                d.output_dim,
+                cfg.l1,
+                cfg.l2,
+                eps=eps,
+                layers=layers,
+            )
 
 
 def _output_name(task: str) -> str:
