@@ -93,6 +93,7 @@ class Pass:
     straight from the loss to ``dZᴸ = (P − Y)/m``). ``dW`` includes ``dW_reg``.
     """
 
+    activation: str
     X: Array
     Z: list[Array]
     A: list[Array]
@@ -189,6 +190,7 @@ def forward_backward(
             dA_eff = dA_prev if Dl is None else dA_prev * Dl
             dZ = dA_eff * f_prime(Zs[l - 1], A_fs[l - 1])
     return Pass(
+        act.name,
         X,
         Zs,
         As,

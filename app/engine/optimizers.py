@@ -82,7 +82,7 @@ class OptimizerState:
 
 
 def _frozen(a: Array) -> Array:
-    a.flags.writeable = False
+    a.flags.writeable = False  # the trainer keeps the state: nobody may change it
     return a
 
 
@@ -92,7 +92,7 @@ def optimizer_step(
     """One update: returns the parameter changes ``Δ`` (apply ``p + Δ``) and the new state.
 
     ``grads`` are the full gradients (data + regularisation) in the order ``W1, b1, W2, …``.
-    The returned arrays are read-only.
+    The returned arrays are new; callers must not modify them (records share them).
     """
     name = state.name
     t = state.t + 1
@@ -100,15 +100,14 @@ def optimizer_step(
     updates: list[Array] = []
     slots: list[tuple[Array, ...]] = []
     if name == "sgd":
-        updates = [_frozen((-lr) * g) for g in grads]
+        updates = [(-lr) * g for g in grads]
         return updates, OptimizerState(name, t, ())
     if name in ("momentum", "nesterov"):
         for i, g in enumerate(grads):
             buf = g if first else momentum * state.slots[i][0] + g
-            buf.flags.writeable = False
             step_dir = g + momentum * buf if name == "nesterov" else buf
-            updates.append(_frozen((-lr) * step_dir))
-            slots.append((buf,))
+            updates.append((-lr) * step_dir)
+            slots.append((_frozen(buf),))
     elif name == "rmsprop":
         for i, g in enumerate(grads):
             gg = g * g
@@ -117,7 +116,7 @@ def optimizer_step(
             else:
                 square_avg = RMSPROP_ALPHA * state.slots[i][0] + (1.0 - RMSPROP_ALPHA) * gg
             avg = np.sqrt(square_avg) + RMSPROP_EPS
-            updates.append(_frozen(((-lr) * g) / avg))
+            updates.append(((-lr) * g) / avg)
             slots.append((_frozen(square_avg),))
     elif name == "adam":
         bias_correction1 = 1.0 - ADAM_BETA1**t
@@ -133,7 +132,7 @@ def optimizer_step(
                 exp_avg = m + (1.0 - ADAM_BETA1) * (g - m)
                 exp_avg_sq = ADAM_BETA2 * v + (1.0 - ADAM_BETA2) * (g * g)
             denom = np.sqrt(exp_avg_sq) / bias_correction2_sqrt + ADAM_EPS
-            updates.append(_frozen(((-step_size) * exp_avg) / denom))
+            updates.append(((-step_size) * exp_avg) / denom)
             slots.append((_frozen(exp_avg), _frozen(exp_avg_sq)))
     else:
         raise ValueError(f"unknown optimizer {name!r}")

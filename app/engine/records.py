@@ -8,6 +8,7 @@ of place, so ``W_next`` of step ``t`` *is* ``W`` of step ``t + 1``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Literal
@@ -15,6 +16,7 @@ from typing import Literal
 import numpy as np
 
 from app.engine import diagnostics as diag
+from app.engine.network import Pass
 from app.engine.optimizers import OptimizerState
 from app.engine.types import AnyArray, Array, BoolArray, IntArray
 
@@ -63,6 +65,70 @@ class LayerRecord:
         )
 
 
+@dataclass(frozen=True, slots=True, eq=False)
+class RecordParts:
+    """The raw results of one iteration, from which the ``LayerRecord``s are assembled
+    lazily: building them costs little, but play mode shows only a few records per second."""
+
+    ps: Pass
+    masks: Sequence[BoolArray | None] | None
+    W: Sequence[Array]
+    b: Sequence[Array]
+    updates: Sequence[Array]
+    W_next: Sequence[Array]
+    b_next: Sequence[Array]
+    zeros_W: Sequence[Array]
+    output_activation: str
+
+    def build(self, X: Array, y: AnyArray) -> tuple[LayerRecord, ...]:
+        """The layer records, with every array made read-only."""
+        ps = self.ps
+        L = len(self.W)
+        X.flags.writeable = False
+        y.flags.writeable = False
+        layers = []
+        for l in range(L):
+            for a in (
+                ps.Z[l],
+                ps.A[l],
+                ps.dA[l],
+                ps.dZ[l],
+                ps.dW[l],
+                ps.db[l],
+                self.updates[2 * l],
+                self.updates[2 * l + 1],
+            ):
+                if a is not None:
+                    a.flags.writeable = False
+            reg = self.zeros_W[l] if ps.dW_reg is None else ps.dW_reg[l]
+            reg.flags.writeable = False
+            mask = None if self.masks is None else self.masks[l]
+            if mask is not None:
+                mask.flags.writeable = False
+            layers.append(
+                LayerRecord(
+                    l + 1,
+                    self.output_activation if l == L - 1 else ps.activation,
+                    ps.A[l - 1] if l else X,
+                    self.W[l],
+                    self.b[l],
+                    ps.Z[l],
+                    ps.A[l],
+                    mask,
+                    ps.dA[l],
+                    ps.dZ[l],
+                    ps.dW[l],
+                    reg,
+                    ps.db[l],
+                    self.updates[2 * l],
+                    self.updates[2 * l + 1],
+                    self.W_next[l],
+                    self.b_next[l],
+                )
+            )
+        return tuple(layers)
+
+
 @dataclass(frozen=True, slots=True)
 class Phase:
     """One animation step: ``name`` is ``forward``, ``loss``, ``backward`` or ``update``;
@@ -99,14 +165,18 @@ class IterationRecord:
     indices: IntArray
     X: Array
     y: AnyArray
-    layers: tuple[LayerRecord, ...]
     loss: float
     reg_loss: float
     learning_rate: float
     optimizer: str
     optimizer_state: OptimizerState
     activation: str
-    _A_f: tuple[Array, ...] = field(repr=False)
+    _parts: RecordParts = field(repr=False)
+
+    @cached_property
+    def layers(self) -> tuple[LayerRecord, ...]:
+        """One ``LayerRecord`` per layer, 1..L (assembled on first access; arrays read-only)."""
+        return self._parts.build(self.X, self.y)
 
     @property
     def total_loss(self) -> float:
@@ -116,7 +186,7 @@ class IterationRecord:
     @property
     def output(self) -> Array:
         """The network's output for the batch: softmax ``P`` ``(m, classes)`` or ``Ŷ``."""
-        return self.layers[-1].A
+        return self._parts.ps.A[-1]
 
     @cached_property
     def accuracy(self) -> float | None:
@@ -134,7 +204,7 @@ class IterationRecord:
             [r.dW for r in L],
             [r.update_W for r in L],
             [r.Z for r in L],
-            self._A_f,
+            self._parts.ps.A_f,
             self.activation,
         )
 

@@ -27,7 +27,7 @@ from app.engine.init import init_network
 from app.engine.losses import mean_squared_error, softmax_cross_entropy
 from app.engine.network import Pass, forward, forward_backward
 from app.engine.optimizers import OptimizerState, optimizer_step
-from app.engine.records import IterationRecord, LayerRecord
+from app.engine.records import IterationRecord, RecordParts
 from app.engine.types import AnyArray, Array, BoolArray, IntArray
 
 
@@ -294,50 +294,17 @@ class Trainer:
         opt: OptimizerState,
     ) -> IterationRecord:
         cfg = self.config
-        L = len(W)
-        layers = []
-        dW_reg = ps.dW_reg
-        for l in range(L):
-            Z = ps.Z[l]
-            A = ps.A[l]
-            dA = ps.dA[l]
-            dZ = ps.dZ[l]
-            dW = ps.dW[l]
-            db = ps.db[l]
-            Z.flags.writeable = False
-            A.flags.writeable = False
-            dZ.flags.writeable = False
-            dW.flags.writeable = False
-            db.flags.writeable = False
-            if dA is not None:
-                dA.flags.writeable = False
-            reg = self._zeros_W[l] if dW_reg is None else _freeze(dW_reg[l])
-            mask = None if masks is None else masks[l]
-            if mask is not None:
-                mask.flags.writeable = False
-            layers.append(
-                LayerRecord(
-                    l + 1,
-                    cfg.activation if l < L - 1 else _output_name(self.data.task),
-                    ps.A[l - 1] if l else X,
-                    W[l],
-                    b[l],
-                    Z,
-                    A,
-                    mask,
-                    dA,
-                    dZ,
-                    dW,
-                    reg,
-                    db,
-                    updates[2 * l],
-                    updates[2 * l + 1],
-                    W_next[l],
-                    b_next[l],
-                )
-            )
-        X.flags.writeable = False
-        y.flags.writeable = False
+        parts = RecordParts(
+            ps,
+            masks,
+            W,
+            b,
+            updates,
+            W_next,
+            b_next,
+            self._zeros_W,
+            _output_name(self.data.task),
+        )
         return IterationRecord(
             kind,
             step,
@@ -347,14 +314,13 @@ class Trainer:
             idx,
             X,
             y,
-            tuple(layers),
             ps.loss,
             ps.reg_loss,
             cfg.learning_rate,
             cfg.optimizer,
             opt,
             cfg.activation,
-            tuple(ps.A_f),
+            parts,
         )
 
     # ── changing things ──────────────────────────────────────────────────────────────────
