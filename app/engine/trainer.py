@@ -294,14 +294,15 @@ class Trainer:
         opt: OptimizerState,
     ) -> IterationRecord:
         cfg = self.config
+        # Tuples: the trainer's own lists change when a weight is edited, records never do.
         parts = RecordParts(
             ps,
             masks,
-            W,
-            b,
+            tuple(W),
+            tuple(b),
             updates,
-            W_next,
-            b_next,
+            tuple(W_next),
+            tuple(b_next),
             self._zeros_W,
             _output_name(self.data.task),
         )
