@@ -65,6 +65,8 @@ class TrainConfig:
         object.__setattr__(self, "features", tuple(self.features))
         object.__setattr__(self, "hidden", tuple(self.hidden))
         self._validate()
+        for name in ("noise", "test_fraction", "momentum", "learning_rate", "l1", "l2", "dropout"):
+            object.__setattr__(self, name, float(getattr(self, name)))
 
     def _validate(self) -> None:
         def bad(field: str, why: str) -> ValueError:

@@ -92,6 +92,7 @@ class Dataset:
     """One-hot labels (classification) or the targets (regression), for the loss."""
 
     def __post_init__(self) -> None:
+        self._check_and_normalise()
         for name in ("X_train", "y_train", "X_test", "y_test", "points_train", "points_test"):
             value = getattr(self, name)
             if value is not None:
@@ -102,6 +103,46 @@ class Dataset:
             Y = self.y_train
         Y.flags.writeable = False
         object.__setattr__(self, "Y_train", Y)
+
+    def _check_and_normalise(self) -> None:
+        """Validate shapes and labels; store X as float64, class labels as int64."""
+
+        def put(name: str, value: AnyArray) -> None:
+            object.__setattr__(self, name, value)
+
+        if self.task not in ("classification", "regression"):
+            raise ValueError(f"task must be classification or regression, not {self.task!r}")
+        for split in ("train", "test"):
+            X = np.asarray(getattr(self, f"X_{split}"), dtype=np.float64)
+            y = np.asarray(getattr(self, f"y_{split}"))
+            if X.ndim != 2 or len(X) != len(y):
+                raise ValueError(f"X_{split} must be (n, features) with one label per row")
+            if not np.isfinite(X).all():
+                raise ValueError(f"X_{split} must be finite")
+            if self.task == "classification":
+                if y.ndim != 1 or (y.size and not (y.min() >= 0 and y.max() < self.n_classes)):
+                    raise ValueError(f"y_{split} must be class indices 0..{self.n_classes - 1}")
+                y = y.astype(np.int64)
+            else:
+                y = np.asarray(y, dtype=np.float64)
+                if y.ndim != 2 or not np.isfinite(y).all():
+                    raise ValueError(f"y_{split} must be finite targets of shape (n, outputs)")
+            put(f"X_{split}", X)
+            put(f"y_{split}", y)
+        if self.X_train.shape[1] != self.X_test.shape[1] or len(self.X_train) == 0:
+            raise ValueError("train and test need the same features and at least 1 train row")
+        if self.task == "classification" and self.n_classes < 2:
+            raise ValueError("classification needs at least 2 classes")
+
+    @property
+    def extent(self) -> float:
+        """Half-width of a square around 0 that holds every 2-D point (at least 6, the
+        generators' range), for ``Trainer.grid``; 6 when there are no points."""
+        if self.points_train is None:
+            return 6.0
+        parts = [self.points_train, self.points_test]
+        biggest = max(float(np.abs(p).max()) for p in parts if p is not None and p.size)
+        return max(6.0, math.ceil(biggest * 1.05))
 
     @property
     def input_dim(self) -> int:
@@ -410,14 +451,13 @@ def parse_csv(
     has_header = not all(_is_number(cell) for cell in first)
     if has_header:
         names = first
+        header_line = rows[0][0]
         rows = rows[1:]
         if any(not name for name in names):
             col = next(j for j, name in enumerate(names) if not name) + 1
-            raise ValueError(
-                f"row {rows[0][0] - 1 if rows else 1}, column {col}: empty column name"
-            )
+            raise ValueError(f"row {header_line}, column {col}: empty column name")
         if len(set(names)) != len(names):
-            raise ValueError("row 1: column names must be distinct")
+            raise ValueError(f"row {header_line}: column names must be distinct")
     else:
         names = [f"x{j + 1}" for j in range(len(first) - 1)] + ["label"]
     n_cols = len(names)
@@ -441,7 +481,7 @@ def parse_csv(
             raise ValueError(f"row {line}: expected {n_cols} columns, found {len(row)}")
         for k, j in enumerate(feature_js):
             X[r, k] = _finite(row[j], line, names[j])
-        raw_labels.append(row[label_j].strip())
+        raw_labels.append(_canonical_label(row[label_j].strip()))
     if task is None:
         task = _infer_task(raw_labels)
     feature_names = tuple(names[j] for j in feature_js)
@@ -525,6 +565,17 @@ def _infer_task(labels: list[str]) -> Task:
     if all(math.isfinite(v) and v == int(v) for v in values) and len(set(values)) <= MAX_CLASSES:
         return "classification"
     return "regression"
+
+
+def _canonical_label(text: str) -> str:
+    """``"1.0"`` and ``"1"`` are the same class: integral numbers are written as integers."""
+    try:
+        value = float(text)
+    except ValueError:
+        return text
+    if math.isfinite(value) and value == int(value):
+        return str(int(value))
+    return text
 
 
 def _sorted_classes(labels: set[str]) -> list[str]:

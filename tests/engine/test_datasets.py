@@ -142,3 +142,56 @@ def test_config_validation_names_the_field() -> None:
     cfg = TrainConfig(hidden=[3, 2])  # type: ignore[arg-type]
     assert cfg.hidden == (3, 2), "lists become tuples"
     assert cfg.replace(learning_rate=0.1).learning_rate == 0.1, "replace"
+
+
+def test_csv_numeric_class_labels_are_canonical_and_sorted() -> None:
+    d = parse_csv("x,y\n1,10\n2,-1\n3,1.0\n4,1\n5,2\n")
+    assert d.class_names == ("-1", "1", "2", "10"), "numeric order; 1.0 and 1 are one class"
+    assert np.array_equal(d.y_train, [3, 0, 1, 1, 2]), "indices into class_names"
+
+
+def test_csv_empty_header_name_is_reported() -> None:
+    with pytest.raises(ValueError, match="row 1, column 2: empty column name"):
+        parse_csv("x1,,y\n1,2,0\n3,4,1\n5,6,0\n7,8,1\n")
+
+
+def test_custom_two_column_data_trains_and_draws_a_grid() -> None:
+    from app.engine import Trainer
+
+    rows = "\n".join(
+        f"{x},{y},{int(x * y > 0)}" for x, y in [(-9, -3), (9, 3), (-9, 3), (9, -3)] * 5
+    )
+    data = parse_csv("a,b,label\n" + rows)
+    trainer = Trainer(TrainConfig(dataset="custom", hidden=(3,)), data)
+    trainer.train_step()
+    assert trainer.data.extent == 10, "extent covers the data (|x| ≤ 9, ×1.05, rounded up)"
+    g = trainer.grid(n=5, extent=trainer.data.extent)
+    assert g.features.shape == (2, 5, 5) and g.x1s[-1] == 10, "raw columns on the grid"
+
+
+def test_dataset_validates_what_it_is_given() -> None:
+    from app.engine import Dataset
+
+    X = np.zeros((4, 2))
+    with pytest.raises(ValueError, match="class indices"):
+        Dataset(
+            "custom",
+            "classification",
+            2,
+            ("a", "b"),
+            X,
+            np.array([0, 1, 2, 0]),
+            X[:0],
+            np.zeros(0, dtype=np.int64),
+        )
+    with pytest.raises(ValueError, match="finite"):
+        Dataset(
+            "custom",
+            "regression",
+            0,
+            ("a", "b"),
+            X + np.nan,
+            np.zeros((4, 1)),
+            X[:0],
+            np.zeros((0, 1)),
+        )
