@@ -36,7 +36,8 @@ class Diverged(Exception):
 
     ``step`` is the step that failed (``trainer.step + 1``), ``layer`` the 1-based layer
     (``None`` for the loss), ``quantity`` one of ``loss``, ``Z``, ``A``, ``dZ``, ``dW``,
-    ``db``, ``W``, ``b`` (``W``/``b`` = after the update).
+    ``db``, ``W``, ``b`` (``W``/``b`` = after the update) or ``optimizer`` (its state, e.g.
+    Adam's ``exp_avg_sq`` overflowing).
     """
 
     def __init__(self, step: int, layer: int | None, quantity: str, learning_rate: float) -> None:
@@ -234,11 +235,14 @@ class Trainer:
                 total += W_next[l].sum() + b_next[l].sum()
                 if l < L - 1:
                     total += ps.Z[l].sum()
+            if opt.name in ("rmsprop", "adam"):  # g² may overflow while g and W stay finite
+                for slot in opt.slots:
+                    total += slot[-1].sum()
             finite = math.isfinite(total)
         if not finite:
             if rng_state is not None:
                 self._rng_dropout.bit_generator.state = rng_state
-            layer, quantity = _locate_nonfinite(ps, W_next, b_next)
+            layer, quantity = _locate_nonfinite(ps, W_next, b_next, opt)
             raise Diverged(self.step + 1, layer, quantity, cfg.learning_rate)
         for l in range(L):
             W_next[l].flags.writeable = False
@@ -421,6 +425,13 @@ class Trainer:
             not np.isfinite(a).all() for a in arrays[:-1]
         ):
             raise ValueError("a snapshot's weights and optimizer state must be finite float64")
+        order = state.order
+        if order.dtype.kind not in "iu" or not np.array_equal(
+            np.sort(order), np.arange(len(order))
+        ):
+            raise ValueError("a snapshot's data order must be a permutation of the training set")
+        if not 0 <= state.position < len(order) or state.step < 0 or state.epoch < 0:
+            raise ValueError("a snapshot's position, step and epoch must be in range")
         for a in arrays:
             a.flags.writeable = False
         self.config = state.config
@@ -580,7 +591,7 @@ def _check_value(value: float) -> float:
 
 
 def _locate_nonfinite(
-    ps: Pass, W_next: Sequence[Array], b_next: Sequence[Array]
+    ps: Pass, W_next: Sequence[Array], b_next: Sequence[Array], opt: OptimizerState
 ) -> tuple[int | None, str]:
     """The first non-finite quantity in the order of computation: ``(layer, quantity)``."""
     L = len(ps.Z)
@@ -604,5 +615,8 @@ def _locate_nonfinite(
             return l + 1, "W"
         if bad(b_next[l]):
             return l + 1, "b"
+    for i, slot in enumerate(opt.slots):
+        if any(bad(a) for a in slot):
+            return i // 2 + 1, "optimizer"
     # Every value is finite but a sum overflowed: the weights are beyond ~1e300.
     return next((l + 1 for l in range(L) if not math.isfinite(float(W_next[l].sum()))), L), "W"

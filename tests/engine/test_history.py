@@ -99,3 +99,36 @@ def test_record_refuses_a_gap() -> None:
     trainer.train_step()
     with pytest.raises(ValueError, match="call record"):
         history.record()
+
+
+def test_restore_from_a_copied_snapshot_is_exact() -> None:
+    """A snapshot that went through storage (fresh, writable arrays) restores exactly."""
+    import copy
+
+    import numpy as np
+
+    from app.engine import TrainerState
+
+    trainer = Trainer(TrainConfig(hidden=(5,), optimizer="adam", dropout=0.2))
+    for _ in range(37):
+        trainer.train_step()
+    state = trainer.capture()
+    copied = TrainerState(
+        config=state.config,
+        W=tuple(np.array(w) for w in state.W),
+        b=tuple(np.array(v) for v in state.b),
+        optimizer=copy.deepcopy(state.optimizer),
+        rng_order=copy.deepcopy(dict(state.rng_order)),
+        rng_dropout=copy.deepcopy(dict(state.rng_dropout)),
+        order=np.array(state.order),
+        position=state.position,
+        step=state.step,
+        epoch=state.epoch,
+    )
+    expected = [trainer.train_step() for _ in range(30)]
+    other = Trainer(TrainConfig(hidden=(5,), optimizer="adam", dropout=0.2))
+    other.restore(copied)
+    for want in expected:
+        assert records_equal(other.train_step(), want), f"step {want.step} identical"
+    with pytest.raises(ValueError, match="different network"):
+        Trainer(TrainConfig(hidden=(6,))).restore(state)
