@@ -96,12 +96,12 @@ class Dataset:
         for name in ("X_train", "y_train", "X_test", "y_test", "points_train", "points_test"):
             value = getattr(self, name)
             if value is not None:
-                value.flags.writeable = False
+                value.setflags(write=False)
         if self.task == "classification":
             Y = np.eye(self.n_classes, dtype=np.float64)[self.y_train]
         else:
             Y = self.y_train
-        Y.flags.writeable = False
+        Y.setflags(write=False)
         object.__setattr__(self, "Y_train", Y)
 
     def _check_and_normalise(self) -> None:
@@ -403,8 +403,8 @@ def load_digits() -> tuple[Array, IntArray]:
         table = np.loadtxt(fh, delimiter=",", dtype=np.float64)
     pixels = np.ascontiguousarray(table[:, :64])
     labels = table[:, 64].astype(np.int64)
-    pixels.flags.writeable = False
-    labels.flags.writeable = False
+    pixels.setflags(write=False)
+    labels.setflags(write=False)
     return pixels, labels
 
 

@@ -82,7 +82,7 @@ class OptimizerState:
 
 
 def _frozen(a: Array) -> Array:
-    a.flags.writeable = False  # the trainer keeps the state: nobody may change it
+    a.setflags(write=False)  # the trainer keeps the state: nobody may change it
     return a
 
 

@@ -84,8 +84,8 @@ class RecordParts:
         """The layer records, with every array made read-only."""
         ps = self.ps
         L = len(self.W)
-        X.flags.writeable = False
-        y.flags.writeable = False
+        X.setflags(write=False)
+        y.setflags(write=False)
         layers = []
         for l in range(L):
             for a in (
@@ -99,12 +99,12 @@ class RecordParts:
                 self.updates[2 * l + 1],
             ):
                 if a is not None:
-                    a.flags.writeable = False
+                    a.setflags(write=False)
             reg = self.zeros_W[l] if ps.dW_reg is None else ps.dW_reg[l]
-            reg.flags.writeable = False
+            reg.setflags(write=False)
             mask = None if self.masks is None else self.masks[l]
             if mask is not None:
-                mask.flags.writeable = False
+                mask.setflags(write=False)
             layers.append(
                 LayerRecord(
                     l + 1,

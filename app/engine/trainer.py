@@ -115,7 +115,7 @@ class TrainerState:
 
 
 def _freeze(a: AnyArray) -> AnyArray:
-    a.flags.writeable = False
+    a.setflags(write=False)
     return a
 
 
@@ -245,8 +245,8 @@ class Trainer:
             layer, quantity = _locate_nonfinite(ps, W_next, b_next, opt)
             raise Diverged(self.step + 1, layer, quantity, cfg.learning_rate)
         for l in range(L):
-            W_next[l].flags.writeable = False
-            b_next[l].flags.writeable = False
+            W_next[l].setflags(write=False)
+            b_next[l].setflags(write=False)
         epoch = self.epoch
         completed = end >= n
         self.W = W_next
@@ -433,7 +433,7 @@ class Trainer:
         if not 0 <= state.position < len(order) or state.step < 0 or state.epoch < 0:
             raise ValueError("a snapshot's position, step and epoch must be in range")
         for a in arrays:
-            a.flags.writeable = False
+            a.setflags(write=False)
         self.config = state.config
         self.W = list(state.W)
         self.b = list(state.b)
