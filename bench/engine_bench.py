@@ -219,6 +219,7 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
         rows.append(
             {
                 "net": case.name,
+                "iterations_per_s": 1.0 / engine,
                 "engine_us": engine * 1e6,
                 "bare_us": bare * 1e6,
                 "ratio": engine / bare,
@@ -249,7 +250,7 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
 
 def _table(rows: list[dict[str, Any]]) -> str:
     head = (
-        f"{'network':30s} {'engine µs':>10s} {'+layers µs':>10s} {'bare µs':>9s} {'ratio':>13s} "
+        f"{'network':30s} {'it/s':>8s} {'engine µs':>10s} {'+layers µs':>10s} {'bare µs':>9s} {'ratio':>13s} "
         f"{'floor µs':>9s} {'torch µs':>9s} {'torch/engine':>12s}"
     )
     lines = [head, "-" * len(head)]
@@ -257,7 +258,7 @@ def _table(rows: list[dict[str, Any]]) -> str:
         torch = "absent" if r["torch_us"] is None else f"{r['torch_us']:.1f}"
         speedup = "absent" if r["torch_over_engine"] is None else f"{r['torch_over_engine']:.1f}×"
         lines.append(
-            f"{r['net']:30s} {r['engine_us']:10.1f} {r['engine_layers_us']:10.1f} "
+            f"{r['net']:30s} {r['iterations_per_s']:8.0f} {r['engine_us']:10.1f} {r['engine_layers_us']:10.1f} "
             f"{r['bare_us']:9.1f} {r['ratio']:6.2f}/{r['ratio_layers']:<6.2f} "
             f"{r['floor_us']:9.2f} {torch:>9s} {speedup:>12s}"
         )
