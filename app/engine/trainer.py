@@ -128,7 +128,11 @@ class Trainer:
     ``W[l-1]`` / ``b[l-1]`` are the textbook ``Wˡ`` ``(out, in)`` / ``bˡ`` ``(out,)``
     (read-only arrays: change them with ``set_weight`` / ``set_bias``). ``step`` counts
     updates, ``epoch`` completed passes over the training set, ``position`` the index into
-    the current epoch's order.
+    the current epoch's order. The batch is ``order[position : position + batch_size]``;
+    the batch that reaches the end of the order (possibly shorter) completes the epoch, and
+    the next epoch's order is drawn right then. ``config`` always holds the live
+    hyperparameters. ``version`` counts changes other than training steps; listeners
+    (``add_listener``) hear about hyperparameter changes and edits.
     """
 
     def __init__(self, config: TrainConfig, custom: Dataset | None = None) -> None:
