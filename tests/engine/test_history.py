@@ -132,3 +132,40 @@ def test_restore_from_a_copied_snapshot_is_exact() -> None:
         assert records_equal(other.train_step(), want), f"step {want.step} identical"
     with pytest.raises(ValueError, match="different network"):
         Trainer(TrainConfig(hidden=(6,))).restore(state)
+
+
+def test_replay_property_over_random_configurations() -> None:
+    """For any mix of activation, optimizer, batch size, dropout and seed, seeking to a random
+    step and stepping on reproduces the recorded run bit for bit."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    @settings(max_examples=15, deadline=None, database=None)
+    @given(
+        activation=st.sampled_from(["relu", "leaky_relu", "tanh", "sigmoid", "linear"]),
+        optimizer=st.sampled_from(["sgd", "momentum", "nesterov", "rmsprop", "adam"]),
+        batch_size=st.integers(1, 40),
+        dropout=st.sampled_from([0.0, 0.1, 0.5]),
+        seed=st.integers(0, 2**32 - 1),
+        every=st.integers(1, 9),
+        target=st.integers(0, 24),
+    )
+    def check(activation, optimizer, batch_size, dropout, seed, every, target):  # type: ignore[no-untyped-def]
+        cfg = TrainConfig(
+            samples=60,
+            hidden=(5, 3),
+            activation=activation,
+            optimizer=optimizer,
+            batch_size=batch_size,
+            dropout=dropout,
+            seed=seed,
+            learning_rate=0.01,
+        )
+        trainer = Trainer(cfg)
+        history = History(trainer, checkpoint_every=every)
+        records = _run(trainer, history, 25)
+        history.seek(target)
+        for expected in records[target:]:
+            assert records_equal(trainer.train_step(), expected), f"step {expected.step}"
+
+    check()
