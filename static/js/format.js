@@ -1,4 +1,4 @@
-// Number formatting shared by every view: short, signed, never "NaN".
+// Number and notation formatting shared by every view: short, signed, never "NaN".
 
 /** Format a number for display with `digits` significant digits; non-finite values become "—". */
 export function formatNumber(value, digits = 3) {
@@ -7,4 +7,70 @@ export function formatNumber(value, digits = 3) {
   const abs = Math.abs(value);
   if (abs >= 1e5 || abs < 1e-3) return value.toExponential(Math.max(0, digits - 1));
   return Number(value.toPrecision(digits)).toString();
+}
+
+/** Like formatNumber but with an explicit sign on positive numbers (for deltas: "+0.012"). */
+export function formatSigned(value, digits = 3) {
+  const text = formatNumber(value, digits);
+  if (text === "—" || text === "0") return text;
+  return value > 0 ? `+${text}` : text.replace("-", "−");
+}
+
+/** A number inside an equation: negative values in parentheses, real minus sign. */
+export function formatTerm(value, digits = 3) {
+  const text = formatNumber(value, digits);
+  if (typeof value === "number" && value < 0) return `(${text.replace("-", "−")})`;
+  return text;
+}
+
+/** Format a fraction as a percentage ("73.5%"); non-finite values become "—". */
+export function formatPercent(value, digits = 1) {
+  if (typeof value !== "number" || !Number.isFinite(value)) return "—";
+  return `${(value * 100).toFixed(digits)}%`;
+}
+
+/** Integers with thin-space thousands separators ("12 345"). */
+export function formatCount(value) {
+  if (typeof value !== "number" || !Number.isFinite(value)) return "—";
+  return Math.round(value).toString().replace(/\B(?=(\d{3})+(?!\d))/g, "\u2009");
+}
+
+const SUPERSCRIPT = { 0: "⁰", 1: "¹", 2: "²", 3: "³", 4: "⁴", 5: "⁵", 6: "⁶", 7: "⁷", 8: "⁸", 9: "⁹", "-": "⁻", "+": "⁺" };
+
+/** Write an integer as superscript digits: 12 → "¹²". */
+export function superscript(n) {
+  return String(n)
+    .split("")
+    .map((c) => SUPERSCRIPT[c] ?? c)
+    .join("");
+}
+
+const SUBSCRIPT = { 0: "₀", 1: "₁", 2: "₂", 3: "₃", 4: "₄", 5: "₅", 6: "₆", 7: "₇", 8: "₈", 9: "₉" };
+
+/** Write an integer as subscript digits: 12 → "₁₂". */
+export function subscript(n) {
+  return String(n)
+    .split("")
+    .map((c) => SUBSCRIPT[c] ?? c)
+    .join("");
+}
+
+const FEATURE_LABELS = {
+  x1: "x₁",
+  x2: "x₂",
+  "x1^2": "x₁²",
+  "x2^2": "x₂²",
+  "x1*x2": "x₁x₂",
+  "sin(x1)": "sin x₁",
+  "sin(x2)": "sin x₂",
+};
+
+/** The textbook spelling of an input feature name ("x1^2" → "x₁²"). */
+export function featureLabel(name) {
+  return FEATURE_LABELS[name] ?? String(name);
+}
+
+/** Shortest exact decimal for a number (round-trips), used in data attributes. */
+export function exact(value) {
+  return typeof value === "number" && Number.isFinite(value) ? String(value) : "";
 }

@@ -1,3 +1,651 @@
-// Entry point: wires the page's modules together.
-const status = document.getElementById("status");
-status.textContent = "Ready.";
+// Entry point: wires the modules together. The store holds the session as the server describes
+// it; every message goes through applyMessage, and one requestAnimationFrame pass redraws what
+// changed. In play mode each frame is acknowledged after it is drawn (one frame in flight).
+
+import { Connection } from "./socket.js";
+import { applyMessage, createModel, layerCount } from "./store.js";
+import { computeDisplay, momentRecord } from "./display.js";
+import { diffConfig, hideSelectors, parseUrl, toSearch } from "./state.js";
+import { Diagram } from "./diagram.js";
+import { Animator } from "./animator.js";
+import { OutputView } from "./heatmap.js";
+import { Charts } from "./charts.js";
+import { Inspector } from "./inspector.js";
+import { Controls } from "./controls.js";
+import { phaseCaption, phaseOrder } from "./captions.js";
+import { h } from "./dom.js";
+import { legendGradient, lutIndex, divergingLut, niceExtent } from "./colors.js";
+import { formatNumber, formatPercent, superscript } from "./format.js";
+
+const $ = (id) => document.getElementById(id);
+const model = createModel();
+const url = parseUrl(location.search);
+const ui = { ...url.ui, row: 0 };
+let pendingUrlConfig = url.watch ? null : url.config;
+let selection = null;
+let theme = document.documentElement.dataset.theme === "dark" ? "dark" : "light";
+if (ui.theme) theme = ui.theme;
+document.documentElement.dataset.theme = theme;
+const readOnly = () => model.role === "watch";
+
+// ----- hide controls (?hide=…) -----
+if (ui.hide.length) {
+  const style = document.createElement("style");
+  style.textContent = `${hideSelectors(ui.hide).join(",")} { display: none !important; }`;
+  document.head.append(style);
+}
+
+// ----- views -----
+const tooltip = $("tooltip");
+function showTooltip(textValue, e) {
+  if (!textValue || !e) {
+    tooltip.hidden = true;
+    return;
+  }
+  tooltip.textContent = textValue;
+  tooltip.hidden = false;
+  const x = Math.min(window.innerWidth - tooltip.offsetWidth - 8, e.clientX + 14);
+  tooltip.style.left = `${x}px`;
+  tooltip.style.top = `${e.clientY + 16}px`;
+}
+
+const diagram = new Diagram($("diagram"), {
+  onSelect: (sel) => select(sel),
+  onHover: (sel, e) => {
+    output.setPreview(sel && sel.type === "neuron" && sel.layer < layerCount(model) ? sel : null);
+    showTooltip(sel ? hoverText(sel) : null, e);
+  },
+  onHidden: (hidden) => send({ type: "configure", config: { hidden } }),
+  onSelectionDrawn: () => animator.drawIdle(),
+});
+const animator = new Animator(diagram);
+const output = new OutputView($("heatmap"), {
+  onPick: (index, split) => follow(index, split),
+  tooltip: showTooltip,
+});
+const charts = new Charts($("chart"), $("chart-tabs"), $("log-scale"), $("warnings"));
+charts.setLogLoss(ui.log);
+const inspector = new Inspector($("inspector"), {
+  onSetWeight: (p) => send({ type: "set_weight", ...p }),
+  onSetBias: (p) => send({ type: "set_bias", ...p }),
+});
+const controls = new Controls({
+  configure: (partial) => configure(partial),
+  togglePlay: () => togglePlay(),
+  step: () => step(),
+  back: () => back(),
+  reset: () => reset(),
+  seek: (s) => {
+    if (model.playing) send({ type: "pause" });
+    send({ type: "seek", step: s });
+  },
+  setUnit: (u) => {
+    ui.unit = u;
+    writeUrl();
+  },
+  setSpeed: (sp) => {
+    ui.speed = sp;
+    writeUrl();
+    if (model.playing) send(playMessage());
+  },
+  newWeights: () => send({ type: "reset", seed: Math.floor(Math.random() * 2 ** 31) }),
+  regenerate: () => configure({ data_seed: Math.floor(Math.random() * 2 ** 31) }),
+  upload: (file) => upload(file),
+  gradcheck: () => send({ type: "gradcheck" }),
+  setView: (v) => {
+    Object.assign(ui, v);
+    output.setOptions({ showTest: ui.test, discretize: ui.discretize });
+    writeUrl();
+  },
+});
+output.setOptions({ showTest: ui.test, discretize: ui.discretize });
+$("log-scale").addEventListener("change", () => {
+  if (charts.kind === "loss") {
+    ui.log = $("log-scale").checked;
+    writeUrl();
+  }
+});
+
+// ----- connection -----
+const conn = new Connection({
+  location,
+  storage: globalThis.sessionStorage,
+  watch: url.watch,
+  onMessage: (msg) => onMessage(msg),
+  onStatus: (st) => onStatus(st),
+});
+
+function send(msg) {
+  if (readOnly() && !["ack", "ping", "sync"].includes(msg.type)) return false;
+  return conn.send(msg);
+}
+
+function configure(partial) {
+  if (!Object.keys(partial).length) return;
+  send({ type: "configure", config: partial });
+}
+
+function playMessage() {
+  return ui.speed === "max" ? { type: "play" } : { type: "play", speed: Number(ui.speed) };
+}
+
+function togglePlay() {
+  if (model.playing) send({ type: "pause" });
+  else send(playMessage());
+}
+
+function step() {
+  if (model.playing) send({ type: "pause" });
+  animator.finish();
+  stepClickedAt = performance.now();
+  send({ type: "step", unit: ui.unit, count: 1 });
+}
+
+function back() {
+  if (model.playing) send({ type: "pause" });
+  animator.finish();
+  send({ type: "back", unit: ui.unit, count: 1 });
+}
+
+function reset() {
+  animator.finish();
+  send({ type: "reset" });
+}
+
+function follow(index, split = "train") {
+  model.follow = index;
+  model.followSplit = split;
+  if (index === null) model.sample = null;
+  output.followSplit = split;
+  output.setFollow(index);
+  send({ type: "follow", index, split });
+  invalidate("moment", "sample");
+}
+
+async function upload(file) {
+  controls.uploadMessage(`Uploading ${file.name}…`);
+  const body = new FormData();
+  body.append("file", file);
+  try {
+    const res = await fetch("/api/datasets", { method: "POST", body });
+    const payload = await res.json().catch(() => ({}));
+    if (!res.ok) {
+      const detail = typeof payload.detail === "string" ? payload.detail : payload.detail?.message ?? payload.message ?? JSON.stringify(payload.detail ?? payload);
+      controls.uploadMessage(res.status === 413 ? `The file is too large (limit ${formatNumber((model.limits?.max_csv_bytes ?? 1048576) / 1048576, 2)} MB).` : `Could not use ${file.name}: ${detail}`, "error");
+      return;
+    }
+    controls.uploadMessage(`${file.name}: ${payload.rows} rows, ${payload.features?.length ?? "?"} features, ${payload.task}${payload.task === "classification" ? ` (${payload.n_classes} classes)` : ""}.`);
+    configure({ dataset: "custom", dataset_id: payload.dataset_id });
+  } catch (err) {
+    controls.uploadMessage(`Upload failed: ${err.message}`, "error");
+  }
+}
+
+// ----- messages -----
+let dirty = new Set();
+let rafPending = false;
+let ackFrame = null;
+let stepClickedAt = null;
+let lastPhaseMsg = null;
+let lastIterationMsg = null;
+let lastDrawnWeights = null;
+
+function invalidate(...changes) {
+  for (const c of changes) dirty.add(c);
+  if (!rafPending) {
+    rafPending = true;
+    requestAnimationFrame(render);
+  }
+}
+
+function onMessage(msg) {
+  const before = model.layers;
+  const changes = applyMessage(model, msg);
+  switch (msg.type) {
+    case "hello":
+      document.body.classList.toggle("watching", msg.role === "watch");
+      if (pendingUrlConfig) {
+        const diff = diffConfig(pendingUrlConfig, msg.config);
+        pendingUrlConfig = null;
+        if (Object.keys(diff).length) configure(diff);
+      }
+      if (msg.resumed && model.follow !== null && model.follow !== undefined) send({ type: "follow", index: model.follow, split: model.followSplit ?? "train" });
+      hideBanner("connection");
+      break;
+    case "data":
+      model.follow = null;
+      output.setFollow(null);
+      output.setData(msg);
+      diagram.pixelRange = output.pixelRange;
+      break;
+    case "phase":
+      lastPhaseMsg = msg;
+      lastPhaseMsg.prevWeights = before;
+      break;
+    case "iteration":
+      lastIterationMsg = msg;
+      break;
+    case "frame":
+      ackFrame = msg.frame;
+      break;
+    case "diverged":
+      showDiverged(msg);
+      break;
+    case "state":
+      if (!model.diverged) hideBanner("diverged");
+      break;
+    case "taken_over":
+      banner("taken", "info", "This session was opened in another tab.", "Training continues there; this tab stopped.", [["Use it here", () => conn.reconnectNow()]]);
+      break;
+    case "error":
+      onError(msg);
+      break;
+    default:
+      break;
+  }
+  invalidate(...changes);
+}
+
+function onError(msg) {
+  if (msg.code === "invalid_session") return; // a fresh hello follows
+  if (msg.code === "unknown_dataset") controls.uploadMessage("That uploaded dataset is no longer on the server: upload it again.", "error");
+  banner("error", "warn", "Not applied:", msg.message ?? msg.code, [], 7000);
+}
+
+function onStatus(st) {
+  const el = $("conn");
+  el.dataset.state = st.state;
+  const label = st.state === "open" ? (readOnly() ? "Connected · watching" : "Connected") : st.state === "connecting" ? "Connecting…" : st.state === "reconnecting" ? `Reconnecting${st.attempt > 1 ? ` (attempt ${st.attempt})` : ""}…` : "Disconnected";
+  el.querySelector(".conn-text").textContent = label;
+  el.title = st.message ?? label;
+  $("reconnect").hidden = st.state !== "closed" && st.state !== "reconnecting";
+  if (st.state === "closed" && st.code !== 4001) banner("connection", "warn", "Disconnected.", st.message ?? "", [["Reconnect", () => conn.reconnectNow()]]);
+  if (st.state === "reconnecting" && st.code === 1013) banner("connection", "warn", "Server full.", st.message ?? "", []);
+  if (st.state !== "open") model.playing = false;
+  invalidate("status");
+}
+$("reconnect").addEventListener("click", () => conn.reconnectNow());
+
+// ----- banner -----
+let bannerKey = null;
+let bannerTimer = 0;
+function banner(key, kind, title, message, actions = [], timeout = 0) {
+  bannerKey = key;
+  const b = $("banner");
+  b.dataset.kind = kind;
+  $("banner-title").textContent = title;
+  $("banner-message").textContent = message;
+  $("banner-actions").replaceChildren(...actions.map(([label, fn]) => h("button", { type: "button", onclick: () => fn() }, label)));
+  b.hidden = false;
+  clearTimeout(bannerTimer);
+  if (timeout) bannerTimer = setTimeout(() => hideBanner(key), timeout);
+}
+function hideBanner(key) {
+  if (key && key !== bannerKey) return;
+  $("banner").hidden = true;
+  bannerKey = null;
+}
+$("banner-close").addEventListener("click", () => hideBanner());
+
+function showDiverged(msg) {
+  const lr = model.config?.learning_rate ?? 0.03;
+  const lower = Number((lr / 10).toPrecision(2));
+  const target = Math.max(model.history.oldest, msg.step - 10);
+  banner("diverged", "error", "Training diverged.", `${msg.message} The network stays at step ${Math.max(0, msg.step - 1)}, its last finite state.`, [
+    [`Lower the learning rate to ${lower}`, () => configure({ learning_rate: lower })],
+    [`Go back to step ${target}`, () => send({ type: "seek", step: target })],
+    ["Reset", () => reset()],
+  ]);
+}
+
+// ----- URL -----
+function writeUrl() {
+  if (url.watch || !model.config) return;
+  const search = toSearch(model.config, { ...ui, theme: url.ui.theme ? theme : null });
+  if (search !== location.search) history.replaceState(null, "", `${location.pathname}${search}`);
+}
+
+// ----- rendering -----
+function networkShape() {
+  const data = model.data;
+  const sizes = [data?.input_dim ?? model.layers?.[0]?.W[0]?.length ?? 2, ...(model.layers ?? []).map((l) => l.W.length)];
+  const classNames = data?.dataset === "digits" ? Array.from({ length: 10 }, (_, i) => String(i)) : Array.from({ length: data?.output_dim ?? 2 }, (_, i) => `class ${i}`);
+  return {
+    sizes,
+    features: data?.image_shape ? null : data?.features ?? model.config?.features ?? null,
+    image: data?.image_shape ?? null,
+    task: data?.task ?? "classification",
+    activation: model.config?.activation ?? "tanh",
+    classNames,
+    editable: !readOnly(),
+    maxLayers: model.limits?.max_hidden_layers ?? 8,
+    maxWidth: model.limits?.max_width ?? 64,
+  };
+}
+
+function inputExtent(data) {
+  let m = 0;
+  for (const p of data?.train?.points ?? []) m = Math.max(m, Math.abs(p[0]), Math.abs(p[1]));
+  return niceExtent(m || 1);
+}
+
+function render() {
+  rafPending = false;
+  const changes = dirty;
+  dirty = new Set();
+  if (!model.layers || !model.config) {
+    controls.syncTransport(model, ui, readOnly());
+    return;
+  }
+  const L = layerCount(model);
+  if (changes.has("config") || changes.has("data") || changes.has("network") || changes.has("session")) {
+    controls.sync(model.config, model.limits, model.data);
+    charts.setTask(model.data?.task);
+    const net = networkShape();
+    if (net.sizes.length === L + 1) {
+      diagram.setNetwork(net);
+      diagram.inputExtent = inputExtent(model.data);
+      diagram.pixelRange = output.pixelRange;
+    }
+    writeUrl();
+  }
+  const display = computeDisplay(model, { row: ui.row, probe: model.follow ?? 0 });
+  // Weights drawn now: during an update phase the morph goes from W to W_next.
+  const weightsChanged = model.layers !== lastDrawnWeights;
+  if (weightsChanged || changes.has("data") || changes.has("config")) {
+    output.setWeights(model.layers, model.config);
+    diagram.setThumbnails(output.thumbCanvases);
+    lastDrawnWeights = model.layers;
+  }
+  if (changes.has("phase") && lastPhaseMsg && !model.playing) {
+    animatePhase(lastPhaseMsg, display);
+    lastPhaseMsg = null;
+  } else if (changes.has("iteration") && lastIterationMsg && !model.playing) {
+    const rec = lastIterationMsg;
+    lastIterationMsg = null;
+    diagram.update(display);
+    const from = rec.layers.map((l) => ({ W: l.W, b: l.b }));
+    const to = rec.layers.map((l) => ({ W: l.W_next, b: l.b_next }));
+    const delta = rec.layers.map((l) => ({ W: l.update_W, b: l.update_b }));
+    if (!changes.has("phase")) animator.morph(from, to, delta);
+  } else if (changes.has("moment") || changes.has("weights") || changes.has("sample") || changes.has("status")) {
+    if (!animator.running) diagram.update(display);
+    else diagram.lastDisplay = display;
+  }
+  if (changes.has("sample") || changes.has("moment")) output.setProbs(display.probs, display.label);
+  renderCaption(display, L);
+  renderLegend(display);
+  renderSampleNav(display);
+  renderStats();
+  controls.syncTransport(model, ui, readOnly());
+  if (changes.has("chart") || changes.has("network")) charts.update(model.chart, L);
+  if (changes.has("iteration") || changes.has("frame") || changes.has("state")) charts.setWarnings(model.diagnostics);
+  const throttle = model.playing && performance.now() - (render.lastInspector ?? 0) < 250;
+  if (!throttle || changes.has("gradcheck")) {
+    inspector.render(selection, momentRecord(model, { row: ui.row, probe: model.follow ?? 0 }), {
+      config: model.config,
+      data: model.data,
+      L,
+      readOnly: readOnly(),
+      gradcheck: model.gradcheck,
+      classNames: diagram.net?.classNames,
+      paintWeights,
+    });
+    render.lastInspector = performance.now();
+  }
+  if (stepClickedAt !== null && (changes.has("phase") || changes.has("iteration") || changes.has("state"))) {
+    window.__bpl.lastStepLatency = performance.now() - stepClickedAt;
+    stepClickedAt = null;
+  }
+  window.__bpl.renders += 1;
+  if (ackFrame !== null) {
+    const f = ackFrame;
+    ackFrame = null;
+    send({ type: "ack", frame: f });
+    window.__bpl.acks += 1;
+  }
+}
+
+function animatePhase(msg, display) {
+  const L = layerCount(model);
+  if (msg.phase === "forward") {
+    const pending = new Set([msg.layer]);
+    diagram.update(display, false, pending);
+    const aPrev = msg.A_prev?.[Math.min(ui.row, (msg.A_prev?.length ?? 1) - 1)];
+    animator.forward(msg.layer, msg.W, aPrev, () => diagram.update(diagram.lastDisplay ?? display));
+  } else if (msg.phase === "backward") {
+    diagram.update(display);
+    animator.backward(msg.layer, msg.dW, () => diagram.update(diagram.lastDisplay ?? display));
+  } else if (msg.phase === "update") {
+    diagram.update(display);
+    const from = msg.prevWeights ?? model.layers;
+    const to = msg.layers.map((l) => ({ W: l.W_next, b: l.b_next }));
+    const delta = msg.layers.map((l) => ({ W: l.update_W, b: l.update_b }));
+    animator.morph(from, to, delta);
+  } else {
+    diagram.update(display);
+  }
+  void L;
+}
+
+function renderCaption(display, L) {
+  let p;
+  if (model.playing) p = { phase: "playing" };
+  else if (display.shown && ["forward", "loss", "backward", "update"].includes(display.mode)) p = { phase: display.shown.phase, layer: display.shown.layer };
+  else p = { phase: "idle" };
+  const cap = phaseCaption({ ...p, L, activation: model.config.activation, task: model.data?.task, optimizer: model.config.optimizer, regularized: model.config.l1 > 0 || model.config.l2 > 0, loss: display.loss });
+  let title = cap.title;
+  let equations = cap.equations;
+  let note = cap.note;
+  if (p.phase === "idle") {
+    const rec = model.records.get(model.step);
+    const next = model.nextPhase;
+    if (rec) {
+      title = `Iteration done · step ${model.step}`;
+      equations = [`L = ${formatNumber(rec.loss, 4)}`, `W ← W + ΔW for every layer`];
+      note = `The weights changed by ΔW; the next Step forward starts iteration ${model.step + 1} with a new batch.`;
+    } else if (next && model.revealed > 0) {
+      title = `Paused before ${next.phase}${next.layer ? ` · layer ${next.layer}` : ""}`;
+    } else {
+      equations = [`Next: Z${superscript(1)} = W${superscript(1)}·A⁰ + b${superscript(1)}`];
+    }
+    if (display.source === "sample") note = `Following ${display.split} sample #${display.sampleIndex}: its own forward and backward pass with the current weights (loss ${formatNumber(display.loss, 3)}).`;
+  }
+  if (p.phase === "playing") {
+    equations = [`${formatNumber(model.stepsPerSecond ?? 0, 3)} steps/s`, `batch loss ${formatNumber(model.lastLoss, 3)}`];
+  }
+  const capEl = $("caption");
+  capEl.dataset.phase = p.phase;
+  const t = $("phase-title");
+  if (t.textContent !== title) t.textContent = title;
+  const eqText = equations.join(" | ");
+  const eqEl = $("equations");
+  if (eqEl.dataset.text !== eqText) {
+    eqEl.dataset.text = eqText;
+    eqEl.replaceChildren(...equations.map((e) => h("span", { class: "eq" }, e)));
+  }
+  const n = $("phase-note");
+  if (n.textContent !== note) n.textContent = note;
+  // Progress through the 2L+2 phases of the iteration.
+  const steps = $("phase-steps");
+  const order = phaseOrder(L);
+  if (steps.childElementCount !== order.length) steps.replaceChildren(...order.map((o) => h("i", { title: `${o.phase}${o.layer ? ` ${o.layer}` : ""}` })));
+  const idx = display.shown && !model.playing ? display.shown.index : -1;
+  [...steps.children].forEach((el, i) => {
+    el.className = i < idx ? "done" : i === idx ? "now" : "";
+  });
+}
+
+function renderLegend(display) {
+  const el = $("legend");
+  const kinds = new Set(display.values.map((v) => (v.values ? v.kind : null)).filter(Boolean));
+  const what = kinds.has("dz") && kinds.has("a") ? "neurons: activation a (left) · gradient dZ (right, scaled per layer)" : kinds.has("dz") ? "neurons: gradient dZ = ∂L/∂Z (scaled per layer)" : "neurons: activation a";
+  const key = `${theme}|${what}|${formatNumber(diagram.edgeMax, 2)}`;
+  if (el.dataset.key === key) return;
+  el.dataset.key = key;
+  el.replaceChildren(
+    h("span", { class: "scale" }, h("span", { class: "num" }, "−"), h("span", { class: "bar", style: `background:${legendGradient(theme)}` }), h("span", { class: "num" }, "+"), h("span", {}, what)),
+    h(
+      "span",
+      { class: "edge-key" },
+      h("i", { style: `height:2px;background:var(--neg)` }),
+      "w < 0",
+      h("i", { style: `height:2px;background:var(--pos)` }),
+      "w > 0",
+      h("i", { style: `height:5px;background:var(--ink-3)` }),
+      `width ∝ |w| (max ${formatNumber(diagram.edgeMax, 2)})`,
+    ),
+  );
+}
+
+function renderSampleNav(display) {
+  const el = $("sample-nav");
+  let parts;
+  if (display.source === "sample") {
+    parts = [h("span", {}, `Following ${display.split} sample #${display.sampleIndex}`), h("button", { type: "button", onclick: () => follow(null) }, "Stop following")];
+  } else if ((display.source === "batch" || display.source === "record") && display.batchSize > 1) {
+    parts = [
+      h("span", {}, `Sample #${display.sampleIndex ?? "?"} · row ${display.row + 1} of ${display.batchSize} in the batch`),
+      h("button", { type: "button", "aria-label": "Previous sample in the batch", disabled: display.row <= 0, onclick: () => setRow(display.row - 1) }, "‹"),
+      h("button", { type: "button", "aria-label": "Next sample in the batch", disabled: display.row >= display.batchSize - 1, onclick: () => setRow(display.row + 1) }, "›"),
+    ];
+  } else if (display.source === "page") {
+    parts = [h("span", {}, `Training sample #${display.sampleIndex} with the current weights · click a point to choose`)];
+  } else parts = [];
+  const key = parts.map((p) => p.textContent).join("|") + display.row;
+  if (el.dataset.key === key) return;
+  el.dataset.key = key;
+  el.replaceChildren(...parts);
+}
+
+function setRow(r) {
+  ui.row = Math.max(0, r);
+  invalidate("moment");
+}
+
+function renderStats() {
+  const m = model.metrics;
+  const el = $("stats");
+  const classification = model.data?.task !== "regression";
+  const items = [
+    ["Train loss", formatNumber(m?.train_loss, 4)],
+    ["Test loss", formatNumber(m?.test_loss, 4)],
+  ];
+  if (classification) items.push(["Train accuracy", formatPercent(m?.train_accuracy)], ["Test accuracy", formatPercent(m?.test_accuracy)]);
+  const key = items.map((i) => i[1]).join("|");
+  if (el.dataset.key === key) return;
+  el.dataset.key = key;
+  el.replaceChildren(...items.map(([k, v]) => h("div", {}, h("span", { class: "k" }, `${k} `), h("span", { class: "v" }, v))));
+}
+
+function hoverText(sel) {
+  const L = layerCount(model);
+  if (sel.type === "edge") {
+    const w = model.layers?.[sel.layer - 1]?.W?.[sel.row]?.[sel.col];
+    return `W${superscript(sel.layer)}[${sel.row + 1},${sel.col + 1}] = ${formatNumber(w, 4)} · click to inspect and edit`;
+  }
+  if (sel.type === "bias") return `b${superscript(sel.layer)}[${sel.unit + 1}] = ${formatNumber(model.layers?.[sel.layer - 1]?.b?.[sel.unit], 4)}`;
+  const g = diagram.neurons[sel.layer]?.[sel.unit]?.g;
+  return g?.getAttribute("aria-label") ?? (sel.layer === L ? "Output" : `Layer ${sel.layer}`);
+}
+
+function paintWeights(canvas, row) {
+  const ctx = canvas.getContext("2d");
+  const img = ctx.createImageData(canvas.width, canvas.height);
+  const lut = divergingLut(theme);
+  let m = 0;
+  for (const w of row) m = Math.max(m, Math.abs(w));
+  row.forEach((w, p) => {
+    const k = lutIndex(w / (m || 1)) * 3;
+    img.data.set([lut[k], lut[k + 1], lut[k + 2], 255], p * 4);
+  });
+  ctx.putImageData(img, 0, 0);
+}
+
+function select(sel) {
+  selection = sel;
+  diagram.setSelection(sel);
+  animator.drawIdle();
+  invalidate("moment");
+}
+
+// ----- theme -----
+function applyTheme(next) {
+  theme = next;
+  document.documentElement.dataset.theme = theme;
+  try {
+    localStorage.setItem("backprop-lab.theme", theme);
+  } catch {
+    /* ignore */
+  }
+  const btn = $("theme-toggle");
+  btn.setAttribute("aria-label", theme === "dark" ? "Light theme" : "Dark theme");
+  btn.querySelector("use").setAttribute("href", theme === "dark" ? "#i-sun" : "#i-moon");
+  diagram.setTheme(theme);
+  output.setTheme(theme);
+  controls.setTheme(theme);
+  charts.setTheme(theme);
+  if (ui.theme) {
+    ui.theme = theme;
+    writeUrl();
+  }
+  $("legend").dataset.key = "";
+  invalidate("moment");
+}
+$("theme-toggle").addEventListener("click", () => applyTheme(theme === "dark" ? "light" : "dark"));
+
+// ----- share -----
+$("share").addEventListener("click", async () => {
+  writeUrl();
+  const link = location.href;
+  const label = $("share").querySelector("span");
+  try {
+    await navigator.clipboard.writeText(link);
+    label.textContent = "Link copied";
+  } catch {
+    window.prompt("Copy this link:", link);
+  }
+  setTimeout(() => (label.textContent = "Copy link"), 1800);
+});
+
+// ----- keyboard -----
+const dialog = $("shortcuts");
+$("help").addEventListener("click", () => dialog.showModal());
+function typingTarget(t) {
+  if (!t) return false;
+  const tag = t.tagName;
+  return tag === "INPUT" || tag === "SELECT" || tag === "TEXTAREA" || t.isContentEditable;
+}
+document.addEventListener("keydown", (e) => {
+  if (e.ctrlKey || e.metaKey || e.altKey) return;
+  if (dialog.open) return;
+  if (typingTarget(e.target)) {
+    if (e.key === "Escape") e.target.blur();
+    return;
+  }
+  if (e.target.closest?.(".neuron, .bias") && (e.key === "Enter" || e.key === " ")) return;
+  let handled = true;
+  if (e.key === " " || e.code === "Space") togglePlay();
+  else if (e.key === "ArrowRight") step();
+  else if (e.key === "ArrowLeft") back();
+  else if (e.key === "r" || e.key === "R") reset();
+  else if (e.key === "?") dialog.showModal();
+  else if (e.key === "Escape" && selection) select(null);
+  else handled = false;
+  if (handled) {
+    e.preventDefault();
+    e.stopPropagation();
+  }
+});
+document.addEventListener("keyup", (e) => {
+  if ((e.key === " " || e.code === "Space") && e.target.tagName === "BUTTON" && !typingTarget(e.target)) e.preventDefault();
+});
+
+// ----- start -----
+window.__bpl = { model, ui, conn, renders: 0, acks: 0, lastStepLatency: null, display: () => computeDisplay(model, { row: ui.row }) };
+applyTheme(theme);
+for (const err of url.errors) console.warn(`Ignored URL parameter: ${err}`);
+conn.connect();
+document.addEventListener("visibilitychange", () => {
+  if (!document.hidden && conn.open) send({ type: "sync" });
+});

@@ -1,0 +1,202 @@
+// Charts with uPlot: loss (batch, train, test), accuracy, per-layer gradient norm and
+// update/weight ratio (the vanishing / exploding picture), each with axes, hover values in the
+// legend and a log-scale toggle; plus plain-language warnings from the latest diagnostics.
+
+import uPlot from "../vendor/uplot/uPlot.esm.js";
+import { cssVar, h } from "./dom.js";
+import { classColor } from "./colors.js";
+import { formatNumber, superscript } from "./format.js";
+
+const LOG_DEFAULT = { loss: false, accuracy: false, grad: true, ratio: true };
+
+/** The columns uPlot plots for one chart kind, from the store's chart rows. Pure (unit-tested). */
+export function chartColumns(kind, chart, L, log = false) {
+  const pos = (v) => (v === null || v === undefined || !Number.isFinite(v) ? null : log && v <= 0 ? null : v);
+  const x = chart.steps.slice();
+  if (kind === "loss") return { x, series: [["Batch loss", chart.loss.map(pos)], ["Train loss", chart.train_loss.map(pos)], ["Test loss", chart.test_loss.map(pos)]] };
+  if (kind === "accuracy") return { x, series: [["Train accuracy", chart.train_accuracy.map(pos)], ["Test accuracy", chart.test_accuracy.map(pos)]] };
+  const key = kind === "grad" ? "grad_norms" : "update_ratios";
+  const series = [];
+  for (let l = 0; l < L; l++) {
+    const k = superscript(l + 1);
+    series.push([kind === "grad" ? `‖dW${k}‖` : `‖ΔW${k}‖/‖W${k}‖`, chart[key].map((r) => pos(r?.[l] ?? null))]);
+  }
+  if (kind === "ratio") series.push(["1e-3", x.map(() => 1e-3)]);
+  return { x, series };
+}
+
+/** Warnings about gradients and update sizes from one diagnostics object. Pure (unit-tested). */
+export function diagnosticWarnings(diagnostics) {
+  const out = [];
+  const layers = diagnostics?.layers ?? [];
+  if (layers.length === 0) return out;
+  const norms = layers.map((d) => d.grad_norm).filter((v) => Number.isFinite(v) && v > 0);
+  if (norms.length >= 2) {
+    const lo = Math.min(...norms);
+    const hi = Math.max(...norms);
+    if (hi / lo >= 100) {
+      const a = layers.find((d) => d.grad_norm === lo).layer;
+      const b = layers.find((d) => d.grad_norm === hi).layer;
+      const kind = a < b ? "vanishing" : "exploding";
+      out.push(`Layer ${a}'s gradient is ${formatNumber(hi / lo, 2)}× smaller than layer ${b}'s: ${kind} gradients${kind === "vanishing" ? " (try ReLU, fewer layers or He init)" : " (lower the learning rate)"}.`);
+    }
+  }
+  for (const l of diagnostics.vanishing ?? []) if (!out.some((s) => s.includes(`Layer ${l}'s`))) out.push(`Layer ${l}: vanishing gradient.`);
+  for (const l of diagnostics.exploding ?? []) out.push(`Layer ${l}: exploding gradient — lower the learning rate.`);
+  const far = layers.filter((d) => Number.isFinite(d.update_ratio) && d.update_ratio > 0 && (d.update_ratio < 1e-5 || d.update_ratio > 1e-1));
+  if (far.length) {
+    const d = far[0];
+    out.push(`Layer ${d.layer}'s updates are ${formatNumber(d.update_ratio, 2)} of its weights per step (healthy ≈ 1e-3): ${d.update_ratio > 1e-1 ? "the learning rate is too high" : "it is barely learning"}.`);
+  }
+  const dead = layers.filter((d) => Number.isFinite(d.dead_fraction) && d.dead_fraction >= 0.5);
+  if (dead.length) out.push(`Layer ${dead[0].layer}: ${Math.round(dead[0].dead_fraction * 100)}% of its units have stopped learning (dead or saturated).`);
+  return out;
+}
+
+export class Charts {
+  constructor(root, tabs, logBox, warnings) {
+    this.root = root;
+    this.tabs = tabs;
+    this.logBox = logBox;
+    this.warningsEl = warnings;
+    this.kind = "loss";
+    this.log = { ...LOG_DEFAULT };
+    this.plot = null;
+    this.chart = null;
+    this.L = 1;
+    this.pending = false;
+    tabs.addEventListener("click", (e) => {
+      const b = e.target.closest("[data-chart]");
+      if (b) this.show(b.dataset.chart);
+    });
+    tabs.addEventListener("keydown", (e) => {
+      if (e.key !== "ArrowRight" && e.key !== "ArrowLeft") return;
+      const all = [...tabs.querySelectorAll("[data-chart]")];
+      const i = all.findIndex((b) => b.dataset.chart === this.kind);
+      const next = all[(i + (e.key === "ArrowRight" ? 1 : all.length - 1)) % all.length];
+      this.show(next.dataset.chart);
+      next.focus();
+    });
+    logBox.addEventListener("change", () => {
+      this.log[this.kind] = logBox.checked;
+      this.rebuild();
+    });
+    new ResizeObserver(() => this.resize()).observe(root);
+  }
+
+  setLogLoss(on) {
+    this.log.loss = on;
+    if (this.kind === "loss") {
+      this.logBox.checked = on;
+      this.rebuild();
+    }
+  }
+
+  show(kind) {
+    this.kind = kind;
+    for (const b of this.tabs.querySelectorAll("[data-chart]")) {
+      b.setAttribute("aria-selected", String(b.dataset.chart === kind));
+      b.tabIndex = b.dataset.chart === kind ? 0 : -1;
+    }
+    this.root.setAttribute("aria-labelledby", `tab-${kind}`);
+    this.logBox.checked = this.log[kind];
+    this.rebuild();
+  }
+
+  setTask(task) {
+    this.task = task;
+  }
+
+  /** New chart rows (the store's chart) and the number of layers. Redraws at most once per frame. */
+  update(chart, L) {
+    this.chart = chart;
+    if (L !== this.L) {
+      this.L = L;
+      if (this.kind === "grad" || this.kind === "ratio") {
+        this.rebuild();
+        return;
+      }
+    }
+    if (this.pending) return;
+    this.pending = true;
+    requestAnimationFrame(() => {
+      this.pending = false;
+      this.setData();
+    });
+  }
+
+  setWarnings(diagnostics) {
+    const list = diagnosticWarnings(diagnostics);
+    const textValue = list.join(" ");
+    if (this.warningsEl.textContent !== textValue) this.warningsEl.textContent = textValue;
+  }
+
+  data() {
+    if (!this.chart) return null;
+    const cols = chartColumns(this.kind, this.chart, this.L, this.log[this.kind]);
+    return { labels: cols.series.map((s) => s[0]), data: [cols.x, ...cols.series.map((s) => s[1])] };
+  }
+
+  setData() {
+    const d = this.data();
+    if (!d) return;
+    if (!this.plot || this.plot.series.length !== d.data.length) {
+      this.rebuild();
+      return;
+    }
+    this.plot.setData(d.data);
+  }
+
+  rebuild() {
+    this.plot?.destroy();
+    this.plot = null;
+    this.root.replaceChildren();
+    const d = this.data();
+    if (!d) return;
+    if (this.kind === "accuracy" && this.task === "regression") {
+      this.root.append(h("p", { class: "hint", text: "Accuracy applies to classification; this dataset is a regression." }));
+      return;
+    }
+    const ink2 = cssVar("--ink-2") || "#555";
+    const grid = cssVar("--line") || "#ddd";
+    const colors = this.kind === "loss" ? [cssVar("--ink-3") || "#999", classColor(1), classColor(0)] : this.kind === "accuracy" ? [classColor(1), classColor(0)] : d.labels.map((_, i) => classColor(i + 2));
+    const log = this.log[this.kind];
+    const series = [
+      { label: "step" },
+      ...d.labels.map((label, i) => ({
+        label,
+        stroke: label === "1e-3" ? ink2 : colors[i],
+        width: this.kind === "loss" && i === 0 ? 1 : 1.75,
+        dash: label === "1e-3" ? [4, 4] : undefined,
+        spanGaps: true,
+        points: { show: false },
+        value: (_u, v) => (v === null || v === undefined ? "—" : formatNumber(v, 3)),
+      })),
+    ];
+    const width = Math.max(200, this.root.clientWidth);
+    const axis = { stroke: ink2, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid, width: 1 }, font: "10px system-ui, sans-serif" };
+    const opts = {
+      width,
+      height: 150,
+      series,
+      scales: { x: { time: false }, y: log ? { distr: 3 } : this.kind === "accuracy" ? { range: [0, 1] } : {} },
+      axes: [
+        { ...axis, label: undefined, values: (_u, ticks) => ticks.map((t) => formatNumber(t, 3)) },
+        { ...axis, size: 46, values: (_u, ticks) => ticks.map((t) => (t === null ? "" : formatNumber(t, 2))) },
+      ],
+      legend: { live: true },
+      cursor: { drag: { x: false, y: false }, points: { size: 6 } },
+    };
+    this.plot = new uPlot(opts, d.data, this.root);
+  }
+
+  resize() {
+    if (!this.plot) return;
+    const width = Math.max(200, this.root.clientWidth);
+    if (width !== this.plot.width) this.plot.setSize({ width, height: 150 });
+  }
+
+  setTheme() {
+    this.rebuild();
+  }
+}

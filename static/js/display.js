@@ -1,0 +1,326 @@
+// What the diagram shows at the current moment, derived from the model (pure, unit-tested): for
+// each layer (0 = the input) which quantity (activation a or gradient dZ) and its values for the
+// displayed sample, which weights to draw, and the gradients / updates for the animations.
+
+import { forward, featurize } from "./nn.js";
+import { layerCount } from "./store.js";
+
+/** The network input of training sample `index` as the page knows it, or null. */
+export function sampleInput(data, index, split = "train") {
+  if (!data) return null;
+  const set = data[split];
+  if (!set) return null;
+  if (set.x && set.x[index]) return set.x[index];
+  if (set.points && set.points[index] && data.features) {
+    const [x1, x2] = set.points[index];
+    return featurize(x1, x2, data.features);
+  }
+  return null;
+}
+
+function rowOf(matrix, r) {
+  if (!Array.isArray(matrix) || matrix.length === 0) return null;
+  return matrix[Math.min(r, matrix.length - 1)] ?? null;
+}
+
+/**
+ * Compute the display for the model.
+ * @param {object} model the store's model
+ * @param {{row?: number}} [opts] row of the batch to show (default 0)
+ * @returns {{
+ *   mode: string, shown: object|null, L: number,
+ *   values: Array<{kind: "a"|"dz"|null, values: number[]|null}>,
+ *   input: number[]|null, weights: Array|null, next: Array|null, delta: Array|null,
+ *   grads: Array<number[][]|null>, source: string, sampleIndex: number|null, split: string,
+ *   label: any, probs: number[]|null, loss: number|null, batchSize: number, row: number
+ * }}
+ */
+export function computeDisplay(model, opts = {}) {
+  const L = layerCount(model);
+  const out = {
+    mode: "idle",
+    shown: model.shown,
+    L,
+    values: Array.from({ length: L + 1 }, () => ({ kind: null, values: null })),
+    input: null,
+    weights: model.layers,
+    next: null,
+    delta: null,
+    grads: Array.from({ length: L }, () => null),
+    source: "none",
+    sampleIndex: null,
+    split: "train",
+    label: null,
+    probs: null,
+    loss: null,
+    batchSize: 0,
+    row: 0,
+  };
+  if (!model.layers || L === 0) return out;
+  const following = model.sample && model.follow !== null && model.follow !== undefined;
+  const walk = model.walk;
+  let row = Math.max(0, opts.row ?? 0);
+
+  if (model.playing) out.mode = "playing";
+
+  // Values of the walk (per-phase messages) or of the record that produced this step.
+  const phases = walk ? walk.phases : [];
+  const shown = model.shown;
+  if (shown && walk && !model.playing) {
+    out.mode = shown.phase;
+    const f1 = phases[0];
+    const batch = f1?.batch;
+    out.batchSize = batch?.indices?.length ?? f1?.A_prev?.length ?? 0;
+    row = Math.min(row, Math.max(0, out.batchSize - 1));
+    out.row = row;
+    if (batch) {
+      out.sampleIndex = batch.indices?.[row] ?? null;
+      out.label = batch.y?.[row] ?? null;
+    }
+    if (following) {
+      fillFromSample(out, model.sample, shown, L);
+    } else {
+      out.source = "batch";
+      out.input = rowOf(f1?.A_prev, row);
+      out.values[0] = { kind: "a", values: out.input };
+      const upto = shown.phase === "forward" ? shown.layer : L;
+      for (let l = 1; l <= upto; l++) {
+        const msg = phases[l - 1];
+        out.values[l] = { kind: "a", values: rowOf(msg?.A, row) };
+      }
+      if (shown.phase === "backward" || shown.phase === "update") {
+        const lowest = shown.phase === "backward" ? shown.layer : 1;
+        for (let l = L; l >= lowest; l--) {
+          const msg = phases[L + 1 + (L - l)];
+          out.values[l] = { kind: "dz", values: rowOf(msg?.dZ, row) };
+        }
+      }
+      const lossMsg = phases[L];
+      if (lossMsg) {
+        out.loss = lossMsg.loss;
+        out.probs = rowOf(lossMsg.A, row);
+        if (out.label === null && Array.isArray(lossMsg.y)) out.label = lossMsg.y[row] ?? null;
+      } else if (shown.phase === "forward" && shown.layer === L) {
+        out.probs = out.values[L].values;
+      }
+    }
+    for (let l = 1; l <= L; l++) {
+      const msg = phases[L + 1 + (L - l)];
+      if (msg && shown.index >= L + 1 + (L - l)) out.grads[l - 1] = msg.dW;
+    }
+    if (shown.phase === "update") {
+      const up = phases[2 * L + 1];
+      if (up?.layers) {
+        out.next = up.layers.map((x) => ({ W: x.W_next, b: x.b_next }));
+        out.delta = up.layers.map((x) => ({ W: x.update_W, b: x.update_b }));
+      }
+    }
+    return out;
+  }
+
+  const record = model.records.get(model.step);
+  if (following) {
+    out.mode = model.playing ? "playing" : "sample";
+    fillFromSample(out, model.sample, null, L);
+    return out;
+  }
+  if (record && !model.playing) {
+    out.mode = "done";
+    out.source = "record";
+    out.batchSize = record.batch?.indices?.length ?? 0;
+    row = Math.min(row, Math.max(0, out.batchSize - 1));
+    out.row = row;
+    out.sampleIndex = record.batch?.indices?.[row] ?? null;
+    out.label = record.batch?.y?.[row] ?? null;
+    out.input = rowOf(record.batch?.x, row);
+    out.values[0] = { kind: "a", values: out.input };
+    for (let l = 1; l <= L; l++) out.values[l] = { kind: "a", values: rowOf(record.layers[l - 1]?.A, row) };
+    out.probs = out.values[L].values;
+    out.loss = record.loss;
+    out.grads = record.layers.map((x) => x.dW);
+    out.delta = record.layers.map((x) => ({ W: x.update_W, b: x.update_b }));
+    return out;
+  }
+
+  // At rest (or playing): the page's own forward pass of a probe sample with the current weights.
+  const index = opts.probe ?? 0;
+  const x = sampleInput(model.data, index, "train");
+  if (x && model.config && x.length === model.layers[0].W[0]?.length) {
+    const task = model.data?.task ?? "classification";
+    const pass = forward(model.layers, x, model.config.activation, task);
+    out.source = "page";
+    out.sampleIndex = index;
+    out.label = model.data?.train?.y?.[index] ?? null;
+    out.input = x;
+    out.values[0] = { kind: "a", values: x };
+    for (let l = 1; l <= L; l++) out.values[l] = { kind: "a", values: pass[l - 1].A };
+    out.probs = pass[L - 1].A;
+  }
+  return out;
+}
+
+function fillFromSample(out, sample, shown, L) {
+  out.source = "sample";
+  out.sampleIndex = sample.index;
+  out.split = sample.split ?? "train";
+  out.label = sample.y;
+  out.input = sample.x;
+  out.loss = sample.loss;
+  out.values[0] = { kind: "a", values: sample.x };
+  const layers = sample.layers ?? [];
+  for (let l = 1; l <= L; l++) {
+    const s = layers[l - 1];
+    if (!s) continue;
+    let kind = "a";
+    if (shown) {
+      if (shown.phase === "forward" && l > shown.layer) kind = null;
+      if ((shown.phase === "backward" && l >= shown.layer) || shown.phase === "update") kind = "dz";
+    }
+    out.values[l] = { kind, values: kind === "a" ? s.A : kind === "dz" ? s.dZ : null };
+  }
+  out.probs = layers[L - 1]?.A ?? null;
+  out.loss = shown && shown.phase === "forward" ? null : sample.loss;
+  for (let l = 1; l <= L; l++) {
+    const s = layers[l - 1];
+    if (s?.dW && shown && (shown.phase === "update" || (shown.phase === "backward" && l >= shown.layer))) out.grads[l - 1] = s.dW;
+  }
+}
+
+/**
+ * Every number of the current moment for the inspector: per layer the weights used, and for the
+ * displayed sample the vectors Z, A, dA, dZ (null until that phase was shown), the batch
+ * gradients dW, db and the update. Layer 0 of `layers` is layer 1.
+ */
+export function momentRecord(model, opts = {}) {
+  const L = layerCount(model);
+  const rec = { source: "none", row: 0, sampleIndex: null, split: "train", x: null, y: null, loss: null, probs: null, m: 0, truncated: false, layers: [], mode: "idle", shownIndex: -1 };
+  if (!model.layers) return rec;
+  const blank = () => ({ W: null, b: null, Z: null, A: null, dA: null, dZ: null, dW: null, db: null, dW_reg: null, update_W: null, update_b: null, W_next: null, b_next: null, mask: null, A_prev_all: null, dZ_all: null, sampleDW: null });
+  rec.layers = Array.from({ length: L }, blank);
+  model.layers.forEach((layer, k) => {
+    rec.layers[k].W = layer.W;
+    rec.layers[k].b = layer.b;
+  });
+  const following = model.sample && model.follow !== null && model.follow !== undefined;
+  let row = Math.max(0, opts.row ?? 0);
+  const walk = model.walk;
+  const record = model.records.get(model.step);
+  const shownIndex = model.shown && walk ? model.shown.index : -1;
+  rec.shownIndex = shownIndex;
+
+  if (shownIndex >= 0 && !model.playing) {
+    rec.mode = model.shown.phase;
+    const phases = walk.phases;
+    const f1 = phases[0];
+    rec.m = f1?.batch?.indices?.length ?? f1?.A_prev?.length ?? 0;
+    rec.truncated = Boolean(f1?.batch?.truncated ?? false);
+    row = Math.min(row, Math.max(0, rec.m - 1));
+    rec.row = row;
+    rec.source = "batch";
+    rec.sampleIndex = f1?.batch?.indices?.[row] ?? null;
+    rec.y = f1?.batch?.y?.[row] ?? null;
+    rec.x = rowOf(f1?.A_prev, row);
+    for (let l = 1; l <= L; l++) {
+      const f = phases[l - 1];
+      const t = rec.layers[l - 1];
+      if (f) {
+        t.W = f.W ?? t.W;
+        t.b = f.b ?? t.b;
+        t.Z = rowOf(f.Z, row);
+        t.A = rowOf(f.A, row);
+        t.mask = rowOf(f.mask, row);
+        t.A_prev_all = f.A_prev;
+      }
+      const bw = phases[L + 1 + (L - l)];
+      if (bw) {
+        t.dA = rowOf(bw.dA, row);
+        t.dZ = rowOf(bw.dZ, row);
+        t.dZ_all = bw.dZ;
+        t.dW = bw.dW;
+        t.db = bw.db;
+        t.dW_reg = bw.dW_reg ?? null;
+      }
+    }
+    const loss = phases[L];
+    if (loss) {
+      rec.loss = loss.loss;
+      rec.probs = rowOf(loss.A, row);
+      if (rec.y === null && Array.isArray(loss.y)) rec.y = loss.y[row] ?? null;
+    }
+    const up = phases[2 * L + 1];
+    if (up?.layers) {
+      rec.learningRate = up.learning_rate;
+      rec.optimizer = up.optimizer;
+      up.layers.forEach((u, k) => Object.assign(rec.layers[k], { update_W: u.update_W, update_b: u.update_b, W_next: u.W_next, b_next: u.b_next }));
+    }
+  } else if (record && !model.playing && !following) {
+    rec.mode = "done";
+    rec.source = "record";
+    rec.m = record.batch?.indices?.length ?? 0;
+    rec.truncated = Boolean(record.truncated);
+    row = Math.min(row, Math.max(0, rec.m - 1));
+    rec.row = row;
+    rec.sampleIndex = record.batch?.indices?.[row] ?? null;
+    rec.y = record.batch?.y?.[row] ?? null;
+    rec.x = rowOf(record.batch?.x, row);
+    rec.loss = record.loss;
+    rec.learningRate = record.learning_rate;
+    rec.optimizer = record.optimizer;
+    record.layers.forEach((r, k) => {
+      Object.assign(rec.layers[k], {
+        W: r.W,
+        b: r.b,
+        Z: rowOf(r.Z, row),
+        A: rowOf(r.A, row),
+        dA: rowOf(r.dA, row),
+        dZ: rowOf(r.dZ, row),
+        dZ_all: r.dZ,
+        dW: r.dW,
+        db: r.db,
+        update_W: r.update_W,
+        update_b: r.update_b,
+        W_next: r.W_next,
+        b_next: r.b_next,
+        mask: rowOf(r.mask, row),
+      });
+      rec.layers[k].A_prev_all = k === 0 ? record.batch?.x : record.layers[k - 1].A;
+    });
+    rec.probs = rec.layers[L - 1].A;
+    // The weights drawn now are W_next; the numbers above were computed with W (the step before).
+    rec.weightsNote = "before this update";
+  }
+  if (following && rec.source !== "batch") {
+    const smp = model.sample;
+    rec.mode = model.playing ? "playing" : "sample";
+    rec.source = "sample";
+    rec.sampleIndex = smp.index;
+    rec.split = smp.split ?? "train";
+    rec.x = smp.x;
+    rec.y = smp.y;
+    rec.loss = smp.loss;
+    rec.m = 1;
+    (smp.layers ?? []).forEach((s, k) => {
+      if (!rec.layers[k]) return;
+      Object.assign(rec.layers[k], { Z: s.Z, A: s.A, dZ: s.dZ, dW: s.dW, db: s.db, sampleDW: s.dW });
+    });
+    rec.probs = smp.layers?.[L - 1]?.A ?? null;
+  } else if (following && rec.source === "batch") {
+    // Following a sample while walking the phases: the diagram shows the sample's own numbers.
+    const smp = model.sample;
+    rec.followed = smp;
+  }
+  if (rec.source === "none" && model.data) {
+    const index = opts.probe ?? 0;
+    const x = sampleInput(model.data, index, "train");
+    if (x && model.config && x.length === model.layers[0].W[0]?.length) {
+      const pass = forward(model.layers, x, model.config.activation, model.data.task ?? "classification");
+      rec.source = "page";
+      rec.sampleIndex = index;
+      rec.x = x;
+      rec.y = model.data.train?.y?.[index] ?? null;
+      pass.forEach((p, k) => Object.assign(rec.layers[k], { Z: p.Z, A: p.A }));
+      rec.probs = pass[L - 1].A;
+    }
+  }
+  return rec;
+}
