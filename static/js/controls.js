@@ -15,7 +15,7 @@ export const DATASETS = [
   { id: "spiral", name: "Spiral" },
   { id: "moons", name: "Moons" },
   { id: "plane", name: "Plane" },
-  { id: "multigauss", name: "Multi-Gaussian" },
+  { id: "multigauss", name: "Multi-Gauss" },
   { id: "digits", name: "Digits" },
 ];
 

@@ -192,7 +192,7 @@ export class Diagram {
         attr(n.val, "display", showText || c === L ? null : "none");
         attr(n.val, "font-size", col.spacing < 20 ? "9.5" : null);
         if (c === 0) attr(n.lab, "x", (-col.r - 5).toFixed(1));
-        else attr(n.lab, "x", (col.r + 50).toFixed(1));
+        else attr(n.lab, "x", (col.r + 58).toFixed(1));
         attr(n.lab, "display", c === 0 || c === L ? (col.spacing >= 11 ? null : "none") : "none");
         const b = this.biases[c]?.[j];
         if (b) {

@@ -1,7 +1,7 @@
 // Where every neuron of the diagram goes (pure; unit-tested). Columns left to right: the input,
 // the hidden layers, the output. Each column centres its units vertically.
 
-export const MARGIN = { top: 34, bottom: 26, left: 46, right: 92 };
+export const MARGIN = { top: 34, bottom: 26, left: 46, right: 112 };
 
 /**
  * @param {number[]} sizes units per column: [inputs, hidden…, outputs]
@@ -26,7 +26,7 @@ export function layoutColumns(sizes, width, height, opts = {}) {
   const columns = sizes.map((units, c) => {
     const x = n === 1 ? x0 : x0 + ((x1 - x0) * c) / (n - 1);
     const spacing = Math.min(72, avail / Math.max(1, units));
-    const r = Math.max(2.5, Math.min(15, spacing * 0.34));
+    const r = Math.max(Math.min(2.5, spacing * 0.45), Math.min(15, spacing * 0.34));
     const start = top + (avail - spacing * units) / 2 + spacing / 2;
     const ys = Array.from({ length: units }, (_, i) => start + i * spacing);
     return { x, ys, r, spacing };

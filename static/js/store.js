@@ -239,8 +239,12 @@ export function applyMessage(model, msg) {
       model.epoch = msg.epoch;
       model.revealed = 0;
       model.nextPhase = { phase: "forward", layer: 1 };
-      model.walk = null;
-      model.shown = null;
+      // After a phase walk's update the record follows: keep the update on screen.
+      const walked = model.walk && model.walk.step === msg.step && model.shown?.phase === "update";
+      if (!walked) {
+        model.walk = null;
+        model.shown = null;
+      }
       model.history = { oldest: model.history.oldest, newest: Math.max(model.history.newest, msg.step) };
       if (msg.history) model.history = msg.history;
       setLayers(msg.layers.map((l) => ({ W: l.W_next, b: l.b_next })));
