@@ -80,7 +80,13 @@ export class Controls {
       const canvas = h("canvas", { "aria-hidden": "true" });
       drawTile(canvas, d.id, theme);
       const b = h("button", { type: "button", class: "tile", "aria-pressed": "false", "data-dataset": d.id, title: `${d.name} dataset` }, canvas, h("span", {}, d.name));
-      b.addEventListener("click", () => this.hooks.configure({ dataset: d.id, ...(d.id === "digits" ? {} : {}) }));
+      b.addEventListener("click", () => {
+        if (this.config?.dataset === d.id) return;
+        // Digits need a wider network than the 2-D sets: switch presets with the data.
+        const fromDigits = this.config?.dataset === "digits";
+        const preset = d.id === "digits" ? { hidden: [32] } : fromDigits ? { hidden: [4, 2] } : {};
+        this.hooks.configure({ dataset: d.id, ...preset });
+      });
       tiles.append(b);
       this.tileButtons.set(d.id, b);
     }

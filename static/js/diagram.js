@@ -63,6 +63,9 @@ export class Diagram {
     if (key === this.netKey) return;
     this.netKey = key;
     this.selection = null;
+    this.weights = null;
+    this.lastDisplay = null;
+    this.thumbnails = null;
     this.build();
     this.resize();
   }
@@ -216,7 +219,7 @@ export class Diagram {
     if (image) {
       Object.assign(this.digit.style, { left: `${image.x}px`, top: `${image.y}px`, width: `${image.size}px`, height: `${image.size}px` });
     }
-    if (this.netBtns) Object.assign(this.netBtns.style, { left: "4px", top: "2px", transform: "none" });
+    if (this.netBtns) Object.assign(this.netBtns.style, { left: "auto", right: "2px", top: "2px", transform: "none" });
     (this.layerBtns ?? []).forEach((div, k) => {
       Object.assign(div.style, { left: `${columns[k + 1].x}px`, top: "4px" });
     });
@@ -227,6 +230,13 @@ export class Diagram {
     this.drawEdges();
     this.drawThumbnails();
     if (this.lastDisplay) this.update(this.lastDisplay, true);
+  }
+
+  /** True when `layers` have the shape of the network being drawn. */
+  fits(layers) {
+    const sizes = this.net?.sizes;
+    if (!sizes || layers.length !== sizes.length - 1) return false;
+    return layers.every((l, k) => l.W.length === sizes[k + 1] && (l.W[0]?.length ?? 0) === sizes[k]);
   }
 
   /** Source and target points of the edge from unit i of column l−1 to unit j of column l. */
@@ -248,7 +258,7 @@ export class Diagram {
    */
   drawEdges(weights = this.weights, glow = null, glowAlpha = 0) {
     if (weights) this.weights = weights;
-    if (!this.geom || !this.weights) return;
+    if (!this.geom || !this.weights || !this.fits(this.weights)) return;
     const ctx = this.edgeCanvas.getContext("2d");
     const { width, height } = this.geom;
     ctx.clearRect(0, 0, width, height);
@@ -335,6 +345,7 @@ export class Diagram {
 
   drawThumbnails() {
     if (!this.geom) return;
+    if (this.thumbnails && this.thumbnails.length !== this.geom.columns.length) return;
     const ctx = this.thumbCanvas.getContext("2d");
     ctx.clearRect(0, 0, this.geom.width, this.geom.height);
     if (!this.thumbnails) return;
@@ -411,7 +422,7 @@ export class Diagram {
    */
   update(display, force = false, pending = null) {
     this.lastDisplay = display;
-    if (!this.geom || !this.net) return;
+    if (!this.geom || !this.net || (display.weights && !this.fits(display.weights))) return;
     const L = this.net.sizes.length - 1;
     if (display.weights && (force || display.weights !== this.weights) && !this.morphing) this.drawEdges(display.weights);
     const classification = this.net.task === "classification";

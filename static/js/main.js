@@ -308,7 +308,7 @@ function writeUrl() {
 // ----- rendering -----
 function networkShape() {
   const data = model.data;
-  const sizes = [data?.input_dim ?? model.layers?.[0]?.W[0]?.length ?? 2, ...(model.layers ?? []).map((l) => l.W.length)];
+  const sizes = [model.layers?.[0]?.W[0]?.length ?? data?.input_dim ?? 2, ...(model.layers ?? []).map((l) => l.W.length)];
   const classNames = data?.dataset === "digits" ? Array.from({ length: 10 }, (_, i) => String(i)) : Array.from({ length: data?.output_dim ?? 2 }, (_, i) => `class ${i}`);
   return {
     sizes,
@@ -342,7 +342,8 @@ function render() {
     controls.sync(model.config, model.limits, model.data);
     charts.setTask(model.data?.task);
     const net = networkShape();
-    if (net.sizes.length === L + 1) {
+    // Between a rebuild's `data` and its `state` the weights still have the old shape: wait.
+    if (net.sizes.length === L + 1 && (!model.data || model.data.input_dim === net.sizes[0])) {
       diagram.setNetwork(net);
       diagram.inputExtent = inputExtent(model.data);
       diagram.pixelRange = output.pixelRange;

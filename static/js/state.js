@@ -26,7 +26,7 @@ export const PROPERTIES = [
   { key: "l2", scope: "config", type: "number", min: 0, max: 1 },
   { key: "dropout", scope: "config", type: "number", min: 0, max: 1 },
   { key: "unit", scope: "ui", type: "string", values: ["phase", "iteration", "epoch"], default: "phase" },
-  { key: "speed", scope: "ui", type: "string", values: ["1", "5", "20", "100", "1000", "max"], default: "20" },
+  { key: "speed", scope: "ui", type: "string", values: ["1", "5", "20", "100", "1000", "max"], default: "100" },
   { key: "test", scope: "ui", type: "bool", default: false },
   { key: "discretize", scope: "ui", type: "bool", default: false },
   { key: "log", scope: "ui", type: "bool", default: false },
