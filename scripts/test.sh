@@ -13,7 +13,7 @@ step() { printf '\n==> %s  (+%ss)\n' "$*" "$(( $(date +%s) - t0 ))"; }
 
 step "Python environment ($PYTHON)"
 [ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
-"$VENV/bin/pip" install --quiet --disable-pip-version-check -c constraints.txt '.[dev]'
+"$VENV/bin/pip" install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
 
 step "Debian packages"
 bash scripts/system-deps.sh

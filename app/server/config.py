@@ -6,6 +6,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from app.limits import Limits
+
 
 def _int(name: str, default: int) -> int:
     raw = os.environ.get(name)
@@ -30,22 +32,6 @@ def _float(name: str, default: float) -> float:
 def _list(name: str) -> tuple[str, ...]:
     raw = os.environ.get(name, "")
     return tuple(part.strip().rstrip("/") for part in raw.split(",") if part.strip())
-
-
-@dataclass(frozen=True)
-class Limits:
-    """What one session may ask for; sent to clients in `hello` and `/api/options`."""
-
-    max_hidden_layers: int = 8
-    max_width: int = 64
-    max_parameters: int = 20_000
-    max_batch_size: int = 256
-    max_samples: int = 5_000
-    max_csv_bytes: int = 1 << 20
-    max_message_bytes: int = 64 << 10
-    max_learning_rate: float = 10.0
-    max_record_samples: int = 64
-    max_seek_history: int = 10_000
 
 
 @dataclass(frozen=True)

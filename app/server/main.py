@@ -1,20 +1,49 @@
-"""Builds the FastAPI application: settings, routes, static files."""
+"""Builds the FastAPI application: settings, the session hub, routes, static files."""
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+import secrets
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request, Response
 from fastapi.staticfiles import StaticFiles
 
 from app import __version__
 from app.paths import STATIC_DIR
 from app.server.config import Settings
-from app.server.routes import pages
+from app.server.hub import SessionHub
+from app.server.routes import api, pages, ws
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings.from_env()
-    app = FastAPI(title="Backprop Lab", version=__version__)
+    hub = SessionHub(settings)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        hub.start()
+        yield
+        await hub.stop()  # writes every session's checkpoint for the next process
+
+    app = FastAPI(title="Backprop Lab", version=__version__, lifespan=lifespan)
     app.state.settings = settings
+    app.state.hub = hub
+
+    @app.middleware("http")
+    async def browser_cookie(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        # The per-browser session cap counts by this cookie, never by IP: a classroom shares one.
+        response = await call_next(request)
+        if request.url.path == "/" and ws.BROWSER_COOKIE not in request.cookies:
+            response.set_cookie(
+                ws.BROWSER_COOKIE, secrets.token_urlsafe(16), httponly=True, samesite="strict"
+            )
+        return response
+
     app.include_router(pages.router)
+    app.include_router(api.router)
+    app.include_router(ws.router)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
     return app

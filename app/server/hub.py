@@ -1,0 +1,235 @@
+"""The sessions of one process: creation under caps, resume by token, culling, checkpoints.
+
+One `SessionHub` per app (on `app.state`), never module-level state. A session has at most one
+controlling connection (a new one takes over, the old one is told) and any number of read-only
+spectators. Disconnected sessions stay resumable for `resume_window_s`, then are freed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from app.engine import Dataset
+from app.server.checkpoints import CheckpointStore
+from app.server.config import Settings
+from app.session import Session
+
+log = logging.getLogger("backprop_lab.hub")
+
+
+class Peer(Protocol):
+    """What the hub needs of a connection."""
+
+    async def close(self, code: int, reason: str) -> None: ...
+
+    def enqueue(self, text: str) -> None: ...
+
+
+class SessionsFull(Exception):
+    """No room for another session; the reason is sent with close code 1013."""
+
+
+@dataclass
+class Entry:
+    session: Session
+    browser: str | None
+    controller: Peer | None = None
+    watchers: set[Peer] = field(default_factory=set)
+    disconnected_at: float | None = None
+    dirty: bool = True
+    last_checkpoint: float = 0.0
+
+
+class DatasetStore:
+    """Uploaded CSV datasets by id: immutable once stored, shared by id only."""
+
+    def __init__(self, checkpoints: CheckpointStore | None) -> None:
+        self._data: dict[str, Dataset] = {}
+        self._checkpoints = checkpoints
+
+    def add(self, dataset: Dataset, csv_text: str, options: dict[str, Any]) -> str:
+        dataset_id = secrets.token_urlsafe(12)
+        self._data[dataset_id] = dataset
+        if self._checkpoints is not None:
+            self._checkpoints.save_dataset(dataset_id, csv_text, options)
+        return dataset_id
+
+    def get(self, dataset_id: str) -> Dataset | None:
+        found = self._data.get(dataset_id)
+        if found is None and self._checkpoints is not None:
+            found = self._checkpoints.load_dataset(dataset_id)
+            if found is not None:
+                self._data[dataset_id] = found
+        return found
+
+
+class SessionHub:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.checkpoints = (
+            CheckpointStore(settings.checkpoint_dir) if settings.checkpoint_dir else None
+        )
+        self.datasets = DatasetStore(self.checkpoints)
+        self.entries: dict[str, Entry] = {}
+        self._reaper: asyncio.Task[None] | None = None
+
+    # -- lifecycle ----------------------------------------------------------------------------
+
+    def start(self) -> None:
+        if self._reaper is None:
+            self._reaper = asyncio.get_running_loop().create_task(self._reap_forever())
+
+    async def stop(self) -> None:
+        if self._reaper is not None:
+            self._reaper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reaper
+            self._reaper = None
+        for entry in list(self.entries.values()):
+            self.save(entry)
+
+    # -- sessions -----------------------------------------------------------------------------
+
+    def new_session(self, browser: str | None, config: dict[str, Any] | None = None) -> Entry:
+        s = self.settings
+        if len(self.entries) >= s.max_sessions:
+            self._free_one_disconnected(None)
+        if len(self.entries) >= s.max_sessions:
+            raise SessionsFull(f"server full: {s.max_sessions} sessions; try again later")
+        if browser is not None:
+            mine = [e for e in self.entries.values() if e.browser == browser]
+            if len(mine) >= s.max_sessions_per_browser:
+                self._free_one_disconnected(browser)
+                mine = [e for e in self.entries.values() if e.browser == browser]
+            if len(mine) >= s.max_sessions_per_browser:
+                raise SessionsFull(
+                    f"this browser has {len(mine)} open sessions (limit "
+                    f"{s.max_sessions_per_browser}); close a tab first"
+                )
+        session = Session(s.limits, self.datasets.get, config)
+        entry = Entry(session=session, browser=browser)
+        self.entries[session.id] = entry
+        return entry
+
+    def find(self, session_id: str, token: str) -> Entry | None:
+        """The session if the token matches, from memory or from its checkpoint."""
+        entry = self.entries.get(session_id)
+        if entry is not None:
+            return entry if secrets.compare_digest(entry.session.token, token) else None
+        if self.checkpoints is None or len(self.entries) >= self.settings.max_sessions:
+            return None
+        session = self.checkpoints.load_session(
+            session_id, token, self.settings.limits, self.datasets.get
+        )
+        if session is None:
+            return None
+        entry = Entry(session=session, browser=None, dirty=False)
+        self.entries[session.id] = entry
+        return entry
+
+    def find_watch(self, session_id: str, key: str) -> Entry | None:
+        entry = self.entries.get(session_id)
+        if entry is not None and secrets.compare_digest(entry.session.watch_key, key):
+            return entry
+        return None
+
+    async def attach(self, entry: Entry, peer: Peer) -> None:
+        old = entry.controller
+        entry.controller = peer
+        entry.disconnected_at = None
+        if old is not None and old is not peer:
+            entry.session.stop_play()  # the old connection's play loop dies with it
+            await old.close(4001, "taken over by another connection")
+
+    def detach(self, entry: Entry, peer: Peer) -> None:
+        entry.watchers.discard(peer)
+        if entry.controller is peer:
+            entry.controller = None
+            entry.disconnected_at = time.monotonic()
+            entry.session.stop_play()
+            self.save(entry)
+
+    def drop(self, entry: Entry) -> None:
+        self.entries.pop(entry.session.id, None)
+        if self.checkpoints is not None:
+            self.checkpoints.delete_session(entry.session.id)
+
+    def _free_one_disconnected(self, browser: str | None) -> None:
+        candidates = [
+            e
+            for e in self.entries.values()
+            if e.controller is None and (browser is None or e.browser == browser)
+        ]
+        if candidates:
+            oldest = min(candidates, key=lambda e: e.disconnected_at or 0.0)
+            self.save(oldest)
+            self.entries.pop(oldest.session.id, None)
+
+    # -- checkpoints --------------------------------------------------------------------------
+
+    def save(self, entry: Entry) -> None:
+        if self.checkpoints is None:
+            return
+        try:
+            self.checkpoints.save_session(entry.session)
+            entry.last_checkpoint = time.monotonic()
+            entry.dirty = False
+        except Exception:  # a full disk must not take the session down with it
+            log.exception("checkpoint of session %s failed", entry.session.id[:6])
+
+    # -- culling ------------------------------------------------------------------------------
+
+    async def _reap_forever(self, period: float = 5.0) -> None:
+        while True:
+            await asyncio.sleep(period)
+            try:
+                await self.reap()
+            except Exception:
+                log.exception("reaper failed")
+
+    async def reap(self) -> None:
+        s = self.settings
+        now = time.monotonic()
+        for entry in list(self.entries.values()):
+            session = entry.session
+            idle = now - session.last_active
+            if session.playing:
+                session.last_active = now  # a playing session is not idle
+                idle = 0.0
+            too_old = now - session.created > s.max_session_age_s
+            if entry.controller is None:
+                gone = entry.disconnected_at is not None and (
+                    now - entry.disconnected_at > s.resume_window_s
+                )
+                if gone or too_old:
+                    self.entries.pop(session.id, None)
+                continue
+            if idle > s.idle_timeout_s or too_old:
+                why = "session too old" if too_old else "idle for too long"
+                self.save(entry)
+                peer = entry.controller
+                entry.controller = None
+                await _close_all(peer, entry.watchers, why)
+                self.entries.pop(session.id, None)
+            elif session.playing and now - entry.last_checkpoint > s.checkpoint_interval_s:
+                self.save(entry)
+
+    def count_for(self, browser: str) -> int:
+        return sum(1 for e in self.entries.values() if e.browser == browser)
+
+
+async def _close_all(peer: Peer | None, watchers: set[Peer], reason: str) -> None:
+    closers: list[Awaitable[None]] = [w.close(1001, reason) for w in watchers]
+    if peer is not None:
+        closers.append(peer.close(1001, reason))
+    await asyncio.gather(*closers, return_exceptions=True)
+
+
+Broadcaster = Callable[[Entry, list[str]], Awaitable[None]]

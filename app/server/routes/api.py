@@ -1,0 +1,209 @@
+"""The HTTP API: options for building controls, CSV upload, session export and history."""
+
+from __future__ import annotations
+
+import csv
+import io
+import secrets
+from dataclasses import asdict
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.responses import PlainTextResponse
+from pydantic import BaseModel, Field
+
+from app import protocol
+from app.engine import TrainConfig, parse_csv
+from app.server.hub import Entry, SessionHub, SessionsFull
+from app.session import Session
+
+router = APIRouter(prefix="/api", tags=["api"])
+EXPORT_FORMAT: Literal["backprop-lab/session@1"] = "backprop-lab/session@1"
+
+
+def _hub(request: Request) -> SessionHub:
+    hub: SessionHub = request.app.state.hub
+    return hub
+
+
+def default_config() -> dict[str, Any]:
+    cfg = {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(TrainConfig()).items()}
+    cfg["dataset_id"] = None
+    return cfg
+
+
+class Options(BaseModel):
+    datasets: list[str]
+    features: list[str]
+    activations: list[str]
+    inits: list[str]
+    optimizers: list[str]
+    units: list[str]
+    defaults: dict[str, Any]
+    limits: dict[str, Any]
+    protocol: int
+
+
+@router.get("/options")
+def options(request: Request) -> Options:
+    """Everything a client needs to build its controls."""
+    return Options(
+        datasets=list(protocol.DATASETS),
+        features=list(protocol.FEATURES),
+        activations=list(protocol.ACTIVATIONS),
+        inits=list(protocol.INITS),
+        optimizers=list(protocol.OPTIMIZERS),
+        units=list(protocol.UNITS),
+        defaults=default_config(),
+        limits=_hub(request).settings.limits.as_dict(),
+        protocol=protocol.PROTOCOL_VERSION,
+    )
+
+
+class UploadedDataset(BaseModel):
+    dataset_id: str
+    task: str
+    n_classes: int
+    features: list[str]
+    rows: int
+
+
+async def _read_csv(request: Request, limit: int) -> str:
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit + 4096:
+        raise HTTPException(413, f"the CSV is larger than the limit of {limit} bytes")
+    content_type = request.headers.get("content-type", "")
+    if content_type.startswith("multipart/form-data"):
+        form = await request.form(max_files=1, max_fields=4, max_part_size=limit + 1)
+        upload = form.get("file")
+        if upload is None or isinstance(upload, str):
+            raise HTTPException(422, "the form needs a file field named 'file'")
+        raw = await upload.read(limit + 1)
+    else:
+        raw = b""
+        async for chunk in request.stream():
+            raw += chunk
+            if len(raw) > limit:
+                break
+    if len(raw) > limit:
+        raise HTTPException(413, f"the CSV is larger than the limit of {limit} bytes")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise HTTPException(422, f"the CSV is not UTF-8 text (byte {exc.start})") from None
+
+
+@router.post("/datasets", status_code=201)
+async def upload_dataset(
+    request: Request,
+    label_column: Annotated[str | None, Query(max_length=100)] = None,
+    task: Literal["classification", "regression"] | None = None,
+) -> UploadedDataset:
+    """Upload a CSV (multipart field `file`, or the body as text/csv): numeric feature columns
+    and a label/target column (the last one unless `label_column` names it)."""
+    hub = _hub(request)
+    text = await _read_csv(request, hub.settings.limits.max_csv_bytes)
+    try:
+        dataset = parse_csv(text, label_column=label_column, task=task)
+    except ValueError as exc:
+        raise HTTPException(422, str(exc)) from None
+    limits = hub.settings.limits
+    rows = dataset.n_train + dataset.n_test
+    if rows > limits.max_samples:
+        raise HTTPException(422, f"the CSV has {rows} rows; the limit is {limits.max_samples}")
+    dataset_id = hub.datasets.add(dataset, text, {"label_column": label_column, "task": task})
+    return UploadedDataset(
+        dataset_id=dataset_id,
+        task=dataset.task,
+        n_classes=dataset.n_classes,
+        features=list(dataset.feature_names),
+        rows=rows,
+    )
+
+
+def _session(request: Request, session_id: str, token: str) -> Entry:
+    entry = _hub(request).entries.get(session_id)
+    # 404 either way: a wrong token must not reveal that the session exists.
+    if entry is None or not secrets.compare_digest(entry.session.token, token):
+        raise HTTPException(404, "no session with this id and token")
+    return entry
+
+
+class LayerWeights(BaseModel):
+    W: list[list[float]]
+    b: list[float]
+
+
+class SessionExport(BaseModel):
+    format: Literal["backprop-lab/session@1"] = EXPORT_FORMAT
+    config: dict[str, Any]
+    step: Annotated[int, Field(ge=0)]
+    epoch: Annotated[int, Field(ge=0)]
+    layers: list[LayerWeights]
+
+
+@router.get("/sessions/{session_id}/export")
+def export_session(
+    request: Request, session_id: str, token: Annotated[str, Query(max_length=64)]
+) -> SessionExport:
+    """The session as JSON: config (with seeds), the step, and the weights there."""
+    s = _session(request, session_id, token).session
+    state = s.state_message()
+    return SessionExport(
+        config=s.config_dict(),
+        step=state["step"],
+        epoch=state["epoch"],
+        layers=[LayerWeights(W=l["W"].tolist(), b=l["b"].tolist()) for l in state["layers"]],
+    )
+
+
+class ImportedSession(BaseModel):
+    session: str
+    token: str
+
+
+@router.post("/sessions/import", status_code=201)
+def import_session(request: Request, body: SessionExport) -> ImportedSession:
+    """Start a new session from an export; connect with `/ws?session=…&token=…`."""
+    hub = _hub(request)
+    patch = {k: v for k, v in body.config.items() if k != "dataset_id" or v is not None}
+    try:
+        checked = protocol.ConfigPatch.model_validate(patch).changes()
+        entry = hub.new_session(request.cookies.get("bpl_browser"), checked)
+    except SessionsFull as full:
+        raise HTTPException(503, str(full)) from None
+    except protocol.ProtocolError as exc:
+        raise HTTPException(422, exc.message) from None
+    except ValueError as exc:
+        raise HTTPException(422, f"config: {exc}") from None
+    try:
+        entry.session.import_weights([(l.W, l.b) for l in body.layers], body.step, body.epoch)
+    except ValueError as exc:
+        hub.drop(entry)
+        raise HTTPException(422, str(exc)) from None
+    entry.disconnected_at = entry.session.created
+    return ImportedSession(session=entry.session.id, token=entry.session.token)
+
+
+@router.get("/sessions/{session_id}/history.csv", response_class=PlainTextResponse)
+def history_csv(
+    request: Request, session_id: str, token: Annotated[str, Query(max_length=64)]
+) -> PlainTextResponse:
+    """One row per kept step: batch loss, whole-set metrics where measured, grad norms."""
+    s: Session = _session(request, session_id, token).session
+    n_layers = len(s.trainer.W)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(
+        ["step", "loss", "train_loss", "test_loss", "train_accuracy", "test_accuracy"]
+        + [f"grad_norm_{l}" for l in range(1, n_layers + 1)]
+    )
+    for e in s.log:
+        if e.step > s.step:
+            break
+        m = e.metrics or {}
+        norms = list(e.grad_norms) if e.grad_norms else [None] * n_layers
+        row = [e.step, e.loss, m.get("train_loss"), m.get("test_loss")]
+        row += [m.get("train_accuracy"), m.get("test_accuracy"), *norms]
+        writer.writerow(["" if v is None else v for v in row])
+    return PlainTextResponse(out.getvalue(), media_type="text/csv")

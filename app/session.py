@@ -1,0 +1,921 @@
+"""One learner's session: config, the stepping state machine, history and play.
+
+A `Session` owns a `Trainer` and its `History` and turns client commands into server messages
+(plain dicts, see docs/protocol.md). It knows the engine, not FastAPI: the socket loop in
+app/server drives it. Long commands are generators that yield between short slices of work so
+the event loop is never blocked for more than a few milliseconds.
+
+The moment shown to the user is a step plus how many phases of the next iteration are revealed.
+While a phase walk is under way the trainer has already applied that iteration (`_pending`) and
+`_before` holds the state it started from, so changes made mid-walk can redo it exactly.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import secrets
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+
+from app.engine import Dataset, Diverged, History, TrainConfig, Trainer
+from app.limits import Limits
+from app.protocol import PROTOCOL_VERSION, ProtocolError
+
+Message = dict[str, Any]
+
+LIVE_KEYS = frozenset(
+    {"learning_rate", "optimizer", "momentum", "batch_size", "l1", "l2", "dropout"}
+)
+REBUILD_KEYS = frozenset(
+    {"dataset", "dataset_id", "samples", "noise", "test_fraction", "data_seed", "features",
+     "hidden", "activation", "init", "seed"}
+)  # fmt: skip
+SLICE_S = 0.002  # longest stretch of training between two yields to the event loop
+MAX_SERIES_POINTS = 2000
+MAX_FRAME_LOSSES = 200
+IMAGE_GALLERY = 64
+GRADCHECK_OK = 1e-5
+
+
+def new_secret() -> str:
+    """128 bits from the OS CSPRNG, URL-safe."""
+    return secrets.token_urlsafe(16)
+
+
+def phase_order(n_layers: int) -> list[tuple[str, int | None]]:
+    """The phases of one iteration: forward 1..L, loss, backward L..1, update."""
+    forward: list[tuple[str, int | None]] = [("forward", l) for l in range(1, n_layers + 1)]
+    backward: list[tuple[str, int | None]] = [("backward", l) for l in range(n_layers, 0, -1)]
+    return [*forward, ("loss", None), *backward, ("update", None)]
+
+
+def _finite(value: float | None) -> float | None:
+    if value is None:
+        return None
+    value = float(value)
+    return value if np.isfinite(value) else None
+
+
+@dataclass
+class LogEntry:
+    """What the charts and history.csv need of one step."""
+
+    step: int
+    epoch: int
+    position: int
+    loss: float | None
+    grad_norms: tuple[float, ...] | None = None
+    metrics: dict[str, Any] | None = None
+
+
+DatasetLookup = Callable[[str], Dataset | None]
+
+
+class Session:
+    """A training session: one network, its history, and the moment shown to the user."""
+
+    def __init__(
+        self,
+        limits: Limits,
+        datasets: DatasetLookup,
+        config: dict[str, Any] | None = None,
+        *,
+        session_id: str | None = None,
+    ) -> None:
+        self.id = session_id or new_secret()
+        self.token = new_secret()
+        self.watch_key = new_secret()
+        self.limits = limits
+        self._datasets = datasets
+        self.created = time.monotonic()
+        self.last_active = self.created
+        self.playing = False
+        self.speed: float | None = None
+        self.follow: tuple[int, str] | None = None
+        self.frame_number = 0
+        self._frame_losses: list[tuple[int, float]] = []
+        self._last_record: Any = None
+        self._play_clock = 0.0
+        self._play_done = 0
+        self._rate_steps: list[tuple[float, int]] = []
+        self.dataset_id: str | None = None
+        self._build(TrainConfig(), None) if config is None else self._configure_fresh(config)
+
+    # -- building -----------------------------------------------------------------------------
+
+    def _configure_fresh(self, config: dict[str, Any]) -> None:
+        changes = dict(config)
+        dataset_id = changes.pop("dataset_id", None)
+        base = TrainConfig()
+        cfg = base.replace(**{k: v for k, v in changes.items() if hasattr(base, k)})
+        self.dataset_id = dataset_id
+        self._build(cfg, self._custom(cfg, dataset_id))
+
+    def _custom(self, cfg: TrainConfig, dataset_id: str | None) -> Dataset | None:
+        if cfg.dataset != "custom":
+            return None
+        found = self._datasets(dataset_id) if dataset_id else None
+        if found is None:
+            raise ProtocolError(
+                "unknown_dataset",
+                "dataset 'custom' needs a dataset_id returned by POST /api/datasets"
+                + (f"; {dataset_id!r} is unknown" if dataset_id else ""),
+            )
+        return found
+
+    def _build(self, cfg: TrainConfig, custom: Dataset | None) -> None:
+        trainer = Trainer(cfg, custom)
+        self._check_limits(cfg, trainer.data)
+        self.trainer = trainer
+        self.history = History(trainer, keep=self.limits.max_seek_history)
+        self._pending: Any = None
+        self._before: Any = None
+        self._revealed = 0
+        self._phases = phase_order(len(trainer.W))
+        self.log: list[LogEntry] = [
+            LogEntry(0, trainer.epoch, trainer.position, None, metrics=self._metrics())
+        ]
+        self._log_offset = 0
+        self._frame_losses = []
+        self._last_record = None
+        if self.follow is not None:
+            self.follow = None
+
+    def _check_limits(self, cfg: TrainConfig, data: Dataset) -> None:
+        lim = self.limits
+        if len(cfg.hidden) > lim.max_hidden_layers:
+            raise ProtocolError(
+                "limit_exceeded", f"hidden: at most {lim.max_hidden_layers} hidden layers"
+            )
+        if any(w > lim.max_width for w in cfg.hidden):
+            raise ProtocolError("limit_exceeded", f"hidden: each width must be 1..{lim.max_width}")
+        sizes = [data.input_dim, *cfg.hidden, data.output_dim]
+        params = sum((a + 1) * b for a, b in itertools.pairwise(sizes))
+        if params > lim.max_parameters:
+            raise ProtocolError(
+                "limit_exceeded",
+                f"hidden: this network has {params} parameters; the limit is {lim.max_parameters}",
+            )
+        if cfg.batch_size > lim.max_batch_size:
+            raise ProtocolError("limit_exceeded", f"batch_size: must be 1..{lim.max_batch_size}")
+        if cfg.samples > lim.max_samples:
+            raise ProtocolError("limit_exceeded", f"samples: must be 20..{lim.max_samples}")
+        if cfg.learning_rate > lim.max_learning_rate:
+            raise ProtocolError(
+                "invalid_message",
+                f"learning_rate: must be in (0, {lim.max_learning_rate:g}]",
+            )
+
+    def restore_state(
+        self, state: Any, log_steps: list[int] | None = None, log_losses: list[float] | None = None
+    ) -> None:
+        """Continue from a saved trainer state (a checkpoint or an import); history restarts."""
+        self._settle()
+        self.trainer.restore(state)
+        self.history = History(self.trainer, keep=self.limits.max_seek_history)
+        step = self.trainer.step
+        entries: list[LogEntry] = []
+        for s, loss in zip(log_steps or [], log_losses or [], strict=True):
+            if not entries or s == entries[-1].step + 1:
+                entries.append(LogEntry(int(s), 0, -1, None if loss != loss else float(loss)))
+            else:
+                entries = [LogEntry(int(s), 0, -1, None if loss != loss else float(loss))]
+        if not entries or entries[-1].step != step:
+            entries = [LogEntry(step, self.trainer.epoch, self.trainer.position, None)]
+        entries[-1].epoch, entries[-1].position = self.trainer.epoch, self.trainer.position
+        entries[-1].metrics = self._metrics()
+        self.log = entries
+        self._log_offset = entries[0].step
+
+    def import_weights(
+        self, layers: list[tuple[list[list[float]], list[float]]], step: int, epoch: int
+    ) -> None:
+        """Load exported weights (the network shape must match the config)."""
+        current = self.trainer.capture()
+        if len(layers) != len(current.W):
+            raise ValueError(f"layers: expected {len(current.W)} layers, got {len(layers)}")
+        W, b = [], []
+        for l, ((w, bias), W0, b0) in enumerate(zip(layers, current.W, current.b, strict=True), 1):
+            w_arr, b_arr = np.array(w, dtype=np.float64), np.array(bias, dtype=np.float64)
+            if w_arr.shape != W0.shape or b_arr.shape != b0.shape:
+                raise ValueError(
+                    f"layers[{l - 1}]: W must be {W0.shape[0]}×{W0.shape[1]} and b {b0.shape[0]}"
+                )
+            if not (np.isfinite(w_arr).all() and np.isfinite(b_arr).all()):
+                raise ValueError(f"layers[{l - 1}]: weights must be finite numbers")
+            w_arr.flags.writeable = False
+            b_arr.flags.writeable = False
+            W.append(w_arr)
+            b.append(b_arr)
+        state = dataclasses.replace(current, W=tuple(W), b=tuple(b), step=step, epoch=epoch)
+        self.restore_state(state)
+
+    @property
+    def pending_before(self) -> Any:
+        """The trainer state of the moment shown while a phase walk is under way."""
+        return self._before if self._pending is not None else None
+
+    # -- the moment ---------------------------------------------------------------------------
+
+    @property
+    def step(self) -> int:
+        """The step of the moment shown: updates applied before the phases on screen."""
+        return self.trainer.step - 1 if self._pending is not None else self.trainer.step
+
+    @property
+    def n_phases(self) -> int:
+        return len(self._phases)
+
+    def _position(self) -> int:
+        return self.step * self.n_phases + self._revealed
+
+    def config_dict(self) -> dict[str, Any]:
+        cfg = asdict(self.trainer.config)
+        cfg = {k: list(v) if isinstance(v, tuple) else v for k, v in cfg.items()}
+        cfg["dataset_id"] = self.dataset_id
+        return cfg
+
+    def _log_at(self, step: int) -> LogEntry | None:
+        i = step - self._log_offset
+        return self.log[i] if 0 <= i < len(self.log) else None
+
+    def _metrics(self) -> dict[str, Any]:
+        m = self.trainer.evaluate()
+        return {
+            "step": self.trainer.step,
+            "train_loss": _finite(m.train_loss),
+            "test_loss": _finite(m.test_loss),
+            "train_accuracy": _finite(m.train_accuracy),
+            "test_accuracy": _finite(m.test_accuracy),
+        }
+
+    # -- messages -----------------------------------------------------------------------------
+
+    def hello(self, role: str = "control", resumed: bool = False) -> Message:
+        msg: Message = {
+            "type": "hello",
+            "protocol": PROTOCOL_VERSION,
+            "session": self.id,
+            "role": role,
+            "resumed": resumed,
+            "config": self.config_dict(),
+            "limits": self.limits.as_dict(),
+            "step": self.step,
+        }
+        if role == "control":
+            msg["token"] = self.token
+            msg["watch_key"] = self.watch_key
+        return msg
+
+    def data_message(self) -> Message:
+        d = self.trainer.data
+        image = d.image_shape is not None
+        return {
+            "type": "data",
+            "dataset": d.name,
+            "task": d.task,
+            "n_classes": d.n_classes,
+            "features": list(d.feature_names),
+            "input_dim": d.input_dim,
+            "output_dim": d.output_dim,
+            "image_shape": list(d.image_shape) if d.image_shape else None,
+            "train": {
+                "points": d.points_train,
+                "y": d.y_train,
+                "x": d.X_train[:IMAGE_GALLERY] if image else None,
+            },
+            "test": {"points": d.points_test, "y": d.y_test, "x": None},
+        }
+
+    def state_message(self) -> Message:
+        name, layer = self._phases[self._revealed]
+        weights = self._before if self._pending is not None else None
+        if weights is not None:
+            layers = [{"W": r.W, "b": r.b} for r in self._pending.layers]
+        else:
+            layers = [{"W": W, "b": b} for W, b in zip(self.trainer.W, self.trainer.b, strict=True)]
+        entry = self._log_at(self.step)
+        metrics = entry.metrics if entry and entry.metrics else None
+        return {
+            "type": "state",
+            "step": self.step,
+            "epoch": entry.epoch if entry else self.trainer.epoch,
+            "phase": {"phase": name, "layer": layer},
+            "revealed": self._revealed,
+            "layers": layers,
+            "config": self.config_dict(),
+            "metrics": metrics,
+            "history": {"oldest": self.history.oldest, "newest": self.history.newest},
+            "playing": self.playing,
+        }
+
+    def series_message(self) -> Message:
+        entries = [e for e in self.log if e.step <= self.step and e.loss is not None]
+        stride = max(1, -(-len(entries) // MAX_SERIES_POINTS))
+        picked = entries[::stride]
+
+        def metric(e: LogEntry, key: str) -> Any:
+            return e.metrics.get(key) if e.metrics else None
+
+        return {
+            "type": "series",
+            "steps": [e.step for e in picked],
+            "loss": [e.loss for e in picked],
+            "train_loss": [metric(e, "train_loss") for e in picked],
+            "test_loss": [metric(e, "test_loss") for e in picked],
+            "train_accuracy": [metric(e, "train_accuracy") for e in picked],
+            "test_accuracy": [metric(e, "test_accuracy") for e in picked],
+            "grad_norms": [list(e.grad_norms) if e.grad_norms else None for e in picked],
+        }
+
+    def status_message(self, reason: str | None = None) -> Message:
+        return {"type": "status", "playing": self.playing, "speed": self.speed, "reason": reason}
+
+    def _rows(self, a: np.ndarray) -> np.ndarray:
+        return a[: self.limits.max_record_samples]
+
+    def _mask(self, mask: np.ndarray) -> np.ndarray:
+        """The dropout multiplier of each unit: 0 (dropped) or 1/(1−p) (kept, inverted dropout)."""
+        keep = 1.0 / (1.0 - self.trainer.config.dropout)
+        return np.where(self._rows(mask), keep, 0.0)
+
+    def _truncated(self, record: Any) -> bool:
+        return bool(len(record.indices) > self.limits.max_record_samples)
+
+    def _batch(self, record: Any) -> Message:
+        return {
+            "indices": self._rows(record.indices),
+            "x": self._rows(record.X),
+            "y": self._rows(record.y),
+        }
+
+    def _diagnostics(self, record: Any) -> Message:
+        diag = record.diagnostics
+        layers = []
+        for i, d in enumerate(diag.layers, start=1):
+            layers.append(
+                {
+                    "layer": i,
+                    "grad_norm": _finite(d.grad_norm),
+                    "weight_norm": _finite(d.weight_norm),
+                    "update_ratio": _finite(d.update_ratio),
+                    "dead_fraction": _finite(d.dead_fraction),
+                }
+            )
+        return {
+            "layers": layers,
+            "vanishing": [d.layer for d in diag.layers if d.vanishing],
+            "exploding": [d.layer for d in diag.layers if d.exploding],
+        }
+
+    def iteration_message(self, record: Any, losses: list[tuple[int, float]]) -> Message:
+        layers = []
+        for lr in record.layers:
+            layer: Message = {
+                "W": lr.W,
+                "b": lr.b,
+                "Z": self._rows(lr.Z),
+                "A": self._rows(lr.A),
+                "dA": self._rows(lr.dA) if lr.dA is not None else None,
+                "dZ": self._rows(lr.dZ),
+                "dW": lr.dW,
+                "db": lr.db,
+                "W_next": lr.W_next,
+                "b_next": lr.b_next,
+                "update_W": lr.update_W,
+                "update_b": lr.update_b,
+            }
+            if lr.mask is not None:
+                layer["mask"] = self._mask(lr.mask)
+            layers.append(layer)
+        entry = self._log_at(record.step)
+        return {
+            "type": "iteration",
+            "step": record.step,
+            "epoch": entry.epoch if entry else self.trainer.epoch,
+            "position": entry.position if entry else self.trainer.position,
+            "learning_rate": record.learning_rate,
+            "optimizer": record.optimizer,
+            "batch": self._batch(record),
+            "truncated": self._truncated(record),
+            "loss": record.loss,
+            "reg_loss": record.reg_loss,
+            "accuracy": _finite(record.accuracy),
+            "layers": layers,
+            "diagnostics": self._diagnostics(record),
+            "metrics": entry.metrics if entry else None,
+            "losses": [[s, v] for s, v in losses],
+        }
+
+    def phase_message(self, index: int) -> Message:
+        record = self._pending
+        name, layer = self._phases[index]
+        msg: Message = {
+            "type": "phase",
+            "phase": name,
+            "layer": layer,
+            "step": record.step,
+            "index": index,
+            "count": self.n_phases,
+        }
+        n_layers = len(record.layers)
+        if name == "forward":
+            assert layer is not None
+            lr = record.layers[layer - 1]
+            a_prev = record.X if layer == 1 else record.layers[layer - 2].A
+            msg.update(A_prev=self._rows(a_prev), W=lr.W, b=lr.b, Z=self._rows(lr.Z))
+            msg["A"] = self._rows(lr.A)
+            if lr.mask is not None:
+                msg["mask"] = self._mask(lr.mask)
+            if layer == 1:
+                msg["batch"] = self._batch(record)
+                msg["truncated"] = self._truncated(record)
+        elif name == "loss":
+            out = record.layers[n_layers - 1]
+            msg.update(
+                loss=record.loss,
+                reg_loss=record.reg_loss,
+                accuracy=_finite(record.accuracy),
+                A=self._rows(out.A),
+                y=self._rows(record.y),
+            )
+        elif name == "backward":
+            assert layer is not None
+            lr = record.layers[layer - 1]
+            msg.update(
+                dA=None if layer == n_layers or lr.dA is None else self._rows(lr.dA),
+                dZ=self._rows(lr.dZ),
+                dW=lr.dW,
+                db=lr.db,
+                dW_reg=lr.dW_reg,
+            )
+        else:
+            msg.update(
+                learning_rate=record.learning_rate,
+                optimizer=record.optimizer,
+                layers=[
+                    {
+                        "W": lr.W,
+                        "b": lr.b,
+                        "dW": lr.dW,
+                        "db": lr.db,
+                        "update_W": lr.update_W,
+                        "update_b": lr.update_b,
+                        "W_next": lr.W_next,
+                        "b_next": lr.b_next,
+                    }
+                    for lr in record.layers
+                ],
+            )
+        return msg
+
+    def sample_message(self) -> Message | None:
+        if self.follow is None:
+            return None
+        index, split = self.follow
+        rec = self.trainer.sample_pass(index, split)
+        return {
+            "type": "sample",
+            "index": index,
+            "split": split,
+            "step": self.trainer.step,
+            "x": rec.X[0],
+            "y": rec.y[0],
+            "loss": _finite(rec.loss),
+            "layers": [
+                {"Z": lr.Z[0], "A": lr.A[0], "dZ": lr.dZ[0], "dW": lr.dW, "db": lr.db}
+                for lr in rec.layers
+            ],
+        }
+
+    def diverged_message(self, exc: Diverged) -> Message:
+        return {
+            "type": "diverged",
+            "step": exc.step,
+            "layer": exc.layer,
+            "quantity": exc.quantity,
+            "message": exc.message,
+        }
+
+    # -- training primitives ------------------------------------------------------------------
+
+    def _train_one(self) -> Any:
+        """Apply one update; log and record it. Raises Diverged with nothing changed."""
+        record = self.trainer.train_step()
+        if self.trainer.step > self.history.newest:
+            self.history.record()
+        grad_norms = tuple(float(d.grad_norm) for d in record.diagnostics.layers)
+        entry = LogEntry(
+            record.step, self.trainer.epoch, self.trainer.position, float(record.loss), grad_norms
+        )
+        self._append_log(entry)
+        self._last_record = record
+        return record
+
+    def _append_log(self, entry: LogEntry) -> None:
+        i = entry.step - self._log_offset
+        if i < len(self.log):
+            # Replaying a step already logged (after back/seek): keep what was measured there.
+            kept = self.log[i]
+            entry.metrics = kept.metrics
+            self.log[i] = entry  # the logged future stays valid: replay is exact
+        else:
+            self.log.append(entry)
+        # The log covers what history can restore, plus a margin for the charts.
+        excess = len(self.log) - 2 * self.limits.max_seek_history
+        if excess > 0:
+            del self.log[:excess]
+            self._log_offset += excess
+
+    def _evaluate_into_log(self) -> dict[str, Any]:
+        metrics = self._metrics()
+        entry = self._log_at(self.trainer.step)
+        if entry is not None:
+            entry.metrics = metrics
+        return metrics
+
+    def _settle(self) -> None:
+        """Drop a phase walk, returning the trainer to the moment's iteration boundary."""
+        if self._pending is not None:
+            self.trainer.restore(self._before)
+            self._pending = None
+            self._before = None
+            self._revealed = 0
+
+    def _branch(self) -> None:
+        """The state at the current step is about to change: the recorded future is void."""
+        step = self.trainer.step
+        self.history.truncate_after(step)
+        del self.log[step - self._log_offset + 1 :]
+
+    def _open_walk(self, revealed: int) -> list[Message]:
+        """Start showing the phases of the next iteration (the trainer applies it now)."""
+        before = self.trainer.capture()
+        try:
+            record = self._train_one()
+        except Diverged as exc:
+            return [self.diverged_message(exc)]
+        self._before = before
+        self._pending = record
+        self._revealed = revealed
+        return []
+
+    def _goto(self, step: int, revealed: int = 0) -> list[Message]:
+        self._settle()
+        if step != self.trainer.step:
+            self.history.seek(step)
+        if revealed:
+            return self._open_walk(revealed)
+        return []
+
+    def _check_in_history(self, step: int) -> None:
+        if step < 0:
+            raise ProtocolError("out_of_range", "cannot go back before step 0")
+        if step < self.history.oldest or step > self.history.newest:
+            raise ProtocolError(
+                "out_of_range",
+                f"step {step} is not in the kept history "
+                f"({self.history.oldest}..{self.history.newest})",
+            )
+
+    # -- commands -----------------------------------------------------------------------------
+
+    def step_phases(self, count: int) -> Iterator[list[Message]]:
+        for _ in range(count):
+            out: list[Message] = []
+            if self._pending is None:
+                failed = self._open_walk(0)
+                if failed:
+                    yield failed
+                    return
+            self._revealed += 1
+            out.append(self.phase_message(self._revealed - 1))
+            if self._revealed == self.n_phases:
+                out.extend(self._finish_walk())
+            yield out
+
+    def _finish_walk(self) -> list[Message]:
+        record = self._pending
+        self._pending = None
+        self._before = None
+        self._revealed = 0
+        self._evaluate_into_log()
+        out = [self.iteration_message(record, [(record.step, float(record.loss))])]
+        sample = self.sample_message()
+        if sample:
+            out.append(sample)
+        return out
+
+    def step_iterations(
+        self, count: int, until_epoch: int | None = None
+    ) -> Iterator[list[Message]]:
+        """Run `count` iterations (or until `epoch` reaches `until_epoch`), in slices."""
+        losses: list[tuple[int, float]] = []
+        last = None
+        if self._pending is not None:
+            last = self._pending
+            losses.append((last.step, float(last.loss)))
+            self._pending = None
+            self._before = None
+            self._revealed = 0
+            count -= 1
+        deadline = time.perf_counter() + SLICE_S
+        done = 0
+        while (until_epoch is None and done < count) or (
+            until_epoch is not None and self.trainer.epoch < until_epoch
+        ):
+            try:
+                last = self._train_one()
+            except Diverged as exc:
+                if last is not None:
+                    yield self._after_steps(last, losses)
+                yield [self.diverged_message(exc)]
+                return
+            losses.append((last.step, float(last.loss)))
+            done += 1
+            if time.perf_counter() > deadline:
+                yield []
+                deadline = time.perf_counter() + SLICE_S
+        if last is not None:
+            out = self._after_steps(last, losses)
+            if until_epoch is not None:
+                out.append(self.state_message())
+            yield out
+
+    def _after_steps(self, last: Any, losses: list[tuple[int, float]]) -> list[Message]:
+        self._evaluate_into_log()
+        out = [self.iteration_message(last, losses)]
+        sample = self.sample_message()
+        if sample:
+            out.append(sample)
+        return out
+
+    def step_epochs(self, count: int) -> Iterator[list[Message]]:
+        target = self.trainer.epoch + count
+        yield from self.step_iterations(0, until_epoch=target)
+
+    def back(self, unit: str, count: int) -> list[Message]:
+        """Return exactly to an earlier moment; `out_of_range` changes nothing."""
+        if unit == "phase":
+            target = self._position() - count
+            step, revealed = divmod(target, self.n_phases)
+            if target < 0:
+                raise ProtocolError("out_of_range", "cannot go back before step 0")
+        elif unit == "iteration":
+            mid_walk = self._pending is not None
+            step, revealed = self.step - (count - (1 if mid_walk else 0)), 0
+        else:
+            step, revealed = self._epoch_back_target(count), 0
+        self._check_in_history(step)
+        out = self._goto(step, revealed)
+        out.append(self.state_message())
+        if self._revealed:
+            out.append(self.phase_message(self._revealed - 1))
+        out.append(self.series_message())
+        return out
+
+    def _epoch_back_target(self, count: int) -> int:
+        starts = [e.step for e in self.log if e.position == 0 and e.step <= self.step]
+        step, at_start = self.step, self._revealed == 0
+        for _ in range(count):
+            earlier = [s for s in starts if (s < step if at_start else s <= step)]
+            if not earlier:
+                raise ProtocolError("out_of_range", "cannot go back before the first kept epoch")
+            step, at_start = earlier[-1], True
+        return step
+
+    def seek(self, step: int) -> list[Message]:
+        self._check_in_history(step)
+        out = self._goto(step)
+        return [*out, self.state_message(), self.series_message()]
+
+    def reset(self, seed: int | None) -> list[Message]:
+        out: list[Message] = []
+        cfg = self.trainer.config
+        if seed is not None and seed != cfg.seed:
+            cfg = cfg.replace(seed=seed)
+        self._settle()
+        self._build(cfg, self.trainer.data if cfg.dataset == "custom" else None)
+        if seed is not None:
+            out.append({"type": "config", "config": self.config_dict(), "reset": True})
+        return [*out, self.data_message(), self.state_message(), self.series_message()]
+
+    def configure(self, changes: dict[str, Any]) -> list[Message]:
+        cfg = self.trainer.config
+        current = self.config_dict()
+        changed = {k: v for k, v in changes.items() if _differs(current.get(k), v)}
+        if "learning_rate" in changed and changed["learning_rate"] > self.limits.max_learning_rate:
+            raise ProtocolError(
+                "invalid_message",
+                f"learning_rate: must be in (0, {self.limits.max_learning_rate:g}]",
+            )
+        if "batch_size" in changed and changed["batch_size"] > self.limits.max_batch_size:
+            raise ProtocolError(
+                "limit_exceeded", f"batch_size: must be 1..{self.limits.max_batch_size}"
+            )
+        if changed.keys() & REBUILD_KEYS:
+            dataset_id = changed.pop("dataset_id", self.dataset_id)
+            new_cfg = cfg.replace(**changed)
+            custom = self._custom(new_cfg, dataset_id)
+            previous = (self.trainer, self.dataset_id)
+            self._settle()
+            self.dataset_id = dataset_id if new_cfg.dataset == "custom" else None
+            try:
+                self._build(new_cfg, custom)
+            except Exception:
+                self.trainer, self.dataset_id = previous
+                raise
+            return [
+                {"type": "config", "config": self.config_dict(), "reset": True},
+                self.data_message(),
+                self.state_message(),
+                self.series_message(),
+            ]
+        if changed:
+            revealed = self._revealed
+            self._settle()
+            self._branch()
+            self.trainer.update_hyper(**changed)  # History checkpoints the changed state
+            out = self._open_walk(revealed) if revealed else []
+            return [{"type": "config", "config": self.config_dict(), "reset": False}, *out]
+        return [{"type": "config", "config": self.config_dict(), "reset": False}]
+
+    def set_parameter(self, layer: int, row: int, col: int | None, value: float) -> list[Message]:
+        n_layers = len(self.trainer.W)
+        if not 1 <= layer <= n_layers:
+            raise ProtocolError("out_of_range", f"layer: must be 1..{n_layers}")
+        out_units, in_units = self.trainer.W[layer - 1].shape
+        if not 0 <= row < out_units:
+            raise ProtocolError("out_of_range", f"row: layer {layer} has units 0..{out_units - 1}")
+        if col is not None and not 0 <= col < in_units:
+            raise ProtocolError(
+                "out_of_range", f"col: layer {layer - 1} has units 0..{in_units - 1}"
+            )
+        self._settle()
+        self._branch()
+        if col is None:
+            self.trainer.set_bias(layer, row, value)
+        else:
+            self.trainer.set_weight(layer, row, col, value)
+        entry = self._log_at(self.trainer.step)
+        if entry is not None:
+            entry.metrics = self._metrics()
+        out = [self.state_message()]
+        sample = self.sample_message()
+        if sample:
+            out.append(sample)
+        return out
+
+    def set_follow(self, index: int | None, split: str) -> list[Message]:
+        if index is None:
+            self.follow = None
+            return []
+        data = self.trainer.data
+        n = len(data.y_train if split == "train" else data.y_test)
+        if not 0 <= index < n:
+            raise ProtocolError("out_of_range", f"index: the {split} set has samples 0..{n - 1}")
+        self.follow = (index, split)
+        sample = self.sample_message()
+        return [sample] if sample else []
+
+    def gradcheck(self, layer: int | None) -> list[Message]:
+        n_layers = len(self.trainer.W)
+        if layer is not None and not 1 <= layer <= n_layers:
+            raise ProtocolError("out_of_range", f"layer: must be 1..{n_layers}")
+        results = self.trainer.gradient_check(layer)
+        rows = [
+            {
+                "layer": r.layer,
+                "rel_error_W": _finite(r.rel_error_W),
+                "rel_error_b": _finite(r.rel_error_b),
+            }
+            for r in results
+        ]
+        ok = all(
+            r["rel_error_W"] is not None
+            and r["rel_error_b"] is not None
+            and max(r["rel_error_W"], r["rel_error_b"]) < GRADCHECK_OK
+            for r in rows
+        )
+        return [{"type": "gradcheck", "step": self.trainer.step, "layers": rows, "ok": ok}]
+
+    # -- play ---------------------------------------------------------------------------------
+
+    def start_play(self, speed: float | None) -> None:
+        self._settle()
+        self.playing = True
+        self.speed = speed
+        self._play_clock = time.perf_counter()
+        self._play_done = 0
+        self._frame_losses = []
+
+    def stop_play(self) -> None:
+        self.playing = False
+
+    def play_slice(self, budget_s: float = SLICE_S) -> list[Message]:
+        """Train for at most `budget_s` (respecting `speed`); messages if play stopped."""
+        end = time.perf_counter() + budget_s
+        allowed = None
+        if self.speed is not None:
+            allowed = int((time.perf_counter() - self._play_clock) * self.speed) - self._play_done
+        done = 0
+        while self.playing and (allowed is None or done < allowed):
+            try:
+                record = self._train_one()
+            except Diverged as exc:
+                self.playing = False
+                return [self.diverged_message(exc), self.status_message("diverged")]
+            self._frame_losses.append((record.step, float(record.loss)))
+            done += 1
+            if time.perf_counter() > end:
+                break
+        self._play_done += done
+        now = time.perf_counter()
+        self._rate_steps.append((now, self.trainer.step))
+        self._rate_steps = [(t, s) for t, s in self._rate_steps if now - t < 1.0]
+        return []
+
+    def seconds_until_next_step(self) -> float:
+        if self.speed is None:
+            return 0.0
+        due = self._play_clock + (self._play_done + 1) / self.speed
+        return max(0.0, due - time.perf_counter())
+
+    def frame_message(self) -> Message:
+        self.frame_number += 1
+        losses = self._frame_losses
+        stride = max(1, -(-len(losses) // MAX_FRAME_LOSSES))
+        picked = losses[::stride]
+        if losses and picked[-1] != losses[-1]:
+            picked.append(losses[-1])
+        self._frame_losses = []
+        metrics = self._evaluate_into_log()
+        rate = 0.0
+        if len(self._rate_steps) >= 2:
+            (t0, s0), (t1, s1) = self._rate_steps[0], self._rate_steps[-1]
+            rate = (s1 - s0) / (t1 - t0) if t1 > t0 else 0.0
+        entry = self._log_at(self.trainer.step)
+        msg: Message = {
+            "type": "frame",
+            "frame": self.frame_number,
+            "step": self.trainer.step,
+            "epoch": entry.epoch if entry else self.trainer.epoch,
+            "layers": [
+                {"W": W, "b": b} for W, b in zip(self.trainer.W, self.trainer.b, strict=True)
+            ],
+            "losses": [[s, v] for s, v in picked],
+            "metrics": metrics,
+            "diagnostics": self._diagnostics(self._last_record) if self._last_record else None,
+            "steps_per_second": rate,
+            "history": {"oldest": self.history.oldest, "newest": self.history.newest},
+        }
+        return msg
+
+    # -- the socket's entry point -------------------------------------------------------------
+
+    def handle(self, msg: Any) -> Iterator[list[Message]]:
+        """Carry out one validated client message; yields batches of replies between slices."""
+        self.last_active = time.monotonic()
+        kind = msg.type
+        if kind == "step":
+            if msg.unit == "phase":
+                yield from self.step_phases(msg.count)
+            elif msg.unit == "iteration":
+                yield from self.step_iterations(msg.count)
+            else:
+                if msg.count > 100:
+                    raise ProtocolError("invalid_message", "count: stepping by epoch takes 1..100")
+                yield from self.step_epochs(msg.count)
+        elif kind == "back":
+            yield self.back(msg.unit, msg.count)
+        elif kind == "seek":
+            yield self.seek(msg.step)
+        elif kind == "configure":
+            yield self.configure(msg.config.changes())
+        elif kind == "reset":
+            yield self.reset(msg.seed)
+        elif kind == "set_weight":
+            yield self.set_parameter(msg.layer, msg.row, msg.col, msg.value)
+        elif kind == "set_bias":
+            yield self.set_parameter(msg.layer, msg.row, None, msg.value)
+        elif kind == "follow":
+            yield self.set_follow(msg.index, msg.split)
+        elif kind == "gradcheck":
+            yield self.gradcheck(msg.layer)
+        elif kind == "sync":
+            yield [self.state_message(), self.series_message()]
+        elif kind == "ping":
+            yield [{"type": "pong"}]
+        else:  # play, pause and ack belong to the socket loop, which owns the timing
+            raise ProtocolError("unknown_type", f"{kind} is handled by the connection")
+
+
+def _differs(old: Any, new: Any) -> bool:
+    if isinstance(old, list | tuple) and isinstance(new, list | tuple):
+        return list(old) != list(new)
+    return bool(old != new)
