@@ -39,6 +39,14 @@ class PageErrors:
     """Every uncaught exception and console error a page produced."""
 
     messages: list[str] = field(default_factory=list)
+    allowed: list[str] = field(default_factory=list)
+
+    def allow(self, fragment: str) -> None:
+        """Expect one kind of console error (e.g. the 422 of a deliberately bad upload)."""
+        self.allowed.append(fragment)
+
+    def unexpected(self) -> list[str]:
+        return [m for m in self.messages if not any(a in m for a in self.allowed)]
 
     def on_console(self, message: ConsoleMessage) -> None:
         if message.type == "error":
@@ -61,4 +69,5 @@ def page(browser: Browser, page_errors: PageErrors) -> Iterator[Page]:
     page.on("pageerror", page_errors.on_pageerror)
     yield page
     context.close()
-    assert not page_errors.messages, "the page reported errors:\n" + "\n".join(page_errors.messages)
+    unexpected = page_errors.unexpected()
+    assert not unexpected, "the page reported errors:\n" + "\n".join(unexpected)
