@@ -16,13 +16,17 @@ import dataclasses
 import itertools
 import secrets
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
 
-from app.engine import Dataset, Diverged, History, TrainConfig, Trainer
+from app.engine import DATASETS, Dataset, Diverged, History, TrainConfig, Trainer
+from app.engine.activations import ACTIVATIONS
+from app.engine.gradcheck import check_network
+from app.engine.losses import mean_squared_error, softmax_cross_entropy
+from app.engine.network import forward
 from app.limits import Limits
 from app.protocol import PROTOCOL_VERSION, ProtocolError
 
@@ -40,6 +44,10 @@ MAX_SERIES_POINTS = 2000
 MAX_FRAME_LOSSES = 200
 IMAGE_GALLERY = 64
 GRADCHECK_OK = 1e-5
+GRADCHECK_SAMPLES = 8  # as Trainer.gradient_check
+EVAL_CHUNK_ROWS = 512  # whole-set metrics are computed this many rows at a time (~1 ms)
+PLAY_EVAL_INTERVAL_S = 0.25  # while playing, fresh whole-set metrics at most this often
+MAX_EPOCH_STEPS = 50_000  # a `step` by epoch that would take more updates is refused (busy)
 
 
 def new_secret() -> str:
@@ -61,7 +69,7 @@ def _finite(value: float | None) -> float | None:
     return value if np.isfinite(value) else None
 
 
-@dataclass
+@dataclass(slots=True)
 class LogEntry:
     """What the charts and history.csv need of one step."""
 
@@ -74,6 +82,77 @@ class LogEntry:
 
 
 DatasetLookup = Callable[[str], Dataset | None]
+
+
+class Evaluation:
+    """Whole-set loss and accuracy of one step's weights, a chunk of rows at a time.
+
+    `Trainer.evaluate` over 5,000 samples of the largest allowed network takes ~12 ms; done in
+    chunks of `EVAL_CHUNK_ROWS` the event loop gets a turn every millisecond or so. The weights
+    are captured at creation, so the result is the metrics of `step` whatever happens meanwhile.
+    """
+
+    def __init__(self, trainer: Trainer) -> None:
+        self.step = trainer.step
+        self._W = tuple(trainer.W)
+        self._b = tuple(trainer.b)
+        self._act = ACTIVATIONS[trainer.config.activation]
+        d = trainer.data
+        self._classification = d.task == "classification"
+        self._parts = [(d.X_train, d.y_train), (d.X_test, d.y_test)]
+        self._chunks: list[list[tuple[float, int, int]]] = [[], []]  # (loss, correct, rows)
+        self._split = 0
+        self._row = 0
+
+    @property
+    def done(self) -> bool:
+        return self._split >= len(self._parts)
+
+    def run(self, budget_s: float | None = None) -> bool:
+        """Evaluate chunks until done or `budget_s` has passed; True when done."""
+        end = None if budget_s is None else time.perf_counter() + budget_s
+        while not self.done:
+            X, y = self._parts[self._split]
+            if self._row >= len(X):
+                self._split += 1
+                self._row = 0
+                continue
+            Xc = X[self._row : self._row + EVAL_CHUNK_ROWS]
+            yc = y[self._row : self._row + EVAL_CHUNK_ROWS]
+            with np.errstate(all="ignore"):
+                Zs, _, _ = forward(self._W, self._b, Xc, self._act)
+                if self._classification:
+                    loss, P = softmax_cross_entropy(Zs[-1], yc)
+                    correct = int((P.argmax(axis=1) == yc).sum())
+                else:
+                    loss, correct = mean_squared_error(Zs[-1], yc), 0
+            self._chunks[self._split].append((loss, correct, len(Xc)))
+            self._row += len(Xc)
+            if end is not None and time.perf_counter() > end:
+                break
+        return self.done
+
+    def _summary(self, split: int) -> tuple[float | None, float | None]:
+        chunks = self._chunks[split]
+        rows = sum(n for _, _, n in chunks)
+        if rows == 0:
+            return None, None
+        # One chunk: the loss exactly as Trainer.evaluate computes it.
+        loss = chunks[0][0] if len(chunks) == 1 else sum(l * n for l, _, n in chunks) / rows
+        accuracy = sum(c for _, c, _ in chunks) / rows if self._classification else None
+        return loss, accuracy
+
+    def result(self) -> dict[str, Any]:
+        self.run()
+        train_loss, train_accuracy = self._summary(0)
+        test_loss, test_accuracy = self._summary(1)
+        return {
+            "step": self.step,
+            "train_loss": _finite(train_loss),
+            "test_loss": _finite(test_loss),
+            "train_accuracy": _finite(train_accuracy),
+            "test_accuracy": _finite(test_accuracy),
+        }
 
 
 class Session:
@@ -103,8 +182,18 @@ class Session:
         self._play_clock = 0.0
         self._play_done = 0
         self._rate_steps: list[tuple[float, int]] = []
+        self._eval: Evaluation | None = None
+        self._latest_metrics: dict[str, Any] | None = None
+        self._last_eval_start = 0.0
         self.dataset_id: str | None = None
-        self._build(TrainConfig(), None) if config is None else self._configure_fresh(config)
+        self.last_ack = self.created
+        self.trainer: Trainer
+        self.history: History
+        if config is None:
+            self._install(self._make_trainer(TrainConfig(), None))
+        else:
+            self._configure_fresh(config)
+        self._store_metrics(Evaluation(self.trainer).result())
 
     # -- building -----------------------------------------------------------------------------
 
@@ -112,9 +201,10 @@ class Session:
         changes = dict(config)
         dataset_id = changes.pop("dataset_id", None)
         base = TrainConfig()
-        cfg = base.replace(**{k: v for k, v in changes.items() if hasattr(base, k)})
-        self.dataset_id = dataset_id
-        self._build(cfg, self._custom(cfg, dataset_id))
+        cfg = _replace(base, {k: v for k, v in changes.items() if hasattr(base, k)})
+        trainer = self._make_trainer(cfg, self._custom(cfg, dataset_id))
+        self.dataset_id = dataset_id if cfg.dataset == "custom" else None
+        self._install(trainer)
 
     def _custom(self, cfg: TrainConfig, dataset_id: str | None) -> Dataset | None:
         if cfg.dataset != "custom":
@@ -128,25 +218,37 @@ class Session:
             )
         return found
 
-    def _build(self, cfg: TrainConfig, custom: Dataset | None) -> None:
-        trainer = Trainer(cfg, custom)
-        self._check_limits(cfg, trainer.data)
+    def _make_trainer(self, cfg: TrainConfig, custom: Dataset | None) -> Trainer:
+        """A trainer for `cfg`, after checking the limits (before allocating anything)."""
+        self._check_limits(cfg, custom)
+        try:
+            return Trainer(cfg, custom)
+        except ValueError as exc:
+            raise ProtocolError("invalid_message", str(exc)) from None
+
+    def _install(self, trainer: Trainer) -> None:
+        """Make `trainer` the session's network; history and log start afresh.
+
+        Whole-set metrics of step 0 are left to the caller (in slices, `_evaluate_sliced`).
+        """
+        old: History | None = self.__dict__.get("history")
+        if old is not None:
+            old.close()
         self.trainer = trainer
         self.history = History(trainer, keep=self.limits.max_seek_history)
         self._pending: Any = None
         self._before: Any = None
         self._revealed = 0
         self._phases = phase_order(len(trainer.W))
-        self.log: list[LogEntry] = [
-            LogEntry(0, trainer.epoch, trainer.position, None, metrics=self._metrics())
-        ]
+        self.log: list[LogEntry] = [LogEntry(0, trainer.epoch, trainer.position, None)]
         self._log_offset = 0
         self._frame_losses = []
         self._last_record = None
-        if self.follow is not None:
-            self.follow = None
+        self._eval = None
+        self._latest_metrics = None
+        self.follow = None
 
-    def _check_limits(self, cfg: TrainConfig, data: Dataset) -> None:
+    def _check_limits(self, cfg: TrainConfig, custom: Dataset | None) -> None:
         lim = self.limits
         if len(cfg.hidden) > lim.max_hidden_layers:
             raise ProtocolError(
@@ -154,7 +256,14 @@ class Session:
             )
         if any(w > lim.max_width for w in cfg.hidden):
             raise ProtocolError("limit_exceeded", f"hidden: each width must be 1..{lim.max_width}")
-        sizes = [data.input_dim, *cfg.hidden, data.output_dim]
+        if cfg.dataset == "custom" and custom is not None:
+            input_dim, output_dim = custom.input_dim, custom.output_dim
+        elif cfg.dataset == "digits":
+            input_dim, output_dim = 64, 10
+        else:
+            input_dim = len(cfg.features)
+            output_dim = 2 if DATASETS[cfg.dataset].task == "classification" else 1
+        sizes = [input_dim, *cfg.hidden, output_dim]
         params = sum((a + 1) * b for a, b in itertools.pairwise(sizes))
         if params > lim.max_parameters:
             raise ProtocolError(
@@ -163,7 +272,7 @@ class Session:
             )
         if cfg.batch_size > lim.max_batch_size:
             raise ProtocolError("limit_exceeded", f"batch_size: must be 1..{lim.max_batch_size}")
-        if cfg.samples > lim.max_samples:
+        if cfg.samples > lim.max_samples and cfg.dataset not in ("digits", "custom"):
             raise ProtocolError("limit_exceeded", f"samples: must be 20..{lim.max_samples}")
         if cfg.learning_rate > lim.max_learning_rate:
             raise ProtocolError(
@@ -171,26 +280,31 @@ class Session:
                 f"learning_rate: must be in (0, {lim.max_learning_rate:g}]",
             )
 
-    def restore_state(
-        self, state: Any, log_steps: list[int] | None = None, log_losses: list[float] | None = None
-    ) -> None:
-        """Continue from a saved trainer state (a checkpoint or an import); history restarts."""
+    def restore_state(self, state: Any, log: dict[str, list[Any]] | None = None) -> None:
+        """Continue from a saved trainer state (a checkpoint or an import); history restarts.
+
+        `log` (from a checkpoint) holds the columns `step`, `epoch`, `position`, `loss` of the
+        steps up to the state's, for the charts and for `back` by epoch.
+        """
         self._settle()
         self.trainer.restore(state)
+        self.history.close()
         self.history = History(self.trainer, keep=self.limits.max_seek_history)
         step = self.trainer.step
         entries: list[LogEntry] = []
-        for s, loss in zip(log_steps or [], log_losses or [], strict=True):
-            if not entries or s == entries[-1].step + 1:
-                entries.append(LogEntry(int(s), 0, -1, None if loss != loss else float(loss)))
-            else:
-                entries = [LogEntry(int(s), 0, -1, None if loss != loss else float(loss))]
+        if log:
+            columns = zip(log["step"], log["epoch"], log["position"], log["loss"], strict=True)
+            for s, epoch, position, loss in columns:
+                entry = LogEntry(int(s), int(epoch), int(position), _finite(loss))
+                if entries and entry.step != entries[-1].step + 1:
+                    entries = []
+                entries.append(entry)
         if not entries or entries[-1].step != step:
             entries = [LogEntry(step, self.trainer.epoch, self.trainer.position, None)]
         entries[-1].epoch, entries[-1].position = self.trainer.epoch, self.trainer.position
-        entries[-1].metrics = self._metrics()
         self.log = entries
         self._log_offset = entries[0].step
+        self._store_metrics(Evaluation(self.trainer).result())
 
     def import_weights(
         self, layers: list[tuple[list[list[float]], list[float]]], step: int, epoch: int
@@ -244,15 +358,20 @@ class Session:
         i = step - self._log_offset
         return self.log[i] if 0 <= i < len(self.log) else None
 
-    def _metrics(self) -> dict[str, Any]:
-        m = self.trainer.evaluate()
-        return {
-            "step": self.trainer.step,
-            "train_loss": _finite(m.train_loss),
-            "test_loss": _finite(m.test_loss),
-            "train_accuracy": _finite(m.train_accuracy),
-            "test_accuracy": _finite(m.test_accuracy),
-        }
+    def _store_metrics(self, metrics: dict[str, Any]) -> None:
+        entry = self._log_at(metrics["step"])
+        if entry is not None:
+            entry.metrics = metrics
+        self._latest_metrics = metrics
+
+    def _evaluate_sliced(self) -> Generator[list[Message], None, dict[str, Any]]:
+        """Whole-set metrics at the current step, yielding between chunks; logged."""
+        evaluation = Evaluation(self.trainer)
+        while not evaluation.run(SLICE_S):
+            yield []
+        metrics = evaluation.result()
+        self._store_metrics(metrics)
+        return metrics
 
     # -- messages -----------------------------------------------------------------------------
 
@@ -519,25 +638,21 @@ class Session:
 
     def _append_log(self, entry: LogEntry) -> None:
         i = entry.step - self._log_offset
+        if i < 0:
+            return
         if i < len(self.log):
             # Replaying a step already logged (after back/seek): keep what was measured there.
-            kept = self.log[i]
-            entry.metrics = kept.metrics
+            entry.metrics = self.log[i].metrics
             self.log[i] = entry  # the logged future stays valid: replay is exact
         else:
             self.log.append(entry)
-        # The log covers what history can restore, plus a margin for the charts.
-        excess = len(self.log) - 2 * self.limits.max_seek_history
+        # The log covers what history can restore plus as much again for the charts; its
+        # memory is bounded whatever `max_seek_history` is.
+        floor = self.history.oldest - self.limits.max_seek_history
+        excess = floor - self._log_offset
         if excess > 0:
             del self.log[:excess]
             self._log_offset += excess
-
-    def _evaluate_into_log(self) -> dict[str, Any]:
-        metrics = self._metrics()
-        entry = self._log_at(self.trainer.step)
-        if entry is not None:
-            entry.metrics = metrics
-        return metrics
 
     def _settle(self) -> None:
         """Drop a phase walk, returning the trainer to the moment's iteration boundary."""
@@ -565,13 +680,24 @@ class Session:
         self._revealed = revealed
         return []
 
-    def _goto(self, step: int, revealed: int = 0) -> list[Message]:
+    def _goto(self, step: int, revealed: int = 0) -> Iterator[list[Message]]:
+        """Return exactly to `step` (in history), replaying from a checkpoint in slices."""
         self._settle()
-        if step != self.trainer.step:
-            self.history.seek(step)
+        trainer = self.trainer
+        if step != trainer.step:
+            start = max(s for s in self.history.checkpoints if s <= step)
+            if not start <= trainer.step <= step:
+                self.history.seek(start)  # a stored checkpoint: restored without replay
+            deadline = time.perf_counter() + SLICE_S
+            while trainer.step < step:
+                trainer.train_step()  # the recorded timeline, replayed bit for bit
+                if time.perf_counter() > deadline:
+                    yield []
+                    deadline = time.perf_counter() + SLICE_S
         if revealed:
-            return self._open_walk(revealed)
-        return []
+            failed = self._open_walk(revealed)
+            if failed:
+                yield failed
 
     def _check_in_history(self, step: int) -> None:
         if step < 0:
@@ -596,20 +722,13 @@ class Session:
             self._revealed += 1
             out.append(self.phase_message(self._revealed - 1))
             if self._revealed == self.n_phases:
-                out.extend(self._finish_walk())
+                record = self._pending
+                self._pending = None
+                self._before = None
+                self._revealed = 0
+                yield from self._evaluate_sliced()
+                out.extend(self._after_steps(record, [(record.step, float(record.loss))]))
             yield out
-
-    def _finish_walk(self) -> list[Message]:
-        record = self._pending
-        self._pending = None
-        self._before = None
-        self._revealed = 0
-        self._evaluate_into_log()
-        out = [self.iteration_message(record, [(record.step, float(record.loss))])]
-        sample = self.sample_message()
-        if sample:
-            out.append(sample)
-        return out
 
     def step_iterations(
         self, count: int, until_epoch: int | None = None
@@ -618,6 +737,7 @@ class Session:
         losses: list[tuple[int, float]] = []
         last = None
         if self._pending is not None:
+            # Mixed units: complete the iteration on screen (its remaining phases unsent).
             last = self._pending
             losses.append((last.step, float(last.loss)))
             self._pending = None
@@ -633,6 +753,7 @@ class Session:
                 last = self._train_one()
             except Diverged as exc:
                 if last is not None:
+                    yield from self._evaluate_sliced()
                     yield self._after_steps(last, losses)
                 yield [self.diverged_message(exc)]
                 return
@@ -642,13 +763,13 @@ class Session:
                 yield []
                 deadline = time.perf_counter() + SLICE_S
         if last is not None:
+            yield from self._evaluate_sliced()
             out = self._after_steps(last, losses)
             if until_epoch is not None:
                 out.append(self.state_message())
             yield out
 
     def _after_steps(self, last: Any, losses: list[tuple[int, float]]) -> list[Message]:
-        self._evaluate_into_log()
         out = [self.iteration_message(last, losses)]
         sample = self.sample_message()
         if sample:
@@ -656,30 +777,43 @@ class Session:
         return out
 
     def step_epochs(self, count: int) -> Iterator[list[Message]]:
+        remaining = self.trainer.steps_per_epoch - self.trainer.position // max(
+            1, self.trainer.config.batch_size
+        )
+        steps = remaining + (count - 1) * self.trainer.steps_per_epoch
+        if steps > MAX_EPOCH_STEPS:
+            raise ProtocolError(
+                "busy",
+                f"count: {count} epochs are {steps} updates at this batch size; "
+                f"at most {MAX_EPOCH_STEPS} per message (step fewer epochs or raise batch_size)",
+            )
         target = self.trainer.epoch + count
+        if self._pending is not None and self._pending.epoch_completed:
+            target -= 1  # the iteration on screen completes an epoch of its own
         yield from self.step_iterations(0, until_epoch=target)
 
-    def back(self, unit: str, count: int) -> list[Message]:
+    def back(self, unit: str, count: int) -> Iterator[list[Message]]:
         """Return exactly to an earlier moment; `out_of_range` changes nothing."""
         if unit == "phase":
             target = self._position() - count
-            step, revealed = divmod(target, self.n_phases)
             if target < 0:
                 raise ProtocolError("out_of_range", "cannot go back before step 0")
+            step, revealed = divmod(target, self.n_phases)
         elif unit == "iteration":
             mid_walk = self._pending is not None
             step, revealed = self.step - (count - (1 if mid_walk else 0)), 0
         else:
             step, revealed = self._epoch_back_target(count), 0
         self._check_in_history(step)
-        out = self._goto(step, revealed)
-        out.append(self.state_message())
+        yield from self._goto(step, revealed)
+        out = [self.state_message()]
         if self._revealed:
             out.append(self.phase_message(self._revealed - 1))
         out.append(self.series_message())
-        return out
+        yield out
 
     def _epoch_back_target(self, count: int) -> int:
+        """The start of the current epoch (or of earlier ones) among the logged steps."""
         starts = [e.step for e in self.log if e.position == 0 and e.step <= self.step]
         step, at_start = self.step, self._revealed == 0
         for _ in range(count):
@@ -689,23 +823,31 @@ class Session:
             step, at_start = earlier[-1], True
         return step
 
-    def seek(self, step: int) -> list[Message]:
+    def seek(self, step: int) -> Iterator[list[Message]]:
         self._check_in_history(step)
-        out = self._goto(step)
-        return [*out, self.state_message(), self.series_message()]
+        yield from self._goto(step)
+        yield [self.state_message(), self.series_message()]
 
-    def reset(self, seed: int | None) -> list[Message]:
+    def reset(self, seed: int | None) -> Iterator[list[Message]]:
         out: list[Message] = []
         cfg = self.trainer.config
-        if seed is not None and seed != cfg.seed:
+        seed_changed = seed is not None and seed != cfg.seed
+        if seed_changed:
             cfg = cfg.replace(seed=seed)
+        trainer = self._make_trainer(cfg, self._custom(cfg, self.dataset_id))
         self._settle()
-        self._build(cfg, self.trainer.data if cfg.dataset == "custom" else None)
-        if seed is not None:
+        self._install(trainer)
+        yield from self._evaluate_sliced()
+        if seed_changed:
             out.append({"type": "config", "config": self.config_dict(), "reset": True})
-        return [*out, self.data_message(), self.state_message(), self.series_message()]
+        yield [*out, self.data_message(), self.state_message(), self.series_message()]
 
-    def configure(self, changes: dict[str, Any]) -> list[Message]:
+    def configure(self, changes: dict[str, Any]) -> Iterator[list[Message]]:
+        """Live hyperparameters apply from the next update; anything else rebuilds.
+
+        Everything is checked before anything changes: a refused configure leaves the session
+        exactly as it was (the phase walk on screen included).
+        """
         cfg = self.trainer.config
         current = self.config_dict()
         changed = {k: v for k, v in changes.items() if _differs(current.get(k), v)}
@@ -720,32 +862,33 @@ class Session:
             )
         if changed.keys() & REBUILD_KEYS:
             dataset_id = changed.pop("dataset_id", self.dataset_id)
-            new_cfg = cfg.replace(**changed)
-            custom = self._custom(new_cfg, dataset_id)
-            previous = (self.trainer, self.dataset_id)
+            new_cfg = _replace(cfg, changed)
+            trainer = self._make_trainer(new_cfg, self._custom(new_cfg, dataset_id))
             self._settle()
             self.dataset_id = dataset_id if new_cfg.dataset == "custom" else None
-            try:
-                self._build(new_cfg, custom)
-            except Exception:
-                self.trainer, self.dataset_id = previous
-                raise
-            return [
+            self._install(trainer)
+            yield from self._evaluate_sliced()
+            yield [
                 {"type": "config", "config": self.config_dict(), "reset": True},
                 self.data_message(),
                 self.state_message(),
                 self.series_message(),
             ]
+            return
         if changed:
+            _replace(cfg, changed)  # validates before anything changes
             revealed = self._revealed
             self._settle()
             self._branch()
             self.trainer.update_hyper(**changed)  # History checkpoints the changed state
             out = self._open_walk(revealed) if revealed else []
-            return [{"type": "config", "config": self.config_dict(), "reset": False}, *out]
-        return [{"type": "config", "config": self.config_dict(), "reset": False}]
+            yield [{"type": "config", "config": self.config_dict(), "reset": False}, *out]
+            return
+        yield [{"type": "config", "config": self.config_dict(), "reset": False}]
 
-    def set_parameter(self, layer: int, row: int, col: int | None, value: float) -> list[Message]:
+    def set_parameter(
+        self, layer: int, row: int, col: int | None, value: float
+    ) -> Iterator[list[Message]]:
         n_layers = len(self.trainer.W)
         if not 1 <= layer <= n_layers:
             raise ProtocolError("out_of_range", f"layer: must be 1..{n_layers}")
@@ -762,14 +905,12 @@ class Session:
             self.trainer.set_bias(layer, row, value)
         else:
             self.trainer.set_weight(layer, row, col, value)
-        entry = self._log_at(self.trainer.step)
-        if entry is not None:
-            entry.metrics = self._metrics()
+        yield from self._evaluate_sliced()
         out = [self.state_message()]
         sample = self.sample_message()
         if sample:
             out.append(sample)
-        return out
+        yield out
 
     def set_follow(self, index: int | None, split: str) -> list[Message]:
         if index is None:
@@ -783,26 +924,58 @@ class Session:
         sample = self.sample_message()
         return [sample] if sample else []
 
-    def gradcheck(self, layer: int | None) -> list[Message]:
+    def gradcheck_job(self, layer: int | None) -> Callable[[], list[Message]]:
+        """A gradient check of the current weights, as a job safe to run in a worker thread.
+
+        Central differences cost two forward passes per parameter (~1 s for 17,000
+        parameters): the connection runs the job off the event loop. The job holds the
+        (immutable) weights of this moment, never the live trainer: the same computation as
+        `Trainer.gradient_check`.
+        """
         n_layers = len(self.trainer.W)
         if layer is not None and not 1 <= layer <= n_layers:
             raise ProtocolError("out_of_range", f"layer: must be 1..{n_layers}")
-        results = self.trainer.gradient_check(layer)
-        rows = [
-            {
-                "layer": r.layer,
-                "rel_error_W": _finite(r.rel_error_W),
-                "rel_error_b": _finite(r.rel_error_b),
-            }
-            for r in results
-        ]
-        ok = all(
-            r["rel_error_W"] is not None
-            and r["rel_error_b"] is not None
-            and max(r["rel_error_W"], r["rel_error_b"]) < GRADCHECK_OK
-            for r in rows
-        )
-        return [{"type": "gradcheck", "step": self.trainer.step, "layers": rows, "ok": ok}]
+        self._settle()
+        t = self.trainer
+        W, b, cfg, data, step = tuple(t.W), tuple(t.b), t.config, t.data, t.step
+        k = max(1, min(GRADCHECK_SAMPLES, data.n_train))
+        X, y = data.X_train[:k], data.y_train[:k]
+
+        def job() -> list[Message]:
+            with np.errstate(all="ignore"):
+                results = check_network(
+                    W,
+                    b,
+                    X,
+                    y,
+                    ACTIVATIONS[cfg.activation],
+                    data.task,
+                    data.output_dim,
+                    cfg.l1,
+                    cfg.l2,
+                    eps=1e-6,
+                    layers=None if layer is None else [layer],
+                )
+            rows = [
+                {
+                    "layer": r.layer,
+                    "rel_error_W": _finite(r.rel_error_W),
+                    "rel_error_b": _finite(r.rel_error_b),
+                }
+                for r in results
+            ]
+            ok = all(
+                r["rel_error_W"] is not None
+                and r["rel_error_b"] is not None
+                and max(r["rel_error_W"], r["rel_error_b"]) < GRADCHECK_OK
+                for r in rows
+            )
+            return [{"type": "gradcheck", "step": step, "layers": rows, "ok": ok}]
+
+        return job
+
+    def gradcheck(self, layer: int | None) -> list[Message]:
+        return self.gradcheck_job(layer)()
 
     # -- play ---------------------------------------------------------------------------------
 
@@ -813,12 +986,17 @@ class Session:
         self._play_clock = time.perf_counter()
         self._play_done = 0
         self._frame_losses = []
+        self.last_ack = time.monotonic()
 
     def stop_play(self) -> None:
         self.playing = False
 
     def play_slice(self, budget_s: float = SLICE_S) -> list[Message]:
-        """Train for at most `budget_s` (respecting `speed`); messages if play stopped."""
+        """Train for at most `budget_s` (respecting `speed`); messages if play stopped.
+
+        Then advance the running whole-set evaluation by a chunk or so: metrics while playing
+        are fresh every `PLAY_EVAL_INTERVAL_S` at most and never block the loop.
+        """
         end = time.perf_counter() + budget_s
         allowed = None
         if self.speed is not None:
@@ -834,10 +1012,19 @@ class Session:
             done += 1
             if time.perf_counter() > end:
                 break
+        if len(self._frame_losses) > 4 * MAX_FRAME_LOSSES:
+            # A client that never acks must not grow memory: halve, keeping the newest.
+            self._frame_losses = self._frame_losses[::-2][::-1]
         self._play_done += done
         now = time.perf_counter()
         self._rate_steps.append((now, self.trainer.step))
         self._rate_steps = [(t, s) for t, s in self._rate_steps if now - t < 1.0]
+        if self._eval is None and now - self._last_eval_start >= PLAY_EVAL_INTERVAL_S:
+            self._eval = Evaluation(self.trainer)
+            self._last_eval_start = now
+        if self._eval is not None and self._eval.run(SLICE_S / 2):
+            self._store_metrics(self._eval.result())
+            self._eval = None
         return []
 
     def seconds_until_next_step(self) -> float:
@@ -850,11 +1037,8 @@ class Session:
         self.frame_number += 1
         losses = self._frame_losses
         stride = max(1, -(-len(losses) // MAX_FRAME_LOSSES))
-        picked = losses[::stride]
-        if losses and picked[-1] != losses[-1]:
-            picked.append(losses[-1])
+        picked = losses[::-stride][::-1]  # always ends with the newest step
         self._frame_losses = []
-        metrics = self._evaluate_into_log()
         rate = 0.0
         if len(self._rate_steps) >= 2:
             (t0, s0), (t1, s1) = self._rate_steps[0], self._rate_steps[-1]
@@ -869,12 +1053,17 @@ class Session:
                 {"W": W, "b": b} for W, b in zip(self.trainer.W, self.trainer.b, strict=True)
             ],
             "losses": [[s, v] for s, v in picked],
-            "metrics": metrics,
+            "metrics": self._latest_metrics,
             "diagnostics": self._diagnostics(self._last_record) if self._last_record else None,
             "steps_per_second": rate,
             "history": {"oldest": self.history.oldest, "newest": self.history.newest},
         }
         return msg
+
+    def finish_play(self) -> Iterator[list[Message]]:
+        """After play stops: whole-set metrics of the final step (the `state` carries them)."""
+        self._eval = None
+        yield from self._evaluate_sliced()
 
     # -- the socket's entry point -------------------------------------------------------------
 
@@ -892,17 +1081,17 @@ class Session:
                     raise ProtocolError("invalid_message", "count: stepping by epoch takes 1..100")
                 yield from self.step_epochs(msg.count)
         elif kind == "back":
-            yield self.back(msg.unit, msg.count)
+            yield from self.back(msg.unit, msg.count)
         elif kind == "seek":
-            yield self.seek(msg.step)
+            yield from self.seek(msg.step)
         elif kind == "configure":
-            yield self.configure(msg.config.changes())
+            yield from self.configure(msg.config.changes())
         elif kind == "reset":
-            yield self.reset(msg.seed)
+            yield from self.reset(msg.seed)
         elif kind == "set_weight":
-            yield self.set_parameter(msg.layer, msg.row, msg.col, msg.value)
+            yield from self.set_parameter(msg.layer, msg.row, msg.col, msg.value)
         elif kind == "set_bias":
-            yield self.set_parameter(msg.layer, msg.row, None, msg.value)
+            yield from self.set_parameter(msg.layer, msg.row, None, msg.value)
         elif kind == "follow":
             yield self.set_follow(msg.index, msg.split)
         elif kind == "gradcheck":
@@ -913,6 +1102,14 @@ class Session:
             yield [{"type": "pong"}]
         else:  # play, pause and ack belong to the socket loop, which owns the timing
             raise ProtocolError("unknown_type", f"{kind} is handled by the connection")
+
+
+def _replace(cfg: TrainConfig, changes: dict[str, Any]) -> TrainConfig:
+    """`cfg` with `changes`, or `invalid_message` naming the field the engine refused."""
+    try:
+        return cfg.replace(**changes)
+    except (ValueError, TypeError) as exc:
+        raise ProtocolError("invalid_message", f"config.{exc}") from None
 
 
 def _differs(old: Any, new: Any) -> bool:

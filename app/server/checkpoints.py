@@ -24,6 +24,7 @@ import numpy as np
 
 from app.engine import Dataset, parse_csv
 from app.limits import Limits
+from app.protocol import ProtocolError
 from app.session import Session
 
 FORMAT = "backprop-lab/checkpoint@1"
@@ -131,6 +132,8 @@ class CheckpointStore:
             "state": encode(moment, arrays),
         }
         arrays["log_step"] = np.array([e.step for e in log], dtype=np.int64)
+        arrays["log_epoch"] = np.array([e.epoch for e in log], dtype=np.int64)
+        arrays["log_position"] = np.array([e.position for e in log], dtype=np.int64)
         arrays["log_loss"] = np.array(
             [np.nan if e.loss is None else e.loss for e in log], dtype=np.float64
         )
@@ -155,19 +158,36 @@ class CheckpointStore:
                 if meta.get("format") != FORMAT or not secrets.compare_digest(meta["token"], token):
                     return None
                 state = decode(meta["state"], npz)
-                steps, losses = npz["log_step"], npz["log_loss"]
+                log = {
+                    key: npz[f"log_{key}"].tolist() for key in ("step", "epoch", "position", "loss")
+                }
         except (OSError, ValueError, KeyError, TypeError):
             return None
-        session = Session(limits, datasets, meta["config"], session_id=meta["session"])
-        session.token = meta["token"]
-        session.watch_key = meta["watch_key"]
-        session.restore_state(state, steps.tolist(), losses.tolist())
+        try:
+            session = Session(limits, datasets, meta["config"], session_id=meta["session"])
+            session.token = meta["token"]
+            session.watch_key = meta["watch_key"]
+            session.restore_state(state, log)
+        except (ProtocolError, ValueError, TypeError):
+            # Its custom dataset is gone, or the limits shrank below its network.
+            return None
         return session
 
     def delete_session(self, session_id: str) -> None:
         path = self._session_path(session_id)
         if path is not None:
             path.unlink(missing_ok=True)
+
+    def sweep(self, max_age_s: float) -> None:
+        """Delete checkpoints older than a session may live (and datasets twice that)."""
+        now = time.time()
+        for folder, age in (("sessions", max_age_s), ("datasets", 2 * max_age_s)):
+            for path in (self.root / folder).iterdir():
+                try:
+                    if now - path.stat().st_mtime > age:
+                        path.unlink(missing_ok=True)
+                except OSError:
+                    continue
 
     # -- datasets -----------------------------------------------------------------------------
 

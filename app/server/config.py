@@ -48,8 +48,10 @@ class Settings:
     send_timeout_s: float = 5.0
     rate_limit_per_s: float = 200.0
     rate_limit_burst: int = 400
+    rate_abuse_after_s: float = 5.0
     checkpoint_dir: Path | None = None
     checkpoint_interval_s: float = 30.0
+    reap_interval_s: float = 5.0
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -77,6 +79,8 @@ class Settings:
             send_timeout_s=_float("BPL_SEND_TIMEOUT_S", 5.0),
             rate_limit_per_s=_float("BPL_RATE_LIMIT_PER_S", 200.0),
             rate_limit_burst=_int("BPL_RATE_LIMIT_BURST", 400),
+            rate_abuse_after_s=_float("BPL_RATE_ABUSE_AFTER_S", 5.0),
             checkpoint_dir=Path(ckpt) if ckpt and ckpt.lower() != "off" else None,
             checkpoint_interval_s=_float("BPL_CHECKPOINT_INTERVAL_S", 30.0),
+            reap_interval_s=_float("BPL_REAP_INTERVAL_S", 5.0),
         )

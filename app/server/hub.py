@@ -79,6 +79,7 @@ class SessionHub:
         self.datasets = DatasetStore(self.checkpoints)
         self.entries: dict[str, Entry] = {}
         self._reaper: asyncio.Task[None] | None = None
+        self._last_sweep = 0.0
 
     # -- lifecycle ----------------------------------------------------------------------------
 
@@ -125,9 +126,13 @@ class SessionHub:
             return entry if secrets.compare_digest(entry.session.token, token) else None
         if self.checkpoints is None or len(self.entries) >= self.settings.max_sessions:
             return None
-        session = self.checkpoints.load_session(
-            session_id, token, self.settings.limits, self.datasets.get
-        )
+        try:
+            session = self.checkpoints.load_session(
+                session_id, token, self.settings.limits, self.datasets.get
+            )
+        except Exception:  # an unreadable or outdated checkpoint: a fresh session instead
+            log.exception("restoring session %s failed", session_id[:6])
+            session = None
         if session is None:
             return None
         entry = Entry(session=session, browser=None, dirty=False)
@@ -186,9 +191,9 @@ class SessionHub:
 
     # -- culling ------------------------------------------------------------------------------
 
-    async def _reap_forever(self, period: float = 5.0) -> None:
+    async def _reap_forever(self) -> None:
         while True:
-            await asyncio.sleep(period)
+            await asyncio.sleep(self.settings.reap_interval_s)
             try:
                 await self.reap()
             except Exception:
@@ -200,26 +205,32 @@ class SessionHub:
         for entry in list(self.entries.values()):
             session = entry.session
             idle = now - session.last_active
-            if session.playing:
-                session.last_active = now  # a playing session is not idle
-                idle = 0.0
+            if session.playing and now - session.last_ack < s.idle_timeout_s:
+                idle = 0.0  # playing for someone who draws the frames: not idle
             too_old = now - session.created > s.max_session_age_s
             if entry.controller is None:
-                gone = entry.disconnected_at is not None and (
+                expired = entry.disconnected_at is not None and (
                     now - entry.disconnected_at > s.resume_window_s
                 )
-                if gone or too_old:
-                    self.entries.pop(session.id, None)
+                if expired or too_old:
+                    # Freed for good: the token stops working (its checkpoint goes too).
+                    self.drop(entry)
                 continue
-            if idle > s.idle_timeout_s or too_old:
-                why = "session too old" if too_old else "idle for too long"
-                self.save(entry)
+            if too_old:
                 peer = entry.controller
                 entry.controller = None
-                await _close_all(peer, entry.watchers, why)
-                self.entries.pop(session.id, None)
+                await _close_all(peer, entry.watchers, "session too old")
+                self.drop(entry)
+            elif idle > s.idle_timeout_s:
+                # Closed like a dropped connection: resumable for the resume window, then freed.
+                await _close_all(entry.controller, entry.watchers, "idle for too long")
+                if entry.controller is not None:
+                    self.detach(entry, entry.controller)
             elif session.playing and now - entry.last_checkpoint > s.checkpoint_interval_s:
                 self.save(entry)
+        if self.checkpoints is not None and now - self._last_sweep > 60:
+            self._last_sweep = now
+            self.checkpoints.sweep(s.max_session_age_s)
 
     def count_for(self, browser: str) -> int:
         return sum(1 for e in self.entries.values() if e.browser == browser)

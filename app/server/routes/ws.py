@@ -53,7 +53,9 @@ class Connection:
         self._queue: asyncio.Queue[str] | None = None
         self._pump: asyncio.Task[None] | None = None
         settings = hub.settings
-        self._limiter = RateLimiter(settings.rate_limit_per_s, settings.rate_limit_burst)
+        self._limiter = RateLimiter(
+            settings.rate_limit_per_s, settings.rate_limit_burst, settings.rate_abuse_after_s
+        )
 
     @property
     def session(self) -> Session:
@@ -147,6 +149,8 @@ class Connection:
                 stopped = session.play_slice()
                 if stopped:
                     await self.emit(stopped)
+                    for _ in session.finish_play():
+                        await asyncio.sleep(0)
                     await self.emit([session.state_message()])
                     break
                 now = time.monotonic()
@@ -167,6 +171,8 @@ class Connection:
                 await self.error("internal_error", "training stopped by an internal error")
 
     def on_ack(self, frame: int) -> None:
+        if self.entry is not None and self.role == "control":
+            self.entry.session.last_ack = time.monotonic()
         if self._awaiting_frame is None or frame >= self._awaiting_frame:
             self._acked.set()
 
@@ -182,7 +188,8 @@ class Connection:
             raw = message.get("text")
             if raw is None:
                 raw = message.get("bytes") or b""
-            if len(raw) > limits.max_message_bytes:
+            size = len(raw) if isinstance(raw, bytes) else len(raw.encode("utf-8", "replace"))
+            if size > limits.max_message_bytes:
                 await self.error(
                     "too_large", f"messages are limited to {limits.max_message_bytes} bytes"
                 )
@@ -231,6 +238,9 @@ class Connection:
             was_playing = session.playing
             await self.stop_play()
             await self.emit([_with_id(session.status_message("paused"), msg.id)])
+            if was_playing:
+                for _ in session.finish_play():
+                    await asyncio.sleep(0)
             await self.emit([session.state_message(), session.series_message()])
             if was_playing and self.entry is not None:
                 self.hub.save(self.entry)
@@ -238,6 +248,12 @@ class Connection:
         if kind in MUTATING_WHILE_PLAYING and session.playing:
             await self.stop_play()
             await self.emit([session.status_message("paused")])
+        if kind == "gradcheck":
+            # Central differences take up to ~1 s for the largest network: off the loop.
+            job = session.gradcheck_job(msg.layer)
+            batch = await asyncio.to_thread(job)
+            await self.emit([_with_id(batch[0], msg.id), *batch[1:]])
+            return
         first = True
         for batch in session.handle(msg):
             if batch:
@@ -296,6 +312,8 @@ async def websocket_endpoint(ws: WebSocket) -> None:
             try:
                 entry = hub.new_session(ws.cookies.get(BROWSER_COOKIE))
             except SessionsFull as full:
+                # After accept: a close code and reason reach only an accepted socket.
+                conn.closed = True
                 await ws.close(code=1013, reason=str(full)[:120])
                 return
         conn.entry = entry
