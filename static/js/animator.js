@@ -182,9 +182,13 @@ export class Animator {
   }
 
   /** The update: every edge morphs from `from` to `to`; changed weights glow by |ΔW|. */
-  morph(from, to, delta, end) {
+  morph(from, to, delta, end, keepGlow = false) {
     const d = this.diagram;
     if (!from || !to) {
+      end?.();
+      return;
+    }
+    if (!d.fits(from) || !d.fits(to)) {
       end?.();
       return;
     }
@@ -198,11 +202,13 @@ export class Animator {
       duration: DURATIONS.update,
       draw: (t) => {
         const e = ease(t);
-        d.drawEdges(t >= 1 ? to : lerp(e), delta, Math.sin(Math.PI * Math.min(1, t * 1.1)));
+        d.drawEdges(t >= 1 ? to : lerp(e), delta, Math.max(0.45, Math.sin(Math.PI * Math.min(1, t * 1.4))));
       },
       end: () => {
         d.morphing = false;
-        d.drawEdges(to);
+        d.glow = keepGlow ? delta : null;
+        d.glowAlpha = keepGlow ? 0.45 : 0;
+        d.drawEdges(to, d.glow, d.glowAlpha);
         end?.();
       },
     });

@@ -124,7 +124,7 @@ export class Charts {
         width: this.kind === "loss" && i === 0 ? 1 : 1.75,
         dash: label === "1e-3" ? [4, 4] : undefined,
         spanGaps: true,
-        points: { show: false },
+        points: { show: (u) => u.data[0].length <= 40, size: 5 },
         value: (_u, v) => (v === null || v === undefined ? "—" : formatNumber(v, 3)),
       })),
     ];

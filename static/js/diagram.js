@@ -64,6 +64,7 @@ export class Diagram {
     this.netKey = key;
     this.selection = null;
     this.weights = null;
+    this.glow = null;
     this.lastDisplay = null;
     this.thumbnails = null;
     this.build();
@@ -256,7 +257,7 @@ export class Diagram {
    * Draw every edge for `weights` (defaults to the last drawn). `glow` (per layer ΔW) highlights
    * changed weights during the update morph, with strength `glowAlpha`.
    */
-  drawEdges(weights = this.weights, glow = null, glowAlpha = 0) {
+  drawEdges(weights = this.weights, glow = this.glow, glowAlpha = this.glowAlpha ?? 0) {
     if (weights) this.weights = weights;
     if (!this.geom || !this.weights || !this.fits(this.weights)) return;
     const ctx = this.edgeCanvas.getContext("2d");
@@ -340,7 +341,7 @@ export class Diagram {
 
   thumbSize(c) {
     const col = this.geom.columns[c];
-    return Math.floor(Math.min(30, col.spacing - 2 * col.r - 6));
+    return Math.floor(Math.min(26, col.spacing - 2 * col.r - 6));
   }
 
   drawThumbnails() {
@@ -424,7 +425,13 @@ export class Diagram {
     this.lastDisplay = display;
     if (!this.geom || !this.net || (display.weights && !this.fits(display.weights))) return;
     const L = this.net.sizes.length - 1;
-    if (display.weights && (force || display.weights !== this.weights) && !this.morphing) this.drawEdges(display.weights);
+    // During the update phase the changed weights keep a soft glow (their Δ stays visible).
+    const glow = display.mode === "update" ? display.delta : null;
+    if (display.weights && !this.morphing && (force || display.weights !== this.weights || glow !== this.glow)) {
+      this.glow = glow;
+      this.glowAlpha = glow ? 0.45 : 0;
+      this.drawEdges(display.weights, glow, this.glowAlpha);
+    }
     const classification = this.net.task === "classification";
     for (let c = 0; c <= L; c++) {
       const shown = display.values[c] ?? { kind: null, values: null };

@@ -1,7 +1,7 @@
 // Where every neuron of the diagram goes (pure; unit-tested). Columns left to right: the input,
 // the hidden layers, the output. Each column centres its units vertically.
 
-export const MARGIN = { top: 34, bottom: 26, left: 46, right: 112 };
+export const MARGIN = { top: 40, bottom: 26, left: 46, right: 112 };
 
 /**
  * @param {number[]} sizes units per column: [inputs, hidden…, outputs]

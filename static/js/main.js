@@ -291,7 +291,7 @@ function showDiverged(msg) {
   const lr = model.config?.learning_rate ?? 0.03;
   const lower = Number((lr / 10).toPrecision(2));
   const target = Math.max(model.history.oldest, msg.step - 10);
-  banner("diverged", "error", "Training diverged.", `${msg.message} The network stays at step ${Math.max(0, msg.step - 1)}, its last finite state.`, [
+  banner("diverged", "error", "Training diverged.", `${msg.message.replace(/\.?$/, ".")} The network stays at step ${Math.max(0, msg.step - 1)}, its last finite state.`, [
     [`Lower the learning rate to ${lower}`, () => configure({ learning_rate: lower })],
     [`Go back to step ${target}`, () => send({ type: "seek", step: target })],
     ["Reset", () => reset()],
@@ -422,7 +422,7 @@ function animatePhase(msg, display) {
     const from = msg.prevWeights ?? model.layers;
     const to = msg.layers.map((l) => ({ W: l.W_next, b: l.b_next }));
     const delta = msg.layers.map((l) => ({ W: l.update_W, b: l.update_b }));
-    animator.morph(from, to, delta);
+    animator.morph(from, to, delta, null, true);
   } else {
     diagram.update(display);
   }
@@ -480,7 +480,7 @@ function renderCaption(display, L) {
 function renderLegend(display) {
   const el = $("legend");
   const kinds = new Set(display.values.map((v) => (v.values ? v.kind : null)).filter(Boolean));
-  const what = kinds.has("dz") && kinds.has("a") ? "neurons: activation a (left) · gradient dZ (right, scaled per layer)" : kinds.has("dz") ? "neurons: gradient dZ = ∂L/∂Z (scaled per layer)" : "neurons: activation a";
+  const what = kinds.has("dz") && kinds.has("a") ? "neurons: a, then dZ (per-layer scale)" : kinds.has("dz") ? "neurons: dZ = ∂L/∂Z (per-layer scale)" : "neurons: activation a";
   const key = `${theme}|${what}|${formatNumber(diagram.edgeMax, 2)}`;
   if (el.dataset.key === key) return;
   el.dataset.key = key;
@@ -494,7 +494,7 @@ function renderLegend(display) {
       h("i", { style: `height:2px;background:var(--pos)` }),
       "w > 0",
       h("i", { style: `height:5px;background:var(--ink-3)` }),
-      `width ∝ |w| (max ${formatNumber(diagram.edgeMax, 2)})`,
+      `width ∝ |w| ≤ ${formatNumber(diagram.edgeMax, 2)}`,
     ),
   );
 }
@@ -506,12 +506,12 @@ function renderSampleNav(display) {
     parts = [h("span", {}, `Following ${display.split} sample #${display.sampleIndex}`), h("button", { type: "button", onclick: () => follow(null) }, "Stop following")];
   } else if ((display.source === "batch" || display.source === "record") && display.batchSize > 1) {
     parts = [
-      h("span", {}, `Sample #${display.sampleIndex ?? "?"} · row ${display.row + 1} of ${display.batchSize} in the batch`),
+      h("span", { title: "The batch sample whose numbers the diagram shows" }, `Sample #${display.sampleIndex ?? "?"} (${display.row + 1}/${display.batchSize} of batch)`),
       h("button", { type: "button", "aria-label": "Previous sample in the batch", disabled: display.row <= 0, onclick: () => setRow(display.row - 1) }, "‹"),
       h("button", { type: "button", "aria-label": "Next sample in the batch", disabled: display.row >= display.batchSize - 1, onclick: () => setRow(display.row + 1) }, "›"),
     ];
   } else if (display.source === "page") {
-    parts = [h("span", {}, `Training sample #${display.sampleIndex} with the current weights · click a point to choose`)];
+    parts = [h("span", { title: "Click a data point to choose another sample" }, `Showing training sample #${display.sampleIndex}`)];
   } else parts = [];
   const key = parts.map((p) => p.textContent).join("|") + display.row;
   if (el.dataset.key === key) return;

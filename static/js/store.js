@@ -91,6 +91,37 @@ export function appendChartRow(chart, row) {
   if (chart.steps.length > MAX_CHART_ROWS) thinChart(chart);
 }
 
+/**
+ * Merge a row of metrics into the chart at its step without cutting anything: metrics are
+ * evaluated in chunks, so they may describe a step older than the newest loss.
+ */
+export function mergeChartRow(chart, row) {
+  const step = row.step;
+  if (typeof step !== "number") return;
+  const steps = chart.steps;
+  const n = steps.length;
+  if (n === 0 || step > steps[n - 1]) {
+    appendChartRow(chart, row);
+    return;
+  }
+  let lo = 0;
+  let hi = n;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (steps[mid] < step) lo = mid + 1;
+    else hi = mid;
+  }
+  if (steps[lo] !== step) {
+    steps.splice(lo, 0, step);
+    for (const key of CHART_SCALARS) chart[key].splice(lo, 0, null);
+    chart.grad_norms.splice(lo, 0, null);
+    chart.update_ratios.splice(lo, 0, null);
+  }
+  for (const key of CHART_SCALARS) if (row[key] !== undefined && row[key] !== null) chart[key][lo] = finiteOrNull(row[key]);
+  if (row.grad_norms) chart.grad_norms[lo] = row.grad_norms.map(finiteOrNull);
+  if (row.update_ratios) chart.update_ratios[lo] = row.update_ratios.map(finiteOrNull);
+}
+
 /** Halve the rows (keep every other one and always the last), preserving metric rows where possible. */
 export function thinChart(chart) {
   const n = chart.steps.length;
@@ -208,6 +239,10 @@ export function applyMessage(model, msg) {
       if (msg.metrics) model.metrics = msg.metrics;
       setLayers(msg.layers);
       forgetAfter(model, msg.step);
+      if (msg.metrics) {
+        mergeChartRow(model.chart, metricsRow(msg.metrics));
+        changes.push("chart");
+      }
       if (model.revealed === 0) {
         model.walk = null;
         model.shown = null;
@@ -252,8 +287,8 @@ export function applyMessage(model, msg) {
       if (msg.diagnostics) model.diagnostics = msg.diagnostics;
       model.lastLoss = msg.loss;
       for (const [step, loss] of msg.losses ?? [[msg.step, msg.loss]]) appendChartRow(model.chart, { step, loss });
-      const row = { ...metricsRow(msg.metrics), ...diagnosticsRow(msg.diagnostics), step: msg.metrics?.step ?? msg.step };
-      appendChartRow(model.chart, row);
+      if (msg.metrics) mergeChartRow(model.chart, metricsRow(msg.metrics));
+      mergeChartRow(model.chart, { ...diagnosticsRow(msg.diagnostics), step: msg.step });
       changes.push("iteration", "moment", "chart", "status");
       break;
     }
@@ -272,7 +307,8 @@ export function applyMessage(model, msg) {
       const losses = msg.losses ?? [];
       if (losses.length) model.lastLoss = losses[losses.length - 1][1];
       for (const [step, loss] of losses) appendChartRow(model.chart, { step, loss });
-      appendChartRow(model.chart, { ...metricsRow(msg.metrics), ...diagnosticsRow(msg.diagnostics), step: msg.metrics?.step ?? msg.step });
+      if (msg.metrics) mergeChartRow(model.chart, metricsRow(msg.metrics));
+      if (msg.diagnostics) mergeChartRow(model.chart, { ...diagnosticsRow(msg.diagnostics), step: msg.step });
       changes.push("frame", "moment", "chart", "status");
       break;
     }

@@ -3,7 +3,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { appendChartRow, applyMessage, createModel, emptyChart, layerCount, phaseAt, phaseIndex, thinChart } from "../../static/js/store.js";
+import { appendChartRow, applyMessage, createModel, emptyChart, layerCount, mergeChartRow, phaseAt, phaseIndex, thinChart } from "../../static/js/store.js";
 import { computeDisplay, momentRecord } from "../../static/js/display.js";
 
 const session = JSON.parse(readFileSync(new URL("./fixtures/session.json", import.meta.url)));
@@ -166,4 +166,17 @@ test("chart rows: merge at the same step, cut on a new branch, thin when long", 
   thinChart(chart);
   assert.ok(chart.steps.length < n);
   assert.equal(chart.steps.at(-1), 29, "the last row is kept");
+});
+
+test("metrics of an older step merge in place and never cut the newer losses", () => {
+  const chart = emptyChart();
+  for (let s = 1; s <= 5; s++) appendChartRow(chart, { step: s, loss: s / 10 });
+  mergeChartRow(chart, { step: 3, train_loss: 0.7 });
+  mergeChartRow(chart, { step: 0, train_loss: 0.9 });
+  assert.deepEqual(chart.steps, [0, 1, 2, 3, 4, 5]);
+  assert.equal(chart.train_loss[0], 0.9);
+  assert.equal(chart.train_loss[3], 0.7);
+  assert.equal(chart.loss[5], 0.5);
+  mergeChartRow(chart, { step: 9, test_loss: 0.2 });
+  assert.equal(chart.steps.at(-1), 9);
 });
