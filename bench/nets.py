@@ -1,0 +1,77 @@
+"""The networks every benchmark uses, as session configs (docs/protocol.md's config keys)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from app.engine import Dataset
+from app.limits import Limits
+
+
+@dataclass(frozen=True)
+class Net:
+    name: str
+    config: dict[str, Any]
+    beyond_limits: bool = False  # larger than the server's default limits allow
+    note: str = ""
+    tags: tuple[str, ...] = field(default=())
+
+
+DEFAULT = Net("2-4-2-2 b10 (default)", {}, tags=("default",))
+SMALL = Net("2-8-8-2 b10", {"hidden": [8, 8]}, tags=("small",))
+NETS: list[Net] = [
+    DEFAULT,
+    SMALL,
+    Net("2-16-16-16-2 b32", {"dataset": "spiral", "hidden": [16, 16, 16], "batch_size": 32}),
+    Net(
+        "64-32-10 b64 (digits)",
+        {"dataset": "digits", "hidden": [32], "batch_size": 64, "learning_rate": 0.1},
+        tags=("digits",),
+    ),
+    Net(
+        "784-128-64-10 b128 (random)",
+        {"dataset": "custom", "dataset_id": "random784", "hidden": [128, 64], "batch_size": 128,
+         "test_fraction": 0.05},
+        beyond_limits=True,
+        note="109k parameters: over the server's default 20,000-parameter limit; "
+        "measured with raised limits",
+    ),
+]  # fmt: skip
+
+BIG_LIMITS = Limits(max_width=256, max_parameters=200_000)
+
+
+def random_dataset(n: int = 1280, inputs: int = 784, classes: int = 10) -> Dataset:
+    rng = np.random.default_rng(0)
+    return Dataset(
+        name="custom",
+        task="classification",
+        n_classes=classes,
+        feature_names=tuple(f"x{i + 1}" for i in range(inputs)),
+        X_train=rng.random((n, inputs)),
+        y_train=rng.integers(0, classes, n),
+        X_test=rng.random((64, inputs)),
+        y_test=rng.integers(0, classes, 64),
+    )
+
+
+_RANDOM: dict[str, Dataset] = {}
+
+
+def lookup(dataset_id: str) -> Dataset | None:
+    if dataset_id != "random784":
+        return None
+    if dataset_id not in _RANDOM:
+        _RANDOM[dataset_id] = random_dataset()
+    return _RANDOM[dataset_id]
+
+
+def make_session(net: Net, limits: Limits | None = None) -> Any:
+    """An `app.session.Session` for `net` (raised limits for nets beyond the defaults)."""
+    from app.session import Session
+
+    limits = limits or (BIG_LIMITS if net.beyond_limits else Limits())
+    return Session(limits, lookup, net.config)

@@ -1,0 +1,198 @@
+"""Profiles for the closing notes: where the time goes, sampled with py-spy (no instrumentation).
+
+* the engine: a loop of `Trainer.train_step()` on 2-8-8-2 b10 (the smallest net of the targets);
+* the server during back-to-back step round trips (default net): one step's whole cost;
+* the server under the capacity load (N learners at 10 Hz).
+
+Each profile is summarised as the functions with the largest share of the busy samples, by
+self time and by inclusive time. py-spy is a dev tool: `pip install py-spy` into the venv; when
+it is missing (or not allowed to attach) the profiles are skipped with the reason.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from bench.common import ROOT, client_placement, live_server, server_cpus
+
+TOP = 14
+_FRAME = re.compile(r"^(?P<func>.*?) \((?P<file>.*?)(?::\d+)?\)$")
+
+
+def py_spy() -> str | None:
+    found = shutil.which("py-spy") or (Path(sys.executable).parent / "py-spy")
+    return str(found) if found and Path(found).exists() else None
+
+
+def _short(frame: str) -> str:
+    m = _FRAME.match(frame.strip())
+    if not m:
+        return frame.strip()
+    file = m.group("file")
+    for marker in ("site-packages/", str(ROOT) + "/", "lib/python3.11/"):
+        if marker in file:
+            file = file.split(marker, 1)[1]
+    return f"{m.group('func')} ({file})"
+
+
+def summarise(raw: str, skip_roots: float = 0.97) -> dict[str, Any]:
+    """Top functions by self and inclusive share of the samples in py-spy's raw format."""
+    self_counts: collections.Counter[str] = collections.Counter()
+    incl_counts: collections.Counter[str] = collections.Counter()
+    total = 0
+    for line in raw.splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not stack or not count.isdigit():
+            continue
+        n = int(count)
+        frames = [_short(f) for f in stack.split(";")]
+        total += n
+        self_counts[frames[-1]] += n
+        for name in set(frames):
+            incl_counts[name] += n
+    if total == 0:
+        return {"samples": 0, "self": [], "inclusive": []}
+    inclusive = [
+        (name, c / total) for name, c in incl_counts.most_common() if c / total < skip_roots
+    ][:TOP]
+    return {
+        "samples": total,
+        "self": [(name, c / total) for name, c in self_counts.most_common(TOP)],
+        "inclusive": inclusive,
+    }
+
+
+def _record(args: list[str], out: Path, timeout: float) -> str:
+    exe = py_spy()
+    if exe is None:
+        raise RuntimeError("py-spy is not installed (pip install py-spy)")
+    done = subprocess.run(
+        [exe, "record", "-f", "raw", "-o", str(out), "--nonblocking", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    if not out.exists():
+        raise RuntimeError(f"py-spy failed: {done.stderr.strip()[-300:]}")
+    return out.read_text()
+
+
+ENGINE_LOOP = r"""
+import sys, time
+sys.path.insert(0, sys.argv[2])
+from app.engine import TrainConfig, Trainer
+trainer = Trainer(TrainConfig(hidden=(8, 8)))
+for _ in range(200):
+    trainer.train_step()
+end = time.perf_counter() + float(sys.argv[1])
+while time.perf_counter() < end:
+    trainer.train_step()
+"""
+
+
+def engine(seconds: float) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "engine.txt"
+        raw = _record(
+            ["-r", "1000", "--", sys.executable, "-c", ENGINE_LOOP, str(seconds), str(ROOT)],
+            out,
+            seconds + 60,
+        )
+    summary = summarise(raw)
+    return {
+        "title": "engine, `Trainer.train_step()` on 2-8-8-2 b10",
+        "how": f"py-spy at 1 kHz over {seconds:.0f} s of back-to-back steps "
+        f"({summary['samples']} samples; shares of busy samples).",
+        **summary,
+    }
+
+
+def _server_profile(title: str, how: str, seconds: float, drive: Any) -> dict[str, Any]:
+    server_cores, client_cores = server_cpus()
+    with (
+        live_server(cpus=server_cores) as server,
+        client_placement(client_cores),
+        tempfile.TemporaryDirectory() as tmp,
+    ):
+        out = Path(tmp) / "server.txt"
+        exe = py_spy()
+        if exe is None:
+            raise RuntimeError("py-spy is not installed (pip install py-spy)")
+        spy = subprocess.Popen(
+            [exe, "record", "-f", "raw", "-o", str(out), "--nonblocking", "-r", "500",
+             "-d", str(int(seconds)), "-p", str(server.process.pid)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )  # fmt: skip
+        time.sleep(0.5)
+        asyncio.run(drive(server, seconds))
+        _, err = spy.communicate(timeout=seconds + 60)
+        if not out.exists():
+            raise RuntimeError(f"py-spy failed: {err.strip()[-300:]}")
+        raw = out.read_text()
+    summary = summarise(raw)
+    return {"title": title, "how": how + f" ({summary['samples']} samples).", **summary}
+
+
+def server_round_trips(seconds: float) -> dict[str, Any]:
+    from bench.protocol import round_trips
+
+    async def drive(server: Any, secs: float) -> None:
+        end = time.perf_counter() + secs
+        while time.perf_counter() < end:
+            await round_trips(server.ws_url, None, 500)
+
+    return _server_profile(
+        "server, back-to-back step round trips (default net)",
+        f"py-spy at 500 Hz on the uvicorn process for {seconds:.0f} s while one client sends "
+        "`step` → waits for `iteration`, over and over; shares of busy samples",
+        seconds,
+        drive,
+    )
+
+
+def server_load(sessions: int, seconds: float) -> dict[str, Any]:
+    from bench.load import _level
+
+    async def drive(server: Any, secs: float) -> None:
+        await _level(server.ws_url, server.port, server.process.pid, sessions, secs, 0.5)
+
+    return _server_profile(
+        f"server under the capacity load ({sessions} learners at 10 Hz, default net)",
+        f"py-spy at 500 Hz on the uvicorn process for {seconds:.0f} s of the load; shares of "
+        "busy samples",
+        seconds,
+        drive,
+    )
+
+
+def run(quick: bool = False, load_sessions: int = 150) -> list[dict[str, Any]]:
+    seconds = 2.0 if quick else 8.0
+    rows = [engine(seconds), server_round_trips(seconds)]
+    rows.append(server_load(50 if quick else load_sessions, seconds))
+    return rows
+
+
+def table(rows: list[dict[str, Any]]) -> str:
+    lines = []
+    for p in rows:
+        lines.append(f"{p['title']}: {p['samples']} samples")
+        for name, share in p["self"][:8]:
+            lines.append(f"  self {share * 100:5.1f} %  {name}")
+        for name, share in p["inclusive"][:10]:
+            lines.append(f"  incl {share * 100:5.1f} %  {name}")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(table(run(quick="--quick" in sys.argv)))
