@@ -330,6 +330,17 @@ function inputExtent(data) {
 }
 
 function render() {
+  const started = performance.now();
+  try {
+    renderNow();
+  } finally {
+    const times = window.__bpl.renderMs;
+    times.push(performance.now() - started);
+    if (times.length > 600) times.splice(0, times.length - 600);
+  }
+}
+
+function renderNow() {
   rafPending = false;
   const changes = dirty;
   dirty = new Set();
@@ -643,7 +654,7 @@ document.addEventListener("keyup", (e) => {
 });
 
 // ----- start -----
-window.__bpl = { model, ui, conn, renders: 0, acks: 0, lastStepLatency: null, display: () => computeDisplay(model, { row: ui.row }) };
+window.__bpl = { model, ui, conn, renders: 0, acks: 0, renderMs: [], lastStepLatency: null, display: () => computeDisplay(model, { row: ui.row }) };
 applyTheme(theme);
 for (const err of url.errors) console.warn(`Ignored URL parameter: ${err}`);
 conn.connect();

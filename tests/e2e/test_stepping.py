@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from playwright.sync_api import Page, expect
 
 from tests.conftest import LiveServer
@@ -31,6 +34,10 @@ def expected_phases() -> list[tuple[str, str]]:
     return out
 
 
+def index_is(index: int) -> Callable[[dict[str, Any]], bool]:
+    return lambda m: bool(m["index"] == index)
+
+
 def test_connects_and_shows_the_network(page: Page, live_server: LiveServer) -> None:
     traffic = open_app(page, live_server.url + "/")
     hello = traffic.of_type("hello")[0]
@@ -54,7 +61,7 @@ def test_phase_walk_caption_values_and_exact_step_back(page: Page, live_server: 
     for index, (caption, equation) in enumerate(expected_phases()):
         start = len(traffic.received)
         page.get_by_role("button", name="Step forward", exact=True).click()
-        msg = wait_message(page, traffic, "phase", start, lambda m, i=index: m["index"] == i)
+        msg = wait_message(page, traffic, "phase", start, index_is(index))
         expect(title).to_have_text(caption)
         expect(equations).to_contain_text(equation)
         # A neuron's displayed value is the value in the message (row 0 of the batch).
