@@ -119,12 +119,14 @@ export function computeDisplay(model, opts = {}) {
   }
 
   const record = model.records.get(model.step);
-  if (following) {
-    out.mode = model.playing ? "playing" : "sample";
+  // While playing, the followed sample's message is stale: the page computes its pass itself.
+  const fresh = following && !model.playing && (model.sample.step === undefined || model.sample.step === model.step);
+  if (fresh) {
+    out.mode = "sample";
     fillFromSample(out, model.sample, null, L);
     return out;
   }
-  if (record && !model.playing) {
+  if (record && !model.playing && !following) {
     out.mode = "done";
     out.source = "record";
     out.batchSize = record.batch?.indices?.length ?? 0;
@@ -143,14 +145,16 @@ export function computeDisplay(model, opts = {}) {
   }
 
   // At rest (or playing): the page's own forward pass of a probe sample with the current weights.
-  const index = opts.probe ?? 0;
-  const x = sampleInput(model.data, index, "train");
+  const index = following ? model.follow : (opts.probe ?? 0);
+  const split = following ? (model.followSplit ?? "train") : "train";
+  const x = sampleInput(model.data, index, split);
   if (x && model.config && x.length === model.layers[0].W[0]?.length) {
     const task = model.data?.task ?? "classification";
+    out.split = split;
     const pass = forward(model.layers, x, model.config.activation, task);
     out.source = "page";
     out.sampleIndex = index;
-    out.label = model.data?.train?.y?.[index] ?? null;
+    out.label = model.data?.[split]?.y?.[index] ?? null;
     out.input = x;
     out.values[0] = { kind: "a", values: x };
     for (let l = 1; l <= L; l++) out.values[l] = { kind: "a", values: pass[l - 1].A };

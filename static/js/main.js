@@ -233,6 +233,7 @@ function onMessage(msg) {
       break;
     case "state":
       if (!model.diverged) hideBanner("diverged");
+      refreshFollow();
       break;
     case "taken_over":
       banner("taken", "info", "This session was opened in another tab.", "Training continues there; this tab stopped.", [["Use it here", () => conn.reconnectNow()]]);
@@ -244,6 +245,17 @@ function onMessage(msg) {
       break;
   }
   invalidate(...changes);
+}
+
+// The server re-sends a followed sample after each step, not after seek, back, pause or an
+// edit (docs/page-requests.md): ask again when the one we have is for another step.
+let followAskedAt = null;
+function refreshFollow() {
+  if (model.follow === null || model.follow === undefined || model.playing) return;
+  if (model.sample && model.sample.step === model.step) return;
+  if (followAskedAt === model.step) return;
+  followAskedAt = model.step;
+  send({ type: "follow", index: model.follow, split: model.followSplit ?? "train" });
 }
 
 function onError(msg) {
@@ -654,7 +666,7 @@ document.addEventListener("keyup", (e) => {
 });
 
 // ----- start -----
-window.__bpl = { model, ui, conn, renders: 0, acks: 0, renderMs: [], lastStepLatency: null, display: () => computeDisplay(model, { row: ui.row }) };
+window.__bpl = { model, ui, conn, diagram, output, renders: 0, acks: 0, renderMs: [], lastStepLatency: null, display: () => computeDisplay(model, { row: ui.row }) };
 applyTheme(theme);
 for (const err of url.errors) console.warn(`Ignored URL parameter: ${err}`);
 conn.connect();

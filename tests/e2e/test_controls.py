@@ -178,3 +178,49 @@ def test_teachers_can_hide_controls(page: Page, live_server: LiveServer) -> None
     expect(page.get_by_label("Activation")).to_be_hidden()
     expect(page.get_by_role("button", name="Step forward", exact=True)).to_be_visible()
     assert "hide=data,network,charts" in page.url
+
+
+def test_click_an_edge_to_inspect_and_edit_its_weight(page: Page, live_server: LiveServer) -> None:
+    traffic = open_app(page, live_server.url + "/")
+    box = page.get_by_role("group", name="Network diagram").bounding_box()
+    assert box is not None
+    x, y = page.evaluate("window.__bpl.diagram.edgePoint(2, 0, 1, 0.5)")
+    page.mouse.move(box["x"] + x, box["y"] + y)
+    expect(page.locator("#tooltip")).to_contain_text("W²[1,2] =")
+    page.mouse.click(box["x"] + x, box["y"] + y)
+    inspector = page.get_by_role("region", name="Inspector")
+    expect(inspector).to_contain_text("Weight W²₁₂")
+    value = page.get_by_label("Weight value")
+    value.fill("1.5")
+    value.press("Enter")
+    sent = wait_until(
+        page, lambda: traffic.of_type("set_weight", sent=True), what="set_weight sent"
+    )
+    assert sent[0] == {"type": "set_weight", "layer": 2, "row": 0, "col": 1, "value": 1.5}
+    state = wait_message(page, traffic, "state", where=lambda m: m["layers"][1]["W"][0][1] == 1.5)
+    assert state["step"] == 0
+    expect(inspector).to_contain_text("w = 1.5")
+
+
+def test_click_a_data_point_to_follow_it(page: Page, live_server: LiveServer) -> None:
+    traffic = open_app(page, live_server.url + "/")
+    data = traffic.of_type("data")[-1]
+    px, py = data["train"]["points"][7]
+    box = page.locator(".heatmap canvas.points").bounding_box()
+    assert box is not None
+    x, y = page.evaluate(f"[window.__bpl.output.sx({px}), window.__bpl.output.sy({py})]")
+    page.mouse.click(box["x"] + x, box["y"] + y)
+    sent = wait_until(page, lambda: traffic.of_type("follow", sent=True), what="follow sent")
+    index = sent[0]["index"]
+    sample = wait_message(page, traffic, "sample", where=lambda m: m["index"] == index)
+    expect(page.locator("#sample-nav")).to_contain_text(f"Following train sample #{index}")
+    g = page.locator('.neuron[data-layer="1"][data-unit="0"]')
+    expect(g).to_have_attribute("data-kind", "a")
+    assert float(g.get_attribute("data-value") or "nan") == sample["layers"][0]["A"][0]
+    # Stepping re-sends the followed sample; its numbers drive the diagram during the walk.
+    start = len(traffic.received)
+    page.get_by_role("button", name="Step forward", exact=True).click()
+    wait_message(page, traffic, "phase", start)
+    page.get_by_role("button", name="Stop following").click()
+    expect(page.locator("#sample-nav")).not_to_contain_text("Following")
+    assert traffic.of_type("follow", sent=True)[-1]["index"] is None
