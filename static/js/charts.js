@@ -95,6 +95,7 @@ export class Charts {
   setData() {
     const d = this.data();
     if (!d) return;
+    this.root.classList.toggle("empty", d.data[0].length < 2);
     if (!this.plot || this.plot.series.length !== d.data.length) {
       this.rebuild();
       return;
@@ -136,13 +137,14 @@ export class Charts {
       series,
       scales: { x: { time: false }, y: log ? { distr: 3 } : this.kind === "accuracy" ? { range: [0, 1] } : {} },
       axes: [
-        { ...axis, label: undefined, values: (_u, ticks) => ticks.map((t) => formatNumber(t, 3)) },
+        { ...axis, label: undefined, values: (_u, ticks) => ticks.map((t) => (Number.isInteger(t) ? formatNumber(t, 6) : "")) },
         { ...axis, size: 46, values: (_u, ticks) => ticks.map((t) => (t === null ? "" : formatNumber(t, 2))) },
       ],
       legend: { live: true },
       cursor: { drag: { x: false, y: false }, points: { size: 6 } },
     };
     this.plot = new uPlot(opts, d.data, this.root);
+    this.root.classList.toggle("empty", d.data[0].length < 2);
   }
 
   resize() {

@@ -75,12 +75,15 @@ export class Diagram {
     const { sizes } = this.net;
     this.svg.replaceChildren();
     this.controls.replaceChildren();
+    this.hooks.netControls?.replaceChildren();
     this.neurons = [];
     this.biases = [];
     this.titles = [];
     const gEdgesHint = s("g", { class: "titles" });
     this.svg.append(gEdgesHint);
     const L = sizes.length - 1;
+    this.lossText = s("text", { class: "loss-badge", "text-anchor": "middle" });
+    gEdgesHint.append(this.lossText);
     for (let c = 0; c <= L; c++) {
       const title = s("text", { class: "col-title", "text-anchor": "middle" });
       const sub = s("text", { class: "col-sub", "text-anchor": "middle" });
@@ -147,7 +150,7 @@ export class Diagram {
         onclick: () => this.hooks.onHidden([...hidden, hidden.length ? hidden[hidden.length - 1] : 4]),
       }, "+"),
     );
-    this.controls.append(netBtns);
+    (this.hooks.netControls ?? this.controls).replaceChildren(netBtns);
     this.netBtns = netBtns;
     this.layerBtns = hidden.map((n, k) => {
       const l = k + 1;
@@ -167,7 +170,7 @@ export class Diagram {
     const width = this.root.clientWidth;
     const height = this.root.clientHeight;
     if (width < 10 || height < 10) return;
-    this.geom = layoutColumns(this.net.sizes, width, height, { image: this.net.image });
+    this.geom = layoutColumns(this.net.sizes, width, height, { image: this.net.image, thumbs: !this.net.image });
     attr(this.svg, "width", width);
     attr(this.svg, "height", height);
     attr(this.svg, "viewBox", `0 0 ${width} ${height}`);
@@ -183,8 +186,10 @@ export class Diagram {
   placeNodes() {
     const { columns, image } = this.geom;
     const L = this.net.sizes.length - 1;
+    const gap = columns.length > 1 ? columns[1].x - columns[0].x : 200;
     columns.forEach((col, c) => {
-      const showText = col.spacing >= 15;
+      // Values beside neurons need room; when columns are close they live in the tooltip.
+      const showText = col.spacing >= 15 && gap >= 78;
       this.neurons[c].forEach((n, j) => {
         if (!n) return;
         const x = col.xs ? col.xs[j] : col.x;
@@ -213,14 +218,18 @@ export class Diagram {
       attr(t.title, "y", (this.geom.height - 12).toFixed(1));
       attr(t.sub, "x", tx.toFixed(1));
       attr(t.sub, "y", (this.geom.height - 1).toFixed(1));
-      text(t.title, c === 0 ? "Input" : c === L ? "Output" : `Layer ${c}`);
-      const sub = c === 0 ? (image ? "8×8 image" : "A⁰ = x") : c === L ? (this.net.task === "classification" ? `softmax · A${superscript(c)}` : `ŷ = A${superscript(c)}`) : `${this.net.sizes[c]} · ${this.net.activation} · A${superscript(c)}`;
+      text(t.title, c === 0 ? "Input" : c === L ? "Output" : gap >= 70 ? `Layer ${c}` : `L${c}`);
+      const wide = gap >= 95;
+      const act = { leaky_relu: "leaky", sigmoid: "σ" }[this.net.activation] ?? this.net.activation;
+      const sub = c === 0 ? (image ? "8×8 image" : gap >= 70 ? "A⁰ = x" : "") : c === L ? (this.net.task === "classification" ? (wide ? `softmax · A${superscript(c)}` : gap >= 70 ? "softmax" : "") : `ŷ = A${superscript(c)}`) : wide ? `${this.net.sizes[c]} · ${act} · A${superscript(c)}` : gap >= 70 ? `${this.net.sizes[c]} · ${act}` : String(this.net.sizes[c]);
       text(t.sub, sub);
     });
+    const out = columns[L];
+    attr(this.lossText, "x", (out.x + 40).toFixed(1));
+    attr(this.lossText, "y", (out.ys[out.ys.length - 1] + out.r + 22).toFixed(1));
     if (image) {
       Object.assign(this.digit.style, { left: `${image.x}px`, top: `${image.y}px`, width: `${image.size}px`, height: `${image.size}px` });
     }
-    if (this.netBtns) Object.assign(this.netBtns.style, { left: "auto", right: "2px", top: "2px", transform: "none" });
     (this.layerBtns ?? []).forEach((div, k) => {
       Object.assign(div.style, { left: `${columns[k + 1].x}px`, top: "4px" });
     });
@@ -433,6 +442,7 @@ export class Diagram {
       this.drawEdges(display.weights, glow, this.glowAlpha);
     }
     const classification = this.net.task === "classification";
+    this.showLoss(display);
     for (let c = 0; c <= L; c++) {
       const shown = display.values[c] ?? { kind: null, values: null };
       const kind = shown.values ? shown.kind : null;
@@ -473,6 +483,13 @@ export class Diagram {
         });
       }
     }
+  }
+
+  /** The loss next to the outputs from the loss phase on (the output compared with the label). */
+  showLoss(display) {
+    const on = ["loss", "backward", "update", "done", "sample"].includes(display.mode) && Number.isFinite(display.loss);
+    const label = display.source === "sample" ? "sample loss" : "batch loss";
+    text(this.lossText, on ? `${label} L = ${formatNumber(display.loss, 4)}` : "");
   }
 
   neuronLabel(c, j, kind, v) {

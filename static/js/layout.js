@@ -26,7 +26,9 @@ export function layoutColumns(sizes, width, height, opts = {}) {
   const columns = sizes.map((units, c) => {
     const x = n === 1 ? x0 : x0 + ((x1 - x0) * c) / (n - 1);
     const spacing = Math.min(72, avail / Math.max(1, units));
-    const r = Math.max(Math.min(2.5, spacing * 0.45), Math.min(15, spacing * 0.34));
+    // Smaller neurons when hidden units carry a heatmap thumbnail above them.
+    const k = opts.thumbs && c > 0 && c < n - 1 ? 0.26 : 0.34;
+    const r = Math.max(Math.min(2.5, spacing * 0.45), Math.min(opts.thumbs ? 13 : 15, spacing * k));
     const start = top + (avail - spacing * units) / 2 + spacing / 2;
     const ys = Array.from({ length: units }, (_, i) => start + i * spacing);
     return { x, ys, r, spacing };

@@ -57,6 +57,7 @@ const diagram = new Diagram($("diagram"), {
   },
   onHidden: (hidden) => send({ type: "configure", config: { hidden } }),
   onSelectionDrawn: () => animator.drawIdle(),
+  netControls: $("net-controls"),
 });
 const animator = new Animator(diagram);
 const output = new OutputView($("heatmap"), {
@@ -204,6 +205,8 @@ function onMessage(msg) {
   switch (msg.type) {
     case "hello":
       document.body.classList.toggle("watching", msg.role === "watch");
+      $("watch-link").hidden = msg.role === "watch" || !msg.watch_key;
+      if (msg.role === "watch") onStatus(lastStatus);
       if (pendingUrlConfig) {
         const diff = diffConfig(pendingUrlConfig, msg.config);
         pendingUrlConfig = null;
@@ -264,7 +267,9 @@ function onError(msg) {
   banner("error", "warn", "Not applied:", msg.message ?? msg.code, [], 7000);
 }
 
+let lastStatus = { state: "connecting", attempt: 0 };
 function onStatus(st) {
+  lastStatus = st;
   const el = $("conn");
   el.dataset.state = st.state;
   const label = st.state === "open" ? (readOnly() ? "Connected · watching" : "Connected") : st.state === "connecting" ? "Connecting…" : st.state === "reconnecting" ? `Reconnecting${st.attempt > 1 ? ` (attempt ${st.attempt})` : ""}…` : "Disconnected";
@@ -630,6 +635,19 @@ $("share").addEventListener("click", async () => {
     window.prompt("Copy this link:", link);
   }
   setTimeout(() => (label.textContent = "Copy link"), 1800);
+});
+
+$("watch-link").addEventListener("click", async () => {
+  if (!model.session || !model.watchKey) return;
+  const link = `${location.origin}${location.pathname}?watch=${encodeURIComponent(model.session)}&key=${encodeURIComponent(model.watchKey)}`;
+  const label = $("watch-link").querySelector("span");
+  try {
+    await navigator.clipboard.writeText(link);
+    label.textContent = "Link copied";
+  } catch {
+    window.prompt("Copy this spectator link:", link);
+  }
+  setTimeout(() => (label.textContent = "Spectator link"), 1800);
 });
 
 // ----- keyboard -----

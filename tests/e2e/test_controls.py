@@ -224,3 +224,25 @@ def test_click_a_data_point_to_follow_it(page: Page, live_server: LiveServer) ->
     page.get_by_role("button", name="Stop following").click()
     expect(page.locator("#sample-nav")).not_to_contain_text("Following")
     assert traffic.of_type("follow", sent=True)[-1]["index"] is None
+
+
+def test_spectator_link_watches_read_only(
+    page: Page, browser: Browser, live_server: LiveServer
+) -> None:
+    traffic = open_app(page, live_server.url + "/")
+    hello = traffic.of_type("hello")[0]
+    other = browser.new_context(viewport={"width": 1280, "height": 800})
+    try:
+        viewer = other.new_page()
+        seen = open_app(
+            viewer, f"{live_server.url}/?watch={hello['session']}&key={hello['watch_key']}"
+        )
+        assert seen.of_type("hello")[0]["role"] == "watch"
+        expect(viewer.get_by_role("status").filter(has_text="watching")).to_be_visible()
+        expect(viewer.get_by_role("button", name="Step forward", exact=True)).to_be_disabled()
+        page.get_by_label("Step by").select_option("iteration")
+        page.get_by_role("button", name="Step forward", exact=True).click()
+        expect(viewer.locator("#step-count")).to_have_text("1")
+        assert not [m for m in seen.sent if m["type"] not in ("ack", "ping", "sync")]
+    finally:
+        other.close()

@@ -125,3 +125,19 @@ def test_step_by_iteration_and_epoch_apply_to_both_directions(
     page.get_by_role("button", name="Step back", exact=True).click()
     assert traffic.of_type("back", sent=True)[-1]["unit"] == "epoch"
     assert "NaN" not in page.locator("body").inner_text()
+
+
+def test_timeline_scrubber_seeks(page: Page, live_server: LiveServer) -> None:
+    traffic = open_app(page, live_server.url + "/?unit=iteration")
+    for _ in range(5):
+        page.get_by_role("button", name="Step forward", exact=True).click()
+    expect(page.locator("#step-count")).to_have_text("5")
+    timeline = page.get_by_label("Timeline")
+    expect(timeline).to_have_attribute("max", "5")
+    start = len(traffic.received)
+    timeline.evaluate("(el) => { el.value = '2'; el.dispatchEvent(new Event('change')); }")
+    state = wait_message(page, traffic, "state", start)
+    assert state["step"] == 2
+    assert traffic.of_type("seek", sent=True)[-1] == {"type": "seek", "step": 2}
+    expect(page.locator("#step-count")).to_have_text("2")
+    wait_message(page, traffic, "series", start)
