@@ -14,6 +14,7 @@ For the default net and the digits net, in process (no socket):
 
 from __future__ import annotations
 
+import gc
 import sys
 import time
 import tracemalloc
@@ -39,9 +40,20 @@ def _timed(fn: Any) -> float:
     return time.perf_counter() - start
 
 
+def _full_collection_s(repeats: int = 3) -> float:
+    samples = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        gc.collect()
+        samples.append(time.perf_counter() - start)
+    return median(samples)
+
+
 def _measure(net: Net, quick: bool, smoke: bool = False) -> dict[str, Any]:
     steps = 200 if smoke else 2_000 if quick else STEPS
     quick = quick or smoke
+    gc_base_s = _full_collection_s()
+    objects_before = len(gc.get_objects())
     tracemalloc.start()
     base = tracemalloc.get_traced_memory()[0]
     session = make_session(net, Limits(max_seek_history=steps))
@@ -58,6 +70,10 @@ def _measure(net: Net, quick: bool, smoke: bool = False) -> dict[str, Any]:
     tracemalloc.stop()
     newest = history.newest
     memory = history.memory_bytes
+    # The garbage collector's view: objects it must traverse in every full collection, and
+    # how much longer a full collection (a pause of the whole event loop) takes with them.
+    tracked = len(gc.get_objects()) - objects_before
+    gc_session_s = _full_collection_s() - gc_base_s
 
     # Every distance to the previous checkpoint (0..every-1 steps of replay), or a spread of them.
     positions = list(range(newest - every, newest, 5 if quick else 1))
@@ -97,6 +113,10 @@ def _measure(net: Net, quick: bool, smoke: bool = False) -> dict[str, Any]:
         "history_bytes": memory,
         "session_heap_bytes": held - base,
         "heap_per_step_bytes": (held - built) / newest,
+        "gc_tracked_objects": tracked,
+        "gc_objects_per_step": tracked / newest,
+        "gc_full_ms_per_session": gc_session_s * 1e3,
+        "gc_full_ms_base": gc_base_s * 1e3,
     }
 
 
@@ -109,7 +129,7 @@ def table(rows: list[dict[str, Any]]) -> str:
     head = (
         f"{'network':24s} {'kept':>6s} {'back 1 ms (max)':>16s} {'seek −10k ms':>12s} "
         f"{'session back 1 ms (max)':>24s} {'session seek ms':>15s} {'history KiB':>12s} "
-        f"{'heap MiB':>9s}"
+        f"{'heap MiB':>9s} {'GC obj/step':>11s} {'GC ms':>6s}"
     )
     lines = [head, "-" * len(head)]
     for r in rows:
@@ -119,7 +139,8 @@ def table(rows: list[dict[str, Any]]) -> str:
             f"{r['seek10k_engine_ms']:12.2f} "
             f"{r['back1_session_ms']:14.2f} ({r['back1_session_max_ms']:6.2f}) "
             f"{r['seek10k_session_ms']:15.2f} {r['history_bytes'] / 1024:12.0f} "
-            f"{r['session_heap_bytes'] / 2**20:9.1f}"
+            f"{r['session_heap_bytes'] / 2**20:9.1f} {r['gc_objects_per_step']:11.2f} "
+            f"{r['gc_full_ms_per_session']:6.2f}"
         )
     return "\n".join(lines)
 

@@ -139,7 +139,7 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
 
     answer = best(load) if load else None
     if answer:
-        quick = answer.get("phase") == "quick"
+        quick = str(answer.get("phase")).startswith("quick")
         add(
             "6 capacity",
             "≥ 100 sessions per core at 10 Hz, p99 < 100 ms, zero errors",
@@ -156,16 +156,33 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
             False if load else None,
         )
 
-    fast_ok = fast is not None and fast["iterations_per_s"] >= 5000
+    page = _browser_row(results, digits=False)
+    page_rate = _first(page, ("steps_per_s",)) if page else None
     fps = _browser_fps(results, digits=False)
-    add(
-        "7 anchor",
-        "≥ 5,000 updates/s while the page draws ≥ 55 fps",
-        (f"{fast['iterations_per_s']:,.0f} updates/s (protocol client)" if fast else "—")
-        + (f"; page {fps:.0f} fps" if fps is not None else "; page fps not measured"),
-        None if fps is None else (fast_ok and fps >= 55),
-    )
+    if page_rate is not None and fps is not None:
+        add(
+            "7 anchor",
+            "≥ 5,000 updates/s while the page draws ≥ 55 fps (default net)",
+            f"{page_rate:,.0f} updates/s while the page drew {fps:.1f} fps (Chromium, playing)",
+            page_rate >= 5000 and fps >= 55,
+        )
+    else:
+        add(
+            "7 anchor",
+            "≥ 5,000 updates/s while the page draws ≥ 55 fps",
+            (f"{fast['iterations_per_s']:,.0f} updates/s (protocol client); " if fast else "")
+            + "page not measured",
+            None,
+        )
     return out
+
+
+def _browser_row(results: dict[str, Any], digits: bool) -> dict[str, Any] | None:
+    for row in _rows(results, "browser"):
+        name = str(row.get("net") or row.get("name") or "")
+        if row.get("fps") is not None and ("digits" in name) == digits:
+            return row
+    return None
 
 
 def _browser_fps(results: dict[str, Any], digits: bool) -> float | None:
@@ -323,6 +340,7 @@ def _engine(results: dict[str, Any]) -> str:
                 "absent"
                 if r.get("torch_over_engine") is None
                 else f"{r['torch_over_engine']:.1f}×",
+                "absent" if r.get("torch_us") is None else f"{r['torch_us'] / r['bare_us']:.1f}×",
             ]
         )
     s.append(
@@ -339,6 +357,7 @@ def _engine(results: dict[str, Any]) -> str:
                 "engine in floor calls",
                 "torch µs",
                 "torch/engine",
+                "torch/bare (the ceiling)",
             ],
             table,
         )
@@ -493,6 +512,8 @@ def _history(results: dict[str, Any]) -> str:
             f"{r['history_bytes'] / 1024:,.0f}",
             f"{r['session_heap_bytes'] / 2**20:.1f}",
             f"{r['heap_per_step_bytes']:.0f}",
+            f"{r.get('gc_objects_per_step', float('nan')):.2f}",
+            f"{r.get('gc_full_ms_per_session', float('nan')):.2f}",
         ]
         for r in rows
     ]
@@ -508,6 +529,8 @@ def _history(results: dict[str, Any]) -> str:
                 "checkpoints KiB (History.memory_bytes)",
                 "session heap MiB",
                 "heap bytes per step",
+                "GC-tracked objects per step",
+                "full GC ms added by this session",
             ],
             table,
         )
@@ -561,7 +584,7 @@ def _capacity(results: dict[str, Any]) -> str:
             r.get("phase", ""),
             str(r["sessions"]),
             f"{r['duration_s']:.0f}",
-            "pass" if r["passed"] else "FAIL",
+            "pass" if r["passed"] else "FAIL (noisy)" if r.get("noisy") else "FAIL",
             f"{r['steps_per_s']:,.0f}",
             f"{r['median_ms']:.1f}",
             f"{r['p99_ms']:.1f}",
@@ -635,6 +658,7 @@ def _anchor(results: dict[str, Any]) -> str:
     engine = _rows(results, "engine")
     digits = next((r for r in engine if r["net"].startswith("64-32-10")), None)
     fps = _browser_fps(results, digits=False)
+    page = _browser_row(results, digits=False)
     rows = [
         [
             "time per update, default net 2-[4,2]-2 b10",
@@ -644,10 +668,15 @@ def _anchor(results: dict[str, Any]) -> str:
         [
             "updates/s while drawing",
             QUOTED["updates_per_s_drawing"],
-            (f"{play_default['iterations_per_s']:,.0f}/s default net, " if play_default else "")
+            (
+                f"{page['steps_per_s']:,.0f}/s while the page draws {fps:.0f} fps "
+                "(default net, headless Chromium); "
+                if page and page.get("steps_per_s") is not None and fps is not None
+                else "page not measured; "
+            )
+            + (f"{play_default['iterations_per_s']:,.0f}/s default net, " if play_default else "")
             + (f"{play_small['iterations_per_s']:,.0f}/s 2-8-8-2" if play_small else "")
-            + " (server, frames acked)"
-            + (f"; page draws {fps:.0f} fps" if fps is not None else "; page fps not measured"),
+            + " (protocol client acking at once)",
         ],
         [
             "largest net (6×8), epochs/s",
@@ -660,7 +689,13 @@ def _anchor(results: dict[str, Any]) -> str:
         [
             "heatmap cost per frame",
             QUOTED["heatmap_share"],
-            "see the browser section (heatmap drawn in the page from streamed weights)",
+            (
+                f"render pass p50 {page['render_ms_p50']:.1f} ms, p95 "
+                f"{page['render_ms_p95']:.1f} ms per frame (default net, everything drawn, "
+                "heatmaps computed in the page from the streamed weights)"
+            )
+            if page and page.get("render_ms_p50") is not None
+            else "see the browser section",
         ],
         [
             "digits-size net per update (64-32-10 b64)",

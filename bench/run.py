@@ -103,7 +103,7 @@ def _profile(quick: bool, results: dict[str, Any] | None = None) -> list[dict[st
     sessions = 150
     levels = ((results or {}).get("sections", {}).get("load") or {}).get("rows") or []
     answer = best(levels)
-    if answer and answer.get("phase") == "confirm":
+    if answer and str(answer.get("phase")).startswith("confirm"):
         sessions = answer["sessions"]
     return profile.run(quick, load_sessions=sessions)
 
@@ -194,8 +194,19 @@ def main(argv: list[str] | None = None) -> int:
         "--only", default="", help=f"comma-separated sections of: {', '.join(SECTIONS)}"
     )
     parser.add_argument("--json", type=Path, help="also write the results to this file")
+    parser.add_argument(
+        "--render",
+        action="store_true",
+        help="only rewrite BENCHMARKS.md from bench/results.json (after editing the notes)",
+    )
     args = parser.parse_args(argv)
 
+    if args.render:
+        from bench import report
+
+        report.write(json.loads(FULL_JSON.read_text()), FULL_MD)
+        print(f"wrote {FULL_MD.relative_to(ROOT)} from {FULL_JSON.relative_to(ROOT)}")
+        return 0
     names = [n.strip() for n in args.only.split(",") if n.strip()] or list(SECTIONS)
     unknown = [n for n in names if n not in SECTIONS]
     if unknown:
