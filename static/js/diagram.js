@@ -82,7 +82,7 @@ export class Diagram {
     const gEdgesHint = s("g", { class: "titles" });
     this.svg.append(gEdgesHint);
     const L = sizes.length - 1;
-    this.lossText = s("text", { class: "loss-badge", "text-anchor": "middle" });
+    this.lossText = s("text", { class: "loss-badge", "text-anchor": "end" });
     gEdgesHint.append(this.lossText);
     for (let c = 0; c <= L; c++) {
       const title = s("text", { class: "col-title", "text-anchor": "middle" });
@@ -225,7 +225,7 @@ export class Diagram {
       text(t.sub, sub);
     });
     const out = columns[L];
-    attr(this.lossText, "x", (out.x + 40).toFixed(1));
+    attr(this.lossText, "x", (this.geom.width - 2).toFixed(1));
     attr(this.lossText, "y", (out.ys[out.ys.length - 1] + out.r + 22).toFixed(1));
     if (image) {
       Object.assign(this.digit.style, { left: `${image.x}px`, top: `${image.y}px`, width: `${image.size}px`, height: `${image.size}px` });

@@ -212,7 +212,37 @@ export function momentRecord(model, opts = {}) {
   const shownIndex = model.shown && walk ? model.shown.index : -1;
   rec.shownIndex = shownIndex;
 
-  if (shownIndex >= 0 && !model.playing) {
+  const fresh = following && !model.playing && (model.sample.step === undefined || model.sample.step === model.step);
+  if (fresh) {
+    // The followed sample's own numbers, revealed as far as the phase walk has gone.
+    const smp = model.sample;
+    const shown = shownIndex >= 0 ? model.shown : null;
+    rec.mode = shown ? shown.phase : "sample";
+    rec.source = "sample";
+    rec.sampleIndex = smp.index;
+    rec.split = smp.split ?? "train";
+    rec.x = smp.x;
+    rec.y = smp.y;
+    rec.m = 1;
+    const L2 = rec.layers.length;
+    (smp.layers ?? []).forEach((s, k) => {
+      if (!rec.layers[k]) return;
+      const l = k + 1;
+      const fwd = !shown || shown.phase !== "forward" || l <= shown.layer;
+      const bwd = !shown || shown.phase === "update" || (shown.phase === "backward" && l >= shown.layer);
+      if (fwd) Object.assign(rec.layers[k], { Z: s.Z, A: s.A });
+      if (bwd) Object.assign(rec.layers[k], { dZ: s.dZ, dW: s.dW, db: s.db, sampleDW: s.dW });
+    });
+    const lossShown = !shown || shown.index >= L2;
+    rec.loss = lossShown ? smp.loss : null;
+    rec.probs = lossShown || (shown?.phase === "forward" && shown.layer === L2) ? (smp.layers?.[L2 - 1]?.A ?? null) : null;
+    const up = shown?.phase === "update" ? walk.phases[2 * L2 + 1] : null;
+    if (up?.layers) {
+      rec.learningRate = up.learning_rate;
+      rec.optimizer = up.optimizer;
+      up.layers.forEach((u, k) => Object.assign(rec.layers[k], { update_W: u.update_W, update_b: u.update_b, W_next: u.W_next, b_next: u.b_next }));
+    }
+  } else if (shownIndex >= 0 && !model.playing) {
     rec.mode = model.shown.phase;
     const phases = walk.phases;
     const f1 = phases[0];
@@ -293,35 +323,17 @@ export function momentRecord(model, opts = {}) {
     // The weights drawn now are W_next; the numbers above were computed with W (the step before).
     rec.weightsNote = "before this update";
   }
-  if (following && rec.source !== "batch") {
-    const smp = model.sample;
-    rec.mode = model.playing ? "playing" : "sample";
-    rec.source = "sample";
-    rec.sampleIndex = smp.index;
-    rec.split = smp.split ?? "train";
-    rec.x = smp.x;
-    rec.y = smp.y;
-    rec.loss = smp.loss;
-    rec.m = 1;
-    (smp.layers ?? []).forEach((s, k) => {
-      if (!rec.layers[k]) return;
-      Object.assign(rec.layers[k], { Z: s.Z, A: s.A, dZ: s.dZ, dW: s.dW, db: s.db, sampleDW: s.dW });
-    });
-    rec.probs = smp.layers?.[L - 1]?.A ?? null;
-  } else if (following && rec.source === "batch") {
-    // Following a sample while walking the phases: the diagram shows the sample's own numbers.
-    const smp = model.sample;
-    rec.followed = smp;
-  }
   if (rec.source === "none" && model.data) {
-    const index = opts.probe ?? 0;
-    const x = sampleInput(model.data, index, "train");
+    const index = following ? model.follow : (opts.probe ?? 0);
+    const split = following ? (model.followSplit ?? "train") : "train";
+    const x = sampleInput(model.data, index, split);
     if (x && model.config && x.length === model.layers[0].W[0]?.length) {
       const pass = forward(model.layers, x, model.config.activation, model.data.task ?? "classification");
       rec.source = "page";
       rec.sampleIndex = index;
+      rec.split = split;
       rec.x = x;
-      rec.y = model.data.train?.y?.[index] ?? null;
+      rec.y = model.data[split]?.y?.[index] ?? null;
       pass.forEach((p, k) => Object.assign(rec.layers[k], { Z: p.Z, A: p.A }));
       rec.probs = pass[L - 1].A;
     }

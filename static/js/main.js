@@ -12,10 +12,9 @@ import { OutputView } from "./heatmap.js";
 import { Charts } from "./charts.js";
 import { Inspector } from "./inspector.js";
 import { Controls } from "./controls.js";
-import { phaseCaption, phaseOrder } from "./captions.js";
-import { h } from "./dom.js";
-import { legendGradient, lutIndex, divergingLut, niceExtent } from "./colors.js";
-import { formatNumber, formatPercent, superscript } from "./format.js";
+import { Banner, inputExtent, networkShape, paintWeights, renderCaption, renderLegend, renderSampleNav, renderStats, showTooltip } from "./panels.js";
+import { formatNumber, superscript } from "./format.js";
+import { bindKeyboard } from "./keyboard.js";
 
 const $ = (id) => document.getElementById(id);
 const model = createModel();
@@ -36,19 +35,6 @@ if (ui.hide.length) {
 }
 
 // ----- views -----
-const tooltip = $("tooltip");
-function showTooltip(textValue, e) {
-  if (!textValue || !e) {
-    tooltip.hidden = true;
-    return;
-  }
-  tooltip.textContent = textValue;
-  tooltip.hidden = false;
-  const x = Math.min(window.innerWidth - tooltip.offsetWidth - 8, e.clientX + 14);
-  tooltip.style.left = `${x}px`;
-  tooltip.style.top = `${e.clientY + 16}px`;
-}
-
 const diagram = new Diagram($("diagram"), {
   onSelect: (sel) => select(sel),
   onHover: (sel, e) => {
@@ -216,6 +202,7 @@ function onMessage(msg) {
       hideBanner("connection");
       break;
     case "data":
+      $("output-checks").hidden = Boolean(msg.image_shape);
       model.follow = null;
       output.setFollow(null);
       output.setData(msg);
@@ -284,25 +271,9 @@ function onStatus(st) {
 $("reconnect").addEventListener("click", () => conn.reconnectNow());
 
 // ----- banner -----
-let bannerKey = null;
-let bannerTimer = 0;
-function banner(key, kind, title, message, actions = [], timeout = 0) {
-  bannerKey = key;
-  const b = $("banner");
-  b.dataset.kind = kind;
-  $("banner-title").textContent = title;
-  $("banner-message").textContent = message;
-  $("banner-actions").replaceChildren(...actions.map(([label, fn]) => h("button", { type: "button", onclick: () => fn() }, label)));
-  b.hidden = false;
-  clearTimeout(bannerTimer);
-  if (timeout) bannerTimer = setTimeout(() => hideBanner(key), timeout);
-}
-function hideBanner(key) {
-  if (key && key !== bannerKey) return;
-  $("banner").hidden = true;
-  bannerKey = null;
-}
-$("banner-close").addEventListener("click", () => hideBanner());
+const bannerView = new Banner();
+const banner = (...args) => bannerView.show(...args);
+const hideBanner = (key) => bannerView.hide(key);
 
 function showDiverged(msg) {
   const lr = model.config?.learning_rate ?? 0.03;
@@ -323,28 +294,7 @@ function writeUrl() {
 }
 
 // ----- rendering -----
-function networkShape() {
-  const data = model.data;
-  const sizes = [model.layers?.[0]?.W[0]?.length ?? data?.input_dim ?? 2, ...(model.layers ?? []).map((l) => l.W.length)];
-  const classNames = data?.dataset === "digits" ? Array.from({ length: 10 }, (_, i) => String(i)) : Array.from({ length: data?.output_dim ?? 2 }, (_, i) => `class ${i}`);
-  return {
-    sizes,
-    features: data?.image_shape ? null : data?.features ?? model.config?.features ?? null,
-    image: data?.image_shape ?? null,
-    task: data?.task ?? "classification",
-    activation: model.config?.activation ?? "tanh",
-    classNames,
-    editable: !readOnly(),
-    maxLayers: model.limits?.max_hidden_layers ?? 8,
-    maxWidth: model.limits?.max_width ?? 64,
-  };
-}
 
-function inputExtent(data) {
-  let m = 0;
-  for (const p of data?.train?.points ?? []) m = Math.max(m, Math.abs(p[0]), Math.abs(p[1]));
-  return niceExtent(m || 1);
-}
 
 function render() {
   const started = performance.now();
@@ -369,7 +319,7 @@ function renderNow() {
   if (changes.has("config") || changes.has("data") || changes.has("network") || changes.has("session")) {
     controls.sync(model.config, model.limits, model.data);
     charts.setTask(model.data?.task);
-    const net = networkShape();
+    const net = networkShape(model, !readOnly());
     // Between a rebuild's `data` and its `state` the weights still have the old shape: wait.
     if (net.sizes.length === L + 1 && (!model.data || model.data.input_dim === net.sizes[0])) {
       diagram.setNetwork(net);
@@ -402,10 +352,10 @@ function renderNow() {
     else diagram.lastDisplay = display;
   }
   if (changes.has("sample") || changes.has("moment")) output.setProbs(display.probs, display.label);
-  renderCaption(display, L);
-  renderLegend(display);
-  renderSampleNav(display);
-  renderStats();
+  renderCaption(model, display, L);
+  renderLegend(display, theme, diagram.edgeMax);
+  renderSampleNav(display, { follow, setRow });
+  renderStats(model);
   controls.syncTransport(model, ui, readOnly());
   if (changes.has("chart") || changes.has("network")) charts.update(model.chart, L);
   if (changes.has("iteration") || changes.has("frame") || changes.has("state")) charts.setWarnings(model.diagnostics);
@@ -418,7 +368,7 @@ function renderNow() {
       readOnly: readOnly(),
       gradcheck: model.gradcheck,
       classNames: diagram.net?.classNames,
-      paintWeights,
+      paintWeights: (canvas, row) => paintWeights(canvas, row, theme),
     });
     render.lastInspector = performance.now();
   }
@@ -457,115 +407,14 @@ function animatePhase(msg, display) {
   void L;
 }
 
-function renderCaption(display, L) {
-  let p;
-  if (model.playing) p = { phase: "playing" };
-  else if (display.shown && ["forward", "loss", "backward", "update"].includes(display.mode)) p = { phase: display.shown.phase, layer: display.shown.layer };
-  else p = { phase: "idle" };
-  const cap = phaseCaption({ ...p, L, activation: model.config.activation, task: model.data?.task, optimizer: model.config.optimizer, regularized: model.config.l1 > 0 || model.config.l2 > 0, loss: display.loss });
-  let title = cap.title;
-  let equations = cap.equations;
-  let note = cap.note;
-  if (p.phase === "idle") {
-    const rec = model.records.get(model.step);
-    const next = model.nextPhase;
-    if (rec) {
-      title = `Iteration done · step ${model.step}`;
-      equations = [`L = ${formatNumber(rec.loss, 4)}`, `W ← W + ΔW for every layer`];
-      note = `The weights changed by ΔW; the next Step forward starts iteration ${model.step + 1} with a new batch.`;
-    } else if (next && model.revealed > 0) {
-      title = `Paused before ${next.phase}${next.layer ? ` · layer ${next.layer}` : ""}`;
-    } else {
-      equations = [`Next: Z${superscript(1)} = W${superscript(1)}·A⁰ + b${superscript(1)}`];
-    }
-    if (display.source === "sample") note = `Following ${display.split} sample #${display.sampleIndex}: its own forward and backward pass with the current weights (loss ${formatNumber(display.loss, 3)}).`;
-  }
-  if (p.phase === "playing") {
-    equations = [`${formatNumber(model.stepsPerSecond ?? 0, 3)} steps/s`, `batch loss ${formatNumber(model.lastLoss, 3)}`];
-  }
-  const capEl = $("caption");
-  capEl.dataset.phase = p.phase;
-  const t = $("phase-title");
-  if (t.textContent !== title) t.textContent = title;
-  const eqText = equations.join(" | ");
-  const eqEl = $("equations");
-  if (eqEl.dataset.text !== eqText) {
-    eqEl.dataset.text = eqText;
-    eqEl.replaceChildren(...equations.map((e) => h("span", { class: "eq" }, e)));
-  }
-  const n = $("phase-note");
-  if (n.textContent !== note) n.textContent = note;
-  // Progress through the 2L+2 phases of the iteration.
-  const steps = $("phase-steps");
-  const order = phaseOrder(L);
-  if (steps.childElementCount !== order.length) steps.replaceChildren(...order.map((o) => h("i", { title: `${o.phase}${o.layer ? ` ${o.layer}` : ""}` })));
-  const idx = display.shown && !model.playing ? display.shown.index : -1;
-  [...steps.children].forEach((el, i) => {
-    el.className = i < idx ? "done" : i === idx ? "now" : "";
-  });
-}
 
-function renderLegend(display) {
-  const el = $("legend");
-  const kinds = new Set(display.values.map((v) => (v.values ? v.kind : null)).filter(Boolean));
-  const what = kinds.has("dz") && kinds.has("a") ? "neurons: a, then dZ (per-layer scale)" : kinds.has("dz") ? "neurons: dZ = ∂L/∂Z (per-layer scale)" : "neurons: activation a";
-  const key = `${theme}|${what}|${formatNumber(diagram.edgeMax, 2)}`;
-  if (el.dataset.key === key) return;
-  el.dataset.key = key;
-  el.replaceChildren(
-    h("span", { class: "scale" }, h("span", { class: "num" }, "−"), h("span", { class: "bar", style: `background:${legendGradient(theme)}` }), h("span", { class: "num" }, "+"), h("span", {}, what)),
-    h(
-      "span",
-      { class: "edge-key" },
-      h("i", { style: `height:2px;background:var(--neg)` }),
-      "w < 0",
-      h("i", { style: `height:2px;background:var(--pos)` }),
-      "w > 0",
-      h("i", { style: `height:5px;background:var(--ink-3)` }),
-      `width ∝ |w| ≤ ${formatNumber(diagram.edgeMax, 2)}`,
-    ),
-  );
-}
 
-function renderSampleNav(display) {
-  const el = $("sample-nav");
-  let parts;
-  if (display.source === "sample") {
-    parts = [h("span", {}, `Following ${display.split} sample #${display.sampleIndex}`), h("button", { type: "button", onclick: () => follow(null) }, "Stop following")];
-  } else if ((display.source === "batch" || display.source === "record") && display.batchSize > 1) {
-    parts = [
-      h("span", { title: "The batch sample whose numbers the diagram shows" }, `Sample #${display.sampleIndex ?? "?"} (${display.row + 1}/${display.batchSize} of batch)`),
-      h("button", { type: "button", "aria-label": "Previous sample in the batch", disabled: display.row <= 0, onclick: () => setRow(display.row - 1) }, "‹"),
-      h("button", { type: "button", "aria-label": "Next sample in the batch", disabled: display.row >= display.batchSize - 1, onclick: () => setRow(display.row + 1) }, "›"),
-    ];
-  } else if (display.source === "page") {
-    parts = [h("span", { title: "Click a data point to choose another sample" }, `Showing training sample #${display.sampleIndex}`)];
-  } else parts = [];
-  const key = parts.map((p) => p.textContent).join("|") + display.row;
-  if (el.dataset.key === key) return;
-  el.dataset.key = key;
-  el.replaceChildren(...parts);
-}
 
 function setRow(r) {
   ui.row = Math.max(0, r);
   invalidate("moment");
 }
 
-function renderStats() {
-  const m = model.metrics;
-  const el = $("stats");
-  const classification = model.data?.task !== "regression";
-  const items = [
-    ["Train loss", formatNumber(m?.train_loss, 4)],
-    ["Test loss", formatNumber(m?.test_loss, 4)],
-  ];
-  if (classification) items.push(["Train accuracy", formatPercent(m?.train_accuracy)], ["Test accuracy", formatPercent(m?.test_accuracy)]);
-  const key = items.map((i) => i[1]).join("|");
-  if (el.dataset.key === key) return;
-  el.dataset.key = key;
-  el.replaceChildren(...items.map(([k, v]) => h("div", {}, h("span", { class: "k" }, `${k} `), h("span", { class: "v" }, v))));
-}
 
 function hoverText(sel) {
   const L = layerCount(model);
@@ -578,18 +427,6 @@ function hoverText(sel) {
   return g?.getAttribute("aria-label") ?? (sel.layer === L ? "Output" : `Layer ${sel.layer}`);
 }
 
-function paintWeights(canvas, row) {
-  const ctx = canvas.getContext("2d");
-  const img = ctx.createImageData(canvas.width, canvas.height);
-  const lut = divergingLut(theme);
-  let m = 0;
-  for (const w of row) m = Math.max(m, Math.abs(w));
-  row.forEach((w, p) => {
-    const k = lutIndex(w / (m || 1)) * 3;
-    img.data.set([lut[k], lut[k + 1], lut[k + 2], 255], p * 4);
-  });
-  ctx.putImageData(img, 0, 0);
-}
 
 function select(sel) {
   selection = sel;
@@ -647,41 +484,24 @@ $("watch-link").addEventListener("click", async () => {
   } catch {
     window.prompt("Copy this spectator link:", link);
   }
-  setTimeout(() => (label.textContent = "Spectator link"), 1800);
+  setTimeout(() => (label.textContent = "Watch link"), 1800);
 });
 
 // ----- keyboard -----
 const dialog = $("shortcuts");
 $("help").addEventListener("click", () => dialog.showModal());
-function typingTarget(t) {
-  if (!t) return false;
-  const tag = t.tagName;
-  return tag === "INPUT" || tag === "SELECT" || tag === "TEXTAREA" || t.isContentEditable;
-}
-document.addEventListener("keydown", (e) => {
-  if (e.ctrlKey || e.metaKey || e.altKey) return;
-  if (dialog.open) return;
-  if (typingTarget(e.target)) {
-    if (e.key === "Escape") e.target.blur();
-    return;
-  }
-  if (e.target.closest?.(".neuron, .bias") && (e.key === "Enter" || e.key === " ")) return;
-  let handled = true;
-  if (e.key === " " || e.code === "Space") togglePlay();
-  else if (e.key === "ArrowRight") step();
-  else if (e.key === "ArrowLeft") back();
-  else if (e.key === "r" || e.key === "R") reset();
-  else if (e.key === "?") dialog.showModal();
-  else if (e.key === "Escape" && selection) select(null);
-  else handled = false;
-  if (handled) {
-    e.preventDefault();
-    e.stopPropagation();
-  }
-});
-document.addEventListener("keyup", (e) => {
-  if ((e.key === " " || e.code === "Space") && e.target.tagName === "BUTTON" && !typingTarget(e.target)) e.preventDefault();
-});
+bindKeyboard(
+  document,
+  {
+    "toggle-play": () => togglePlay(),
+    step: () => step(),
+    back: () => back(),
+    reset: () => reset(),
+    help: () => dialog.showModal(),
+    escape: () => (selection ? select(null) : false),
+  },
+  () => dialog.open,
+);
 
 // ----- start -----
 window.__bpl = { model, ui, conn, diagram, output, renders: 0, acks: 0, renderMs: [], lastStepLatency: null, display: () => computeDisplay(model, { row: ui.row }) };

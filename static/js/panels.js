@@ -1,0 +1,192 @@
+// The page's small panels, drawn from the model: the phase caption with its equations, the colour
+// legend, the displayed-sample navigation, the loss/accuracy figures, the banner and the tooltip.
+// Each writes the DOM only when its text changed.
+
+import { h } from "./dom.js";
+import { divergingLut, legendGradient, lutIndex, niceExtent } from "./colors.js";
+import { formatNumber, formatPercent, superscript } from "./format.js";
+import { phaseCaption, phaseOrder } from "./captions.js";
+
+const $ = (id) => document.getElementById(id);
+
+export function renderCaption(model, display, L) {
+  let p;
+  if (model.playing) p = { phase: "playing" };
+  else if (display.shown && ["forward", "loss", "backward", "update"].includes(display.mode)) p = { phase: display.shown.phase, layer: display.shown.layer };
+  else p = { phase: "idle" };
+  const cap = phaseCaption({ ...p, L, activation: model.config.activation, task: model.data?.task, optimizer: model.config.optimizer, regularized: model.config.l1 > 0 || model.config.l2 > 0, loss: display.loss });
+  let title = cap.title;
+  let equations = cap.equations;
+  let note = cap.note;
+  if (p.phase === "idle") {
+    const rec = model.records.get(model.step);
+    const next = model.nextPhase;
+    if (rec) {
+      title = `Iteration done · step ${model.step}`;
+      equations = [`L = ${formatNumber(rec.loss, 4)}`, `W ← W + ΔW for every layer`];
+      note = `The weights changed by ΔW; the next Step forward starts iteration ${model.step + 1} with a new batch.`;
+    } else if (next && model.revealed > 0) {
+      title = `Paused before ${next.phase}${next.layer ? ` · layer ${next.layer}` : ""}`;
+    } else {
+      equations = [`Next: Z${superscript(1)} = W${superscript(1)}·A⁰ + b${superscript(1)}`];
+    }
+    if (display.source === "sample") note = `Following ${display.split} sample #${display.sampleIndex}: its own forward and backward pass with the current weights (loss ${formatNumber(display.loss, 3)}).`;
+  }
+  if (p.phase === "playing") {
+    equations = [`${formatNumber(model.stepsPerSecond ?? 0, 3)} steps/s`, `batch loss ${formatNumber(model.lastLoss, 3)}`];
+  }
+  const capEl = $("caption");
+  capEl.dataset.phase = p.phase;
+  const t = $("phase-title");
+  if (t.textContent !== title) t.textContent = title;
+  const eqText = equations.join(" | ");
+  const eqEl = $("equations");
+  if (eqEl.dataset.text !== eqText) {
+    eqEl.dataset.text = eqText;
+    eqEl.replaceChildren(...equations.map((e) => h("span", { class: "eq" }, e)));
+  }
+  const n = $("phase-note");
+  if (n.textContent !== note) n.textContent = note;
+  // Progress through the 2L+2 phases of the iteration.
+  const steps = $("phase-steps");
+  const order = phaseOrder(L);
+  if (steps.childElementCount !== order.length) steps.replaceChildren(...order.map((o) => h("i", { title: `${o.phase}${o.layer ? ` ${o.layer}` : ""}` })));
+  const idx = display.shown && !model.playing ? display.shown.index : -1;
+  [...steps.children].forEach((el, i) => {
+    el.className = i < idx ? "done" : i === idx ? "now" : "";
+  });
+}
+
+export function renderLegend(display, theme, edgeMax) {
+  const el = $("legend");
+  const kinds = new Set(display.values.map((v) => (v.values ? v.kind : null)).filter(Boolean));
+  const what = kinds.has("dz") && kinds.has("a") ? "neurons: a, then dZ (per-layer scale)" : kinds.has("dz") ? "neurons: dZ = ∂L/∂Z (per-layer scale)" : "neurons: activation a";
+  const key = `${theme}|${what}|${formatNumber(edgeMax, 2)}`;
+  if (el.dataset.key === key) return;
+  el.dataset.key = key;
+  el.replaceChildren(
+    h("span", { class: "scale" }, h("span", { class: "num" }, "−"), h("span", { class: "bar", style: `background:${legendGradient(theme)}` }), h("span", { class: "num" }, "+"), h("span", {}, what)),
+    h(
+      "span",
+      { class: "edge-key" },
+      h("i", { style: `height:2px;background:var(--neg)` }),
+      "w < 0",
+      h("i", { style: `height:2px;background:var(--pos)` }),
+      "w > 0",
+      h("i", { style: `height:5px;background:var(--ink-3)` }),
+      `width ∝ |w| ≤ ${formatNumber(edgeMax, 2)}`,
+    ),
+  );
+}
+
+export function renderSampleNav(display, { follow, setRow }) {
+  const el = $("sample-nav");
+  let parts;
+  if (display.source === "sample") {
+    parts = [h("span", {}, `Following ${display.split} sample #${display.sampleIndex}`), h("button", { type: "button", onclick: () => follow(null) }, "Stop following")];
+  } else if ((display.source === "batch" || display.source === "record") && display.batchSize > 1) {
+    parts = [
+      h("span", { title: "The batch sample whose numbers the diagram shows" }, `Sample #${display.sampleIndex ?? "?"} (${display.row + 1}/${display.batchSize} of batch)`),
+      h("button", { type: "button", "aria-label": "Previous sample in the batch", disabled: display.row <= 0, onclick: () => setRow(display.row - 1) }, "‹"),
+      h("button", { type: "button", "aria-label": "Next sample in the batch", disabled: display.row >= display.batchSize - 1, onclick: () => setRow(display.row + 1) }, "›"),
+    ];
+  } else if (display.source === "page") {
+    parts = [h("span", { title: "Click a data point to choose another sample" }, `Showing training sample #${display.sampleIndex}`)];
+  } else parts = [];
+  const key = parts.map((p) => p.textContent).join("|") + display.row;
+  if (el.dataset.key === key) return;
+  el.dataset.key = key;
+  el.replaceChildren(...parts);
+}
+
+export function renderStats(model) {
+  const m = model.metrics;
+  const el = $("stats");
+  const classification = model.data?.task !== "regression";
+  const items = [
+    ["Train loss", formatNumber(m?.train_loss, 4)],
+    ["Test loss", formatNumber(m?.test_loss, 4)],
+  ];
+  if (classification) items.push(["Train accuracy", formatPercent(m?.train_accuracy)], ["Test accuracy", formatPercent(m?.test_accuracy)]);
+  const key = items.map((i) => i[1]).join("|");
+  if (el.dataset.key === key) return;
+  el.dataset.key = key;
+  el.replaceChildren(...items.map(([k, v]) => h("div", {}, h("span", { class: "k" }, `${k} `), h("span", { class: "v" }, v))));
+}
+
+export function paintWeights(canvas, row, theme) {
+  const ctx = canvas.getContext("2d");
+  const img = ctx.createImageData(canvas.width, canvas.height);
+  const lut = divergingLut(theme);
+  let m = 0;
+  for (const w of row) m = Math.max(m, Math.abs(w));
+  row.forEach((w, p) => {
+    const k = lutIndex(w / (m || 1)) * 3;
+    img.data.set([lut[k], lut[k + 1], lut[k + 2], 255], p * 4);
+  });
+  ctx.putImageData(img, 0, 0);
+}
+
+export function networkShape(model, editable) {
+  const data = model.data;
+  const sizes = [model.layers?.[0]?.W[0]?.length ?? data?.input_dim ?? 2, ...(model.layers ?? []).map((l) => l.W.length)];
+  const classNames = data?.dataset === "digits" ? Array.from({ length: 10 }, (_, i) => String(i)) : Array.from({ length: data?.output_dim ?? 2 }, (_, i) => `class ${i}`);
+  return {
+    sizes,
+    features: data?.image_shape ? null : data?.features ?? model.config?.features ?? null,
+    image: data?.image_shape ?? null,
+    task: data?.task ?? "classification",
+    activation: model.config?.activation ?? "tanh",
+    classNames,
+    editable,
+    maxLayers: model.limits?.max_hidden_layers ?? 8,
+    maxWidth: model.limits?.max_width ?? 64,
+  };
+}
+
+export function inputExtent(data) {
+  let m = 0;
+  for (const p of data?.train?.points ?? []) m = Math.max(m, Math.abs(p[0]), Math.abs(p[1]));
+  return niceExtent(m || 1);
+}
+
+/** The banner under the header: one message at a time, keyed so a later hide only hides its own. */
+export class Banner {
+  constructor() {
+    this.key = null;
+    this.timer = 0;
+    $("banner-close").addEventListener("click", () => this.hide());
+  }
+
+  show(key, kind, title, message, actions = [], timeout = 0) {
+    this.key = key;
+    const b = $("banner");
+    b.dataset.kind = kind;
+    $("banner-title").textContent = title;
+    $("banner-message").textContent = message;
+    $("banner-actions").replaceChildren(...actions.map(([label, fn]) => h("button", { type: "button", onclick: () => fn() }, label)));
+    b.hidden = false;
+    clearTimeout(this.timer);
+    if (timeout) this.timer = setTimeout(() => this.hide(key), timeout);
+  }
+
+  hide(key) {
+    if (key && key !== this.key) return;
+    $("banner").hidden = true;
+    this.key = null;
+  }
+}
+
+/** The tooltip that follows the pointer. */
+export function showTooltip(textValue, e) {
+  const tooltip = $("tooltip");
+  if (!textValue || !e) {
+    tooltip.hidden = true;
+    return;
+  }
+  tooltip.textContent = textValue;
+  tooltip.hidden = false;
+  const x = Math.min(window.innerWidth - tooltip.offsetWidth - 8, e.clientX + 14);
+  tooltip.style.left = `${x}px`;
+  tooltip.style.top = `${e.clientY + 16}px`;
+}
