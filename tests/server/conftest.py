@@ -1,0 +1,36 @@
+"""Fixtures for the server tests: an in-process app (TestClient) and protocol peers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from app.server.config import Settings
+from app.server.main import create_app
+from tests.server.helpers import Peer
+
+Connect = Callable[..., AbstractContextManager[Peer]]
+
+
+def make_connect(client: TestClient) -> Connect:
+    @contextmanager
+    def connect(path: str = "/ws", **kwargs: Any) -> Iterator[Peer]:
+        with client.websocket_connect(path, **kwargs) as ws:
+            yield Peer(ws.send_text, ws.receive_text)
+
+    return connect
+
+
+@pytest.fixture(scope="module")
+def client() -> Iterator[TestClient]:
+    with TestClient(create_app(Settings())) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def connect(client: TestClient) -> Connect:
+    return make_connect(client)
