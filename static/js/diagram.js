@@ -283,6 +283,10 @@ export class Diagram {
     const straight = total > 1500;
     ctx.globalAlpha = total > 600 ? 0.55 : 0.85;
     ctx.lineCap = "round";
+    const maxWidth = total > 600 ? 3 : 7;
+    // Without a glow, edges are batched into a few paths by sign and width (0.5 px steps): one
+    // stroke per bucket instead of one per edge keeps thousands of edges cheap every frame.
+    const buckets = glowAlpha > 0 && glow ? null : new Map();
     this.weights.forEach((layer, k) => {
       const l = k + 1;
       if (l === 1 && this.geom.image) {
@@ -290,14 +294,27 @@ export class Diagram {
         return;
       }
       let gmax = 0;
-      const g = glow?.[k]?.W;
+      const g = buckets ? null : glow?.[k]?.W;
       if (g) for (const row of g) for (const v of row) if (Math.abs(v) > gmax) gmax = Math.abs(v);
       for (let j = 0; j < layer.W.length; j++) {
         const row = layer.W[j];
         for (let i = 0; i < row.length; i++) {
           const w = row[i];
           const [x0, y0, x1, y1] = this.edgeEnds(l, j, i);
-          const width = edgeWidth(w, this.edgeMax, total > 600 ? 3 : 7);
+          const width = edgeWidth(w, this.edgeMax, maxWidth);
+          if (buckets) {
+            const level = Math.max(1, Math.round(width * 2));
+            const key = (w < 0 ? -1 : 1) * level;
+            let path = buckets.get(key);
+            if (!path) buckets.set(key, (path = new Path2D()));
+            path.moveTo(x0, y0);
+            if (straight) path.lineTo(x1, y1);
+            else {
+              const mx = (x0 + x1) / 2;
+              path.bezierCurveTo(mx, y0, mx, y1, x1, y1);
+            }
+            continue;
+          }
           ctx.beginPath();
           ctx.moveTo(x0, y0);
           if (straight) ctx.lineTo(x1, y1);
@@ -308,7 +325,7 @@ export class Diagram {
           ctx.strokeStyle = w < 0 ? neg : pos;
           ctx.lineWidth = width;
           ctx.stroke();
-          if (g && gmax > 0 && glowAlpha > 0) {
+          if (g && gmax > 0) {
             const strength = Math.abs(g[j][i]) / gmax;
             if (strength > 0.02) {
               ctx.save();
@@ -322,11 +339,22 @@ export class Diagram {
         }
       }
     });
+    if (buckets) {
+      for (const [key, path] of [...buckets].sort((a, b) => Math.abs(a[0]) - Math.abs(b[0]))) {
+        ctx.strokeStyle = key < 0 ? neg : pos;
+        ctx.lineWidth = Math.abs(key) / 2;
+        ctx.stroke(path);
+      }
+    }
     ctx.globalAlpha = 1;
   }
 
   drawImageBundles(ctx, W) {
-    const neutral = cssVar("--ink-3") || "#888";
+    if (!this.bundleColor || this.bundleTheme !== this.theme) {
+      this.bundleColor = cssVar("--ink-3") || "#888";
+      this.bundleTheme = this.theme;
+    }
+    const neutral = this.bundleColor;
     let maxNorm = 0;
     const norms = W.map((row) => Math.sqrt(row.reduce((a, w) => a + w * w, 0) / Math.max(1, row.length)));
     for (const v of norms) if (v > maxNorm) maxNorm = v;

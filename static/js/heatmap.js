@@ -9,6 +9,15 @@ import { forwardGrid, gridInputs } from "./nn.js";
 import { formatNumber } from "./format.js";
 
 export const GRID = 48;
+const MIN_GRID = 20;
+/** Multiply-adds per heatmap the page allows itself (≈ 3 ms); wider nets get a coarser grid. */
+const GRID_BUDGET = 3e6;
+
+/** Grid resolution for a network with `params` weights: 48 × 48 unless that costs too much. */
+export function gridFor(params) {
+  if (!(params > 0)) return GRID;
+  return Math.max(MIN_GRID, Math.min(GRID, Math.floor(Math.sqrt(GRID_BUDGET / params))));
+}
 const PAD = { left: 22, bottom: 18, top: 2, right: 2 };
 
 export class OutputView {
@@ -73,7 +82,7 @@ export class OutputView {
     const d = m > 0 ? Math.ceil(m * 1.05 * 2) / 2 : 1;
     this.domain = [-d, d];
     this.features = this.data?.features ?? ["x1", "x2"];
-    this.inputs = gridInputs(GRID, this.domain, this.domain, this.features);
+    this.res = 0;
     let ymax = 0;
     if (this.data?.task === "regression") for (const y of this.data.train.y) ymax = Math.max(ymax, Math.abs(Array.isArray(y) ? y[0] : y));
     this.yExtent = niceExtent(ymax || 1);
@@ -128,10 +137,16 @@ export class OutputView {
   }
 
   /** New weights: recompute the grid (once per weights object) and redraw. */
-  setWeights(layers, config) {
+  setWeights(layers, config, { playing = false } = {}) {
     this.layers = layers;
     this.config = config;
+    // While playing, a costly heatmap is redrawn less often: at most a quarter of the time.
+    const now = performance.now();
+    if (playing && this.cost > 2 && now - (this.lastRender ?? 0) < this.cost * 4) return;
+    const t0 = performance.now();
     this.render();
+    this.cost = performance.now() - t0;
+    this.lastRender = now;
   }
 
   compute() {
@@ -139,8 +154,18 @@ export class OutputView {
     if (this.grid && this.grid.layers === this.layers) return this.grid;
     const d = this.features.length;
     if (this.layers[0]?.W[0]?.length !== d) return null;
-    const outs = forwardGrid(this.layers, this.inputs, GRID * GRID, this.config?.activation ?? "tanh", this.data.task);
-    this.grid = { layers: this.layers, outs };
+    let params = 0;
+    for (const l of this.layers) params += l.W.length * (l.W[0]?.length ?? 0);
+    const res = gridFor(params);
+    if (res !== this.res) {
+      this.res = res;
+      this.inputs = gridInputs(res, this.domain, this.domain, this.features);
+      this.heat.width = res;
+      this.heat.height = res;
+      this.thumbPool = [];
+    }
+    const outs = forwardGrid(this.layers, this.inputs, res * res, this.config?.activation ?? "tanh", this.data.task);
+    this.grid = { layers: this.layers, outs, res };
     return this.grid;
   }
 
@@ -156,9 +181,9 @@ export class OutputView {
     this.lastGrid = grid;
     this.lastKey = key;
     const ctx = this.heat.getContext("2d");
-    const img = ctx.createImageData(GRID, GRID);
+    const img = ctx.createImageData(grid.res, grid.res);
     const L = grid.outs.length;
-    const n = GRID * GRID;
+    const n = grid.res * grid.res;
     const lut = this.lut;
     const px = img.data;
     if (this.preview && this.preview.layer >= 1 && this.preview.layer < L) {
@@ -220,7 +245,7 @@ export class OutputView {
   /** One small canvas per hidden unit: its activation over the input plane. */
   hiddenThumbnails(grid) {
     const L = grid.outs.length;
-    const res = GRID;
+    const res = grid.res;
     if (!this.thumbPool) this.thumbPool = [];
     const cols = [null];
     let used = 0;
@@ -229,13 +254,17 @@ export class OutputView {
       const a = grid.outs[l - 1];
       const units = this.layers[l - 1].W.length;
       const list = [];
+      if (this.wantThumbs && !this.wantThumbs(l)) {
+        cols.push(null);
+        continue;
+      }
       for (let j = 0; j < units; j++) {
         let c = this.thumbPool[used];
-        if (!c) {
+        if (!c || c.width !== res) {
           c = document.createElement("canvas");
           c.width = res;
           c.height = res;
-          this.thumbPool.push(c);
+          this.thumbPool[used] = c;
         }
         used++;
         let m = 0;

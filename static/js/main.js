@@ -50,6 +50,7 @@ const output = new OutputView($("heatmap"), {
   onPick: (index, split) => follow(index, split),
   tooltip: showTooltip,
 });
+output.wantThumbs = (l) => Boolean(diagram.geom && diagram.geom.columns[l] && diagram.thumbSize(l) >= 12);
 const charts = new Charts($("chart"), $("chart-tabs"), $("log-scale"), $("warnings"));
 charts.setLogLoss(ui.log);
 const inspector = new Inspector($("inspector"), {
@@ -332,7 +333,7 @@ function renderNow() {
   // Weights drawn now: during an update phase the morph goes from W to W_next.
   const weightsChanged = model.layers !== lastDrawnWeights;
   if (weightsChanged || changes.has("data") || changes.has("config")) {
-    output.setWeights(model.layers, model.config);
+    output.setWeights(model.layers, model.config, { playing: model.playing });
     diagram.setThumbnails(output.thumbCanvases);
     lastDrawnWeights = model.layers;
   }
