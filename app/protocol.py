@@ -232,12 +232,20 @@ def parse_client_message(raw: str | bytes) -> ClientMessage:
     if kind not in CLIENT_TYPES:
         allowed = ", ".join(CLIENT_TYPES)
         raise ProtocolError(
-            "unknown_type", f"unknown message type {kind!r}; expected one of {allowed}", msg_id
+            "unknown_type",
+            f"unknown message type {_short(kind)}; expected one of {allowed}",
+            msg_id,
         )
     try:
         return _adapter.validate_python(data)
     except ValidationError as exc:
         raise ProtocolError("invalid_message", f"{kind}: {_describe(exc)}", msg_id) from None
+
+
+def _short(value: Any) -> str:
+    """A client's value, quoted in an error message, cut short (errors never echo 64 KiB)."""
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def dumps(message: dict[str, Any]) -> str:

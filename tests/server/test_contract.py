@@ -7,7 +7,7 @@ import pytest
 from starlette.websockets import WebSocketDisconnect
 
 from tests.server.conftest import Connect
-from tests.server.helpers import Peer, arr, types, weights
+from tests.server.helpers import Peer, arr, types
 
 L = 3  # the default network: 2 inputs, hidden [4, 2], 2 outputs
 PHASES = [("forward", 1), ("forward", 2), ("forward", 3), ("loss", None), ("backward", 3),
@@ -76,7 +76,7 @@ def test_phase_walk_order_then_iteration(connect: Connect) -> None:
     assert forward1["A_prev"] == forward1["batch"]["x"]
     Z = arr(forward1["A_prev"]) @ arr(forward1["W"]).T + arr(forward1["b"])
     np.testing.assert_allclose(arr(forward1["Z"]), Z, rtol=1e-12, atol=1e-15)
-    assert 0 < loss["loss"] and loss["y"] == forward1["batch"]["y"]
+    assert loss["loss"] > 0 and loss["y"] == forward1["batch"]["y"]
     assert backward3["dA"] is None  # softmax output: dZ straight from the loss
     update = phases[7]
     for layer, it_layer in zip(update["layers"], walk[-1]["layers"], strict=True):
@@ -315,7 +315,7 @@ def test_refused_configure_changes_nothing(connect: Connect) -> None:
             for patch in patches:
                 reply = peer.error({"type": "configure", "config": patch})
                 assert reply["code"] == code, (patch, reply)
-                assert list(patch)[0] in reply["message"] or code == "unknown_dataset", reply
+                assert next(iter(patch)) in reply["message"] or code == "unknown_dataset", reply
         assert peer.sync() == before
 
 

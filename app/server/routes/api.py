@@ -74,11 +74,12 @@ async def _read_csv(request: Request, limit: int) -> str:
         raise HTTPException(413, f"the CSV is larger than the limit of {limit} bytes")
     content_type = request.headers.get("content-type", "")
     if content_type.startswith("multipart/form-data"):
-        form = await request.form(max_files=1, max_fields=4, max_part_size=limit + 1)
-        upload = form.get("file")
-        if upload is None or isinstance(upload, str):
-            raise HTTPException(422, "the form needs a file field named 'file'")
-        raw = await upload.read(limit + 1)
+        # `async with`: the upload's spooled temporary file is closed whatever happens.
+        async with request.form(max_files=1, max_fields=4, max_part_size=limit + 1) as form:
+            upload = form.get("file")
+            if upload is None or isinstance(upload, str):
+                raise HTTPException(422, "the form needs a file field named 'file'")
+            raw = await upload.read(limit + 1)
     else:
         raw = b""
         async for chunk in request.stream():
