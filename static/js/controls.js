@@ -230,7 +230,7 @@ export class Controls {
     if (config.batch_size > Number(e.batch.max)) e.batch.max = String(config.batch_size);
     set(e.batch, config.batch_size);
     e.batchOut.textContent = String(config.batch_size);
-    const twoD = data ? Boolean(data.train?.points) && config.dataset !== "digits" : config.dataset !== "digits";
+    const twoD = !["digits", "custom"].includes(config.dataset) && (!data || Boolean(data.train?.points));
     for (const [f, b] of this.featureButtons) {
       b.setAttribute("aria-pressed", String(config.features.includes(f)));
       b.disabled = !twoD;

@@ -2,7 +2,7 @@
 // each layer (0 = the input) which quantity (activation a or gradient dZ) and its values for the
 // displayed sample, which weights to draw, and the gradients / updates for the animations.
 
-import { forward, featurize } from "./nn.js";
+import { forward, featurize, inputFeatures } from "./nn.js";
 import { layerCount } from "./store.js";
 
 /** The network input of training sample `index` as the page knows it, or null. */
@@ -11,9 +11,10 @@ export function sampleInput(data, index, split = "train") {
   const set = data[split];
   if (!set) return null;
   if (set.x && set.x[index]) return set.x[index];
-  if (set.points && set.points[index] && data.features) {
+  const names = inputFeatures(data);
+  if (set.points && set.points[index] && names) {
     const [x1, x2] = set.points[index];
-    return featurize(x1, x2, data.features);
+    return featurize(x1, x2, names);
   }
   return null;
 }

@@ -5,7 +5,7 @@
 import { scaleLinear } from "../vendor/d3/d3.esm.min.js";
 import { classColor, divergingLut, diverging, hexToRgb, lutIndex, niceExtent, NEUTRAL } from "./colors.js";
 import { cssVar, fitCanvas, h } from "./dom.js";
-import { forwardGrid, gridInputs } from "./nn.js";
+import { forwardGrid, gridInputs, inputFeatures } from "./nn.js";
 import { formatNumber } from "./format.js";
 
 export const GRID = 48;
@@ -81,7 +81,7 @@ export class OutputView {
     for (const split of ["train", "test"]) for (const p of this.data?.[split]?.points ?? []) m = Math.max(m, Math.abs(p[0]), Math.abs(p[1]));
     const d = m > 0 ? Math.ceil(m * 1.05 * 2) / 2 : 1;
     this.domain = [-d, d];
-    this.features = this.data?.features ?? ["x1", "x2"];
+    this.features = inputFeatures(this.data) ?? ["x1", "x2"];
     this.res = 0;
     let ymax = 0;
     if (this.data?.task === "regression") for (const y of this.data.train.y) ymax = Math.max(ymax, Math.abs(Array.isArray(y) ? y[0] : y));

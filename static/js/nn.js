@@ -28,6 +28,17 @@ export function featurize(x1, x2, names) {
   return out;
 }
 
+/**
+ * The feature names to compute a network input from a point (x1, x2) of `data`, or null.
+ * Generated sets name TF Playground features; a 2-column CSV feeds its raw columns (identity).
+ */
+export function inputFeatures(data) {
+  if (!data?.features) return null;
+  if (data.features.every((f) => f in FEATURE_FUNCTIONS)) return data.features;
+  if (data.train?.points && data.input_dim === 2) return ["x1", "x2"];
+  return null;
+}
+
 /** Element-wise activation functions by name. */
 export const ACTIVATIONS = {
   relu: (z) => (z > 0 ? z : 0),

@@ -43,6 +43,17 @@ def test_play_acks_every_frame_then_pause(page: Page, live_server: LiveServer) -
     page.get_by_role("button", name="Play", exact=True).click()
     expect(page.get_by_role("button", name="Pause", exact=True)).to_be_visible()
     wait_until(page, lambda: len(traffic.of_type("frame")) >= 8, what="eight frames")
+    # A live hyperparameter changes during play without a reset, and play goes on.
+    field = page.get_by_label("Learning rate")
+    field.fill("0.1")
+    field.press("Enter")
+    config = wait_message(
+        page, traffic, "config", where=lambda m: m["config"]["learning_rate"] == 0.1
+    )
+    assert config["reset"] is False
+    frames_then = len(traffic.of_type("frame"))
+    wait_until(page, lambda: len(traffic.of_type("frame")) >= frames_then + 5, what="more frames")
+    expect(page.get_by_role("button", name="Pause", exact=True)).to_be_visible()
     page.get_by_role("button", name="Pause", exact=True).click()
     expect(page.get_by_role("button", name="Play", exact=True)).to_be_visible()
     wait_message(page, traffic, "status", where=lambda m: m["playing"] is False)

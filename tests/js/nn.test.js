@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { ACTIVATIONS, ALL_FEATURES, DERIVATIVES, allFinite, argmax, featurize, forward, forwardGrid, gridInputs, softmax } from "../../static/js/nn.js";
+import { ACTIVATIONS, ALL_FEATURES, DERIVATIVES, allFinite, argmax, featurize, forward, forwardGrid, gridInputs, inputFeatures, softmax } from "../../static/js/nn.js";
 
 const close = (a, b, tol = 1e-12) => assert.ok(Math.abs(a - b) <= tol, `${a} ≉ ${b}`);
 
@@ -76,4 +76,11 @@ test("argmax and allFinite", () => {
   assert.equal(argmax([0.1, 0.7, 0.2]), 1);
   assert.equal(allFinite([[1, 2], [3, NaN]]), false);
   assert.equal(allFinite([[1, 2], [3, 4]]), true);
+});
+
+test("inputFeatures: generated sets use their features, a 2-column CSV its raw columns", () => {
+  assert.deepEqual(inputFeatures({ features: ["x1", "x1^2"], train: { points: [[0, 0]] }, input_dim: 2 }), ["x1", "x1^2"]);
+  assert.deepEqual(inputFeatures({ features: ["a", "b"], train: { points: [[0, 0]] }, input_dim: 2 }), ["x1", "x2"]);
+  assert.equal(inputFeatures({ features: ["a", "b", "c"], train: { points: null }, input_dim: 3 }), null);
+  assert.equal(inputFeatures(null), null);
 });
