@@ -8,6 +8,11 @@ import { classColor } from "./colors.js";
 import { formatNumber } from "./format.js";
 import { LOG_DEFAULT, chartColumns, diagnosticWarnings } from "./chartdata.js";
 
+function hasValues(data) {
+  for (let k = 1; k < data.length; k++) if (data[k].some((v) => v !== null && v !== undefined)) return true;
+  return false;
+}
+
 export class Charts {
   constructor(root, tabs, logBox, warnings) {
     this.root = root;
@@ -95,7 +100,7 @@ export class Charts {
   setData() {
     const d = this.data();
     if (!d) return;
-    this.root.classList.toggle("empty", d.data[0].length < 2);
+    this.root.classList.toggle("empty", !hasValues(d.data));
     if (!this.plot || this.plot.series.length !== d.data.length) {
       this.rebuild();
       return;
@@ -144,7 +149,7 @@ export class Charts {
       cursor: { drag: { x: false, y: false }, points: { size: 6 } },
     };
     this.plot = new uPlot(opts, d.data, this.root);
-    this.root.classList.toggle("empty", d.data[0].length < 2);
+    this.root.classList.toggle("empty", !hasValues(d.data));
   }
 
   resize() {

@@ -253,7 +253,6 @@ export class Controls {
     if (span.textContent !== label) {
       span.textContent = label;
       e.play.querySelector("use").setAttribute("href", playing ? "#i-pause" : "#i-play");
-      e.play.setAttribute("aria-pressed", String(playing));
     }
     const step = formatCount(model.step);
     if (e.stepCount.textContent !== step) e.stepCount.textContent = step;

@@ -37,6 +37,8 @@ export function renderCaption(model, display, L) {
   }
   const capEl = $("caption");
   capEl.dataset.phase = p.phase;
+  // Announce phases when stepping; not the ever-changing numbers while playing.
+  capEl.setAttribute("aria-live", p.phase === "playing" ? "off" : "polite");
   const t = $("phase-title");
   if (t.textContent !== title) t.textContent = title;
   const eqText = equations.join(" | ");

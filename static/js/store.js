@@ -314,6 +314,8 @@ export function applyMessage(model, msg) {
     }
     case "series":
       model.chart = chartFromSeries(msg);
+      // The metrics of the current state may not be in the recorded series yet (step 0).
+      if (model.metrics && !model.chart.steps.includes(model.metrics.step)) mergeChartRow(model.chart, metricsRow(model.metrics));
       changes.push("chart");
       break;
     case "status":

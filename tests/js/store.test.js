@@ -26,7 +26,10 @@ test("connect: hello, data, state, series give a ready model at step 0", () => {
   assert.ok(model.token, "the token is kept for resuming");
   assert.equal(layerCount(model), model.config.hidden.length + 1);
   assert.ok(log[2].changes.includes("network"), "the first state builds the network");
-  assert.equal(model.chart.steps.length, log[3].msg.steps.length);
+  const series = log[3].msg;
+  const extra = series.steps.includes(model.metrics.step) ? 0 : 1;
+  assert.equal(model.chart.steps.length, series.steps.length + extra, "the series, plus the current metrics");
+  assert.equal(model.chart.train_loss[model.chart.steps.indexOf(0)], model.metrics.train_loss);
   const d = computeDisplay(model);
   assert.equal(d.mode, "idle");
   assert.equal(d.source, "page", "at rest the page computes a probe sample's pass itself");
