@@ -151,6 +151,11 @@ def test_reconnects_stay_on_their_process(cluster: Cluster) -> None:
             ws.close()
             sessions[k] = (cookie, hello, owner, at + 1)
 
+    # nginx's access log (format `bpl`) writes paths only: no token of those resume URLs.
+    access = (cluster.prefix / "access.log").read_text()
+    assert '"GET /ws"' in access
+    assert "token=" not in access and sessions[0][1]["token"] not in access
+
 
 def test_cookieless_resumes_stick_to_one_process(cluster: Cluster) -> None:
     """A script without cookies: its first socket lands anywhere (round robin); every resume
