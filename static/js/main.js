@@ -130,6 +130,7 @@ function step() {
 }
 
 function back() {
+  if (!model.playing && model.step <= model.history.oldest && model.revealed === 0) return; // nothing earlier
   if (model.playing) send({ type: "pause" });
   animator.finish();
   send({ type: "back", unit: ui.unit, count: 1 });
