@@ -52,7 +52,8 @@ def _full_collection_s(repeats: int = 3) -> float:
 def _measure(net: Net, quick: bool, smoke: bool = False) -> dict[str, Any]:
     steps = 200 if smoke else 2_000 if quick else STEPS
     quick = quick or smoke
-    gc_base_s = _full_collection_s()
+    make_session(net)  # imports and caches first: they are not this session's objects
+    gc.collect()
     objects_before = len(gc.get_objects())
     tracemalloc.start()
     base = tracemalloc.get_traced_memory()[0]
@@ -71,9 +72,11 @@ def _measure(net: Net, quick: bool, smoke: bool = False) -> dict[str, Any]:
     newest = history.newest
     memory = history.memory_bytes
     # The garbage collector's view: objects it must traverse in every full collection, and
-    # how much longer a full collection (a pause of the whole event loop) takes with them.
-    tracked = len(gc.get_objects()) - objects_before
-    gc_session_s = _full_collection_s() - gc_base_s
+    # how much longer a full collection (a pause of the whole event loop) takes with them, at
+    # the cost per object measured now.
+    objects_after = len(gc.get_objects())
+    tracked = objects_after - objects_before
+    gc_per_object_s = _full_collection_s() / objects_after
 
     # Every distance to the previous checkpoint (0..every-1 steps of replay), or a spread of them.
     positions = list(range(newest - every, newest, 5 if quick else 1))
@@ -115,8 +118,8 @@ def _measure(net: Net, quick: bool, smoke: bool = False) -> dict[str, Any]:
         "heap_per_step_bytes": (held - built) / newest,
         "gc_tracked_objects": tracked,
         "gc_objects_per_step": tracked / newest,
-        "gc_full_ms_per_session": gc_session_s * 1e3,
-        "gc_full_ms_base": gc_base_s * 1e3,
+        "gc_full_ms_per_session": tracked * gc_per_object_s * 1e3,
+        "gc_ns_per_object": gc_per_object_s * 1e9,
     }
 
 

@@ -24,7 +24,7 @@ from typing import Any
 
 from bench.common import ROOT, client_placement, live_server, server_cpus
 
-TOP = 14
+TOP = 16
 _FRAME = re.compile(r"^(?P<func>.*?) \((?P<file>.*?)(?::\d+)?\)$")
 
 
@@ -44,8 +44,11 @@ def _short(frame: str) -> str:
     return f"{m.group('func')} ({file})"
 
 
-def summarise(raw: str, skip_roots: float = 0.97) -> dict[str, Any]:
-    """Top functions by self and inclusive share of the samples in py-spy's raw format."""
+def summarise(raw: str, skip_roots: float = 0.97, within: str | None = None) -> dict[str, Any]:
+    """Top functions by self and inclusive share of the samples in py-spy's raw format.
+
+    `within`: count only the samples whose stack has a frame starting with it (the timed
+    loop, not the interpreter's start-up and imports)."""
     self_counts: collections.Counter[str] = collections.Counter()
     incl_counts: collections.Counter[str] = collections.Counter()
     total = 0
@@ -55,6 +58,8 @@ def summarise(raw: str, skip_roots: float = 0.97) -> dict[str, Any]:
             continue
         n = int(count)
         frames = [_short(f) for f in stack.split(";")]
+        if within is not None and not any(f.startswith(within) for f in frames):
+            continue
         total += n
         self_counts[frames[-1]] += n
         for name in set(frames):
@@ -107,11 +112,47 @@ def engine(seconds: float) -> dict[str, Any]:
             out,
             seconds + 60,
         )
-    summary = summarise(raw)
+    summary = summarise(raw, within="Trainer.train_step")
     return {
         "title": "engine, `Trainer.train_step()` on 2-8-8-2 b10",
         "how": f"py-spy at 1 kHz over {seconds:.0f} s of back-to-back steps "
         f"({summary['samples']} samples; shares of busy samples).",
+        **summary,
+    }
+
+
+SESSION_LOOP = r"""
+import sys, time
+sys.path.insert(0, sys.argv[2])
+from bench.nets import DEFAULT, make_session
+from app.protocol import dumps, parse_client_message
+session = make_session(DEFAULT)
+step = parse_client_message(b'{"type":"step","unit":"iteration"}')
+def one():
+    for batch in session.handle(step):
+        for message in batch:
+            dumps(message)
+for _ in range(200):
+    one()
+end = time.perf_counter() + float(sys.argv[1])
+while time.perf_counter() < end:
+    one()
+"""
+
+
+def session_step(seconds: float) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "session.txt"
+        raw = _record(
+            ["-r", "1000", "--", sys.executable, "-c", SESSION_LOOP, str(seconds), str(ROOT)],
+            out,
+            seconds + 60,
+        )
+    summary = summarise(raw, within="one (")
+    return {
+        "title": "`Session.handle(step)` + `dumps`, in process (default net, no socket)",
+        "how": f"py-spy at 1 kHz over {seconds:.0f} s of back-to-back `step` messages, each "
+        f"reply encoded ({summary['samples']} samples in the loop; shares of them).",
         **summary,
     }
 
@@ -178,7 +219,7 @@ def server_load(sessions: int, seconds: float) -> dict[str, Any]:
 
 def run(quick: bool = False, load_sessions: int = 150) -> list[dict[str, Any]]:
     seconds = 2.0 if quick else 8.0
-    rows = [engine(seconds), server_round_trips(seconds)]
+    rows = [engine(seconds), session_step(seconds), server_round_trips(seconds)]
     rows.append(server_load(50 if quick else load_sessions, seconds))
     return rows
 
