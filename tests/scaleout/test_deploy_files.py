@@ -72,7 +72,12 @@ def test_nginx_conf_routes_by_cookie_and_proxies_websockets() -> None:
     assert "ip_hash" not in code, "never route by client IP: a classroom shares one address"
     assert re.search(r"hash\s+\$bpl_route_key\s+consistent;", code)
     assert re.search(r"map\s+\$cookie_bpl_browser\s+\$bpl_route_key", code)
-    assert re.search(r'""\s+\$arg_session;', code), "cookie-less clients route by session id"
+    # Cookie-less clients route by the session id, from the query or an /api/sessions/ path.
+    assert re.search(
+        r"map\s+\$arg_session\s+\$bpl_session_key\s*\{[^}]*default\s+\$arg_session;", code
+    )
+    assert re.search(r'""\s+\$bpl_session_key;', code)
+    assert "~^/api/sessions/(?<bpl_sid>" in code
     assert "proxy_set_header Host $http_host;" in code  # the app's same-origin check
     assert "proxy_set_header Upgrade $http_upgrade;" in code
     assert "proxy_set_header Connection $connection_upgrade;" in code

@@ -159,8 +159,8 @@ def test_reconnects_stay_on_their_process(cluster: Cluster) -> None:
 
 def test_cookieless_resumes_stick_to_one_process(cluster: Cluster) -> None:
     """A script without cookies: its first socket lands anywhere (round robin); every resume
-    is routed by the session id, so all of them reach one process (the shared checkpoint
-    bridges the first move if that is not the process that created the session)."""
+    and API call is routed by the session id, so all of them reach one process (the shared
+    checkpoint bridges the first move if that is not the process that created the session)."""
     tag = secrets.token_hex(8)
     ws = cluster.ws(f"?probe={tag}")
     hello, _ = hello_and_state(ws)
@@ -177,6 +177,17 @@ def test_cookieless_resumes_stick_to_one_process(cluster: Cluster) -> None:
         ws.close()
         landed |= {app.name for app in cluster.apps if app.accepted(sid)}
     assert len(landed) == 1, f"resumes of one session landed on {landed}"
+
+    # Its API calls are routed by the session id in the path, to the same process: always the
+    # current history (step 8), never a stale copy another process may still hold.
+    path = f"/api/sessions/{sid}/history.csv"
+    for _ in range(4):
+        with http_get(f"{cluster.url}{path}?token={hello['token']}") as response:
+            assert response.status == 200
+            rows = response.read().decode().strip().splitlines()
+        assert rows[-1].split(",")[0] == "8"
+    served = {app.name: app.log_text().count(path) for app in cluster.apps}
+    assert served == {name: (4 if name in landed else 0) for name in served}
 
 
 # -- (b) a session survives its process being killed --------------------------------------------
