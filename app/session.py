@@ -1022,7 +1022,7 @@ class Session:
         if self._eval is None and now - self._last_eval_start >= PLAY_EVAL_INTERVAL_S:
             self._eval = Evaluation(self.trainer)
             self._last_eval_start = now
-        if self._eval is not None and self._eval.run(SLICE_S / 2):
+        if self._eval is not None and self._eval.run(budget_s / 2):
             self._store_metrics(self._eval.result())
             self._eval = None
         return []

@@ -80,6 +80,7 @@ class SessionHub:
         self.entries: dict[str, Entry] = {}
         self._reaper: asyncio.Task[None] | None = None
         self._last_sweep = 0.0
+        self.players: set[Any] = set()  # connections whose play loop is running
 
     # -- lifecycle ----------------------------------------------------------------------------
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import os
 import socket
+import struct
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -101,7 +103,6 @@ class RawSocket:
 
     def abort(self) -> None:
         """Vanish without a close frame (RST), like a laptop lid closing mid-stream."""
-        self.sock.setsockopt(
-            socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00"
-        )
+        with contextlib.suppress(OSError):
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         self.sock.close()

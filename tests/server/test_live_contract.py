@@ -117,9 +117,11 @@ def test_oversized_message_closes_1009(live_server: LiveServer) -> None:
 
 
 def test_origin_allowlist(live_server: LiveServer) -> None:
-    with pytest.raises(InvalidStatus) as refused:
-        with ws_peer(live_server.ws_url, origin="http://evil.example"):
-            pass
+    with (
+        pytest.raises(InvalidStatus) as refused,
+        ws_peer(live_server.ws_url, origin="http://evil.example"),
+    ):
+        pass
     assert refused.value.response.status_code == 403
     with ws_peer(live_server.ws_url, origin=live_server.url) as peer:  # the page's own origin
         assert peer.welcome()["hello"]["step"] == 0

@@ -27,6 +27,11 @@ log = logging.getLogger("backprop_lab.ws")
 
 BROWSER_COOKIE = "bpl_browser"
 FRAME_INTERVAL_S = 1 / 60  # no point drawing faster than the screen refreshes
+# Every playing session trains for a slice, then yields. The slices of one round (all playing
+# sessions once) add up to about PLAY_ROUND_S, so the loop comes back to everyone else (HTTP,
+# /healthz, stepping sessions) within a few milliseconds however many sessions play.
+PLAY_ROUND_S = 0.004
+MIN_PLAY_SLICE_S = 0.0003
 WATCHER_QUEUE = 64
 MUTATING_WHILE_PLAYING = frozenset(
     {"step", "back", "seek", "reset", "set_weight", "set_bias", "gradcheck"}
@@ -72,7 +77,7 @@ class Connection:
                 await asyncio.wait_for(self.ws.send_text(text), self.hub.settings.send_timeout_s)
         except TimeoutError:
             # A client that stopped reading: drop it, keep its session for resume.
-            log.info("send deadline missed; dropping connection")
+            log.warning("send deadline missed; dropping connection (session kept for resume)")
             await self.close(1001, "send deadline missed")
             raise Closed from None
         except (WebSocketDisconnect, RuntimeError, OSError):
@@ -144,9 +149,12 @@ class Connection:
     async def _play_loop(self) -> None:
         session = self.session
         last_frame = 0.0
+        players = self.hub.players
+        players.add(self)
         try:
             while session.playing and not self.closed:
-                stopped = session.play_slice()
+                budget = max(MIN_PLAY_SLICE_S, PLAY_ROUND_S / len(players))
+                stopped = session.play_slice(budget)
                 if stopped:
                     await self.emit(stopped)
                     for _ in session.finish_play():
@@ -169,6 +177,8 @@ class Connection:
             session.stop_play()
             with contextlib.suppress(Closed):
                 await self.error("internal_error", "training stopped by an internal error")
+        finally:
+            players.discard(self)
 
     def on_ack(self, frame: int) -> None:
         if self.entry is not None and self.role == "control":
