@@ -7,7 +7,6 @@ from pathlib import Path
 from playwright.sync_api import Page, expect
 
 from tests.conftest import LiveServer
-from tests.e2e.conftest import PageErrors
 
 
 def test_page_loads_without_errors_and_is_screenshotted(
@@ -21,11 +20,13 @@ def test_page_loads_without_errors_and_is_screenshotted(
     assert shot.stat().st_size > 1000, "a screenshot must be written"
 
 
-def test_healthz_from_the_browser(
-    page: Page, page_errors: PageErrors, live_server: LiveServer
-) -> None:
-    # A JSON document has no <link rel="icon">, so Chromium may ask for /favicon.ico (404).
-    page_errors.allow("favicon.ico")
+def test_healthz_from_the_browser(page: Page, live_server: LiveServer) -> None:
     response = page.goto(live_server.url + "/healthz")
     assert response is not None and response.status == 200
     assert response.json() == {"status": "ok"}
+
+
+def test_favicon_is_served(page: Page, live_server: LiveServer) -> None:
+    response = page.goto(live_server.url + "/favicon.ico")
+    assert response is not None and response.status == 200, "no 404 console error on any page"
+    assert response.headers["content-type"].startswith("image/svg+xml")

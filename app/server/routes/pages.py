@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from app import __version__
-from app.paths import TEMPLATES_DIR
+from app.paths import STATIC_DIR, TEMPLATES_DIR
 
 router = APIRouter()
 templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
@@ -22,3 +22,9 @@ def index(request: Request) -> HTMLResponse:
 def healthz() -> dict[str, str]:
     """Liveness: answered from the event loop without touching any session."""
     return {"status": "ok"}
+
+
+@router.get("/favicon.ico", include_in_schema=False)
+def favicon() -> FileResponse:
+    """Browsers ask for it on any page (JSON ones too); a 404 would be a console error."""
+    return FileResponse(STATIC_DIR / "img" / "favicon.svg", media_type="image/svg+xml")
