@@ -78,6 +78,7 @@ class LogEntry:
     position: int
     loss: float | None
     grad_norms: tuple[float, ...] | None = None
+    update_ratios: tuple[float | None, ...] | None = None
     metrics: dict[str, Any] | None = None
 
 
@@ -403,6 +404,7 @@ class Session:
             "input_dim": d.input_dim,
             "output_dim": d.output_dim,
             "image_shape": list(d.image_shape) if d.image_shape else None,
+            "class_names": list(d.class_names) if d.class_names else None,
             "train": {
                 "points": d.points_train,
                 "y": d.y_train,
@@ -431,7 +433,15 @@ class Session:
             "metrics": metrics,
             "history": {"oldest": self.history.oldest, "newest": self.history.newest},
             "playing": self.playing,
+            # Every phase already shown of the iteration under way, so that a client that
+            # reconnects (or syncs) mid-walk can draw the layers left of the current one.
+            "phases": [self.phase_message(i) for i in range(self._revealed)],
         }
+
+    def after_state(self) -> list[Message]:
+        """The followed sample, re-sent after every `state` (the weights may have moved)."""
+        sample = self.sample_message()
+        return [sample] if sample else []
 
     def series_message(self) -> Message:
         entries = [e for e in self.log if e.step <= self.step and e.loss is not None]
@@ -450,6 +460,7 @@ class Session:
             "train_accuracy": [metric(e, "train_accuracy") for e in picked],
             "test_accuracy": [metric(e, "test_accuracy") for e in picked],
             "grad_norms": [list(e.grad_norms) if e.grad_norms else None for e in picked],
+            "update_ratios": [list(e.update_ratios) if e.update_ratios else None for e in picked],
         }
 
     def status_message(self, reason: str | None = None) -> Message:
@@ -628,9 +639,14 @@ class Session:
         record = self.trainer.train_step()
         if self.trainer.step > self.history.newest:
             self.history.record()
-        grad_norms = tuple(float(d.grad_norm) for d in record.diagnostics.layers)
+        layers = record.diagnostics.layers
         entry = LogEntry(
-            record.step, self.trainer.epoch, self.trainer.position, float(record.loss), grad_norms
+            record.step,
+            self.trainer.epoch,
+            self.trainer.position,
+            float(record.loss),
+            tuple(float(d.grad_norm) for d in layers),
+            tuple(_finite(d.update_ratio) for d in layers),
         )
         self._append_log(entry)
         self._last_record = record
@@ -810,7 +826,7 @@ class Session:
         if self._revealed:
             out.append(self.phase_message(self._revealed - 1))
         out.append(self.series_message())
-        yield out
+        yield [*out, *self.after_state()]
 
     def _epoch_back_target(self, count: int) -> int:
         """The start of the current epoch (or of earlier ones) among the logged steps."""
@@ -826,7 +842,7 @@ class Session:
     def seek(self, step: int) -> Iterator[list[Message]]:
         self._check_in_history(step)
         yield from self._goto(step)
-        yield [self.state_message(), self.series_message()]
+        yield [self.state_message(), self.series_message(), *self.after_state()]
 
     def reset(self, seed: int | None) -> Iterator[list[Message]]:
         out: list[Message] = []
@@ -1097,7 +1113,7 @@ class Session:
         elif kind == "gradcheck":
             yield self.gradcheck(msg.layer)
         elif kind == "sync":
-            yield [self.state_message(), self.series_message()]
+            yield [self.state_message(), self.series_message(), *self.after_state()]
         elif kind == "ping":
             yield [{"type": "pong"}]
         else:  # play, pause and ack belong to the socket loop, which owns the timing

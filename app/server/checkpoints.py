@@ -113,10 +113,28 @@ class CheckpointStore:
 
     # -- sessions -----------------------------------------------------------------------------
 
-    def save_session(self, session: Session) -> None:
+    def version(self, session_id: str) -> tuple[int, int, int] | None:
+        """Which write of the session's checkpoint is on disk (None if there is none).
+
+        mtime, inode and size: every atomic write makes a new file (a new inode), so two
+        writes within the file system's clock tick still differ.
+        """
+        path = self._session_path(session_id)
+        try:
+            if path is None:
+                return None
+            st = path.stat()
+        except OSError:
+            return None
+        return (st.st_mtime_ns, st.st_ino, st.st_size)
+
+    def save_session(
+        self, session: Session, browser: str | None = None
+    ) -> tuple[int, int, int] | None:
+        """Write the checkpoint; returns the version this process wrote."""
         path = self._session_path(session.id)
         if path is None:
-            return
+            return None
         arrays: dict[str, np.ndarray] = {}
         moment = (
             session.trainer.capture() if session.pending_before is None else session.pending_before
@@ -128,6 +146,7 @@ class CheckpointStore:
             "session": session.id,
             "token": session.token,
             "watch_key": session.watch_key,
+            "browser": browser,
             "config": session.config_dict(),
             "state": encode(moment, arrays),
         }
@@ -141,6 +160,7 @@ class CheckpointStore:
         buffer = io.BytesIO()
         np.savez(buffer, **arrays)  # type: ignore[arg-type]
         _write_atomic(path, buffer.getvalue())
+        return self.version(session.id)
 
     def load_session(
         self,
@@ -148,7 +168,8 @@ class CheckpointStore:
         token: str,
         limits: Limits,
         datasets: Callable[[str], Dataset | None],
-    ) -> Session | None:
+    ) -> tuple[Session, str | None] | None:
+        """The session and the browser cookie it belonged to, if the token matches."""
         path = self._session_path(session_id)
         if path is None or not path.is_file():
             return None
@@ -171,7 +192,8 @@ class CheckpointStore:
         except (ProtocolError, ValueError, TypeError):
             # Its custom dataset is gone, or the limits shrank below its network.
             return None
-        return session
+        browser = meta.get("browser")
+        return session, browser if isinstance(browser, str) else None
 
     def delete_session(self, session_id: str) -> None:
         path = self._session_path(session_id)

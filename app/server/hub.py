@@ -45,6 +45,9 @@ class Entry:
     disconnected_at: float | None = None
     dirty: bool = True
     last_checkpoint: float = 0.0
+    # The version of the checkpoint this process last wrote or loaded: a different file on
+    # disk was written by another process, which then owns the session.
+    checkpoint_version: tuple[int, int, int] | None = None
 
 
 class DatasetStore:
@@ -124,19 +127,36 @@ class SessionHub:
         """The session if the token matches, from memory or from its checkpoint."""
         entry = self.entries.get(session_id)
         if entry is not None:
-            return entry if secrets.compare_digest(entry.session.token, token) else None
+            if not secrets.compare_digest(entry.session.token, token):
+                return None
+            if entry.controller is not None or self.checkpoints is None:
+                return entry
+            on_disk = self.checkpoints.version(session_id)
+            if on_disk is None or on_disk == entry.checkpoint_version:
+                return entry
+            # Another process resumed it and trained on: its newer checkpoint wins over this
+            # stale copy (server-requests #2).
+            self.entries.pop(session_id, None)
         if self.checkpoints is None or len(self.entries) >= self.settings.max_sessions:
             return None
+        version = self.checkpoints.version(session_id)
         try:
-            session = self.checkpoints.load_session(
+            loaded = self.checkpoints.load_session(
                 session_id, token, self.settings.limits, self.datasets.get
             )
         except Exception:  # an unreadable or outdated checkpoint: a fresh session instead
             log.exception("restoring session %s failed", session_id[:6])
-            session = None
-        if session is None:
+            loaded = None
+        if loaded is None:
             return None
-        entry = Entry(session=session, browser=None, dirty=False)
+        session, browser = loaded
+        entry = Entry(
+            session=session,
+            browser=browser,
+            dirty=False,
+            disconnected_at=time.monotonic(),  # freed after the resume window unless attached
+            checkpoint_version=version,
+        )
         self.entries[session.id] = entry
         return entry
 
@@ -163,9 +183,12 @@ class SessionHub:
             self.save(entry)
 
     def drop(self, entry: Entry) -> None:
+        """Forget a session; its checkpoint too, unless another process wrote a newer one."""
         self.entries.pop(entry.session.id, None)
         if self.checkpoints is not None:
-            self.checkpoints.delete_session(entry.session.id)
+            on_disk = self.checkpoints.version(entry.session.id)
+            if on_disk is not None and on_disk == entry.checkpoint_version:
+                self.checkpoints.delete_session(entry.session.id)
 
     def _free_one_disconnected(self, browser: str | None) -> None:
         candidates = [
@@ -184,7 +207,7 @@ class SessionHub:
         if self.checkpoints is None:
             return
         try:
-            self.checkpoints.save_session(entry.session)
+            entry.checkpoint_version = self.checkpoints.save_session(entry.session, entry.browser)
             entry.last_checkpoint = time.monotonic()
             entry.dirty = False
         except Exception:  # a full disk must not take the session down with it
@@ -227,7 +250,11 @@ class SessionHub:
                 await _close_all(entry.controller, entry.watchers, "idle for too long")
                 if entry.controller is not None:
                     self.detach(entry, entry.controller)
-            elif session.playing and now - entry.last_checkpoint > s.checkpoint_interval_s:
+            elif (session.playing or entry.dirty) and (
+                now - entry.last_checkpoint > s.checkpoint_interval_s
+            ):
+                # Periodically, for sessions that changed (stepped by hand or playing), so a
+                # killed process loses at most an interval (server-requests #3).
                 self.save(entry)
         if self.checkpoints is not None and now - self._last_sweep > 60:
             self._last_sweep = now

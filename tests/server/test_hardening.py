@@ -162,7 +162,7 @@ def test_healthz_stays_fast_while_20_sessions_play(server_factory: Factory) -> N
                     if message["type"] == "frame":
                         frames[i] += 1
                         peer.send({"type": "ack", "frame": message["frame"]})
-        except BaseException as exc:  # noqa: BLE001
+        except BaseException as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=player, args=(i,), daemon=True) for i in range(20)]

@@ -123,7 +123,8 @@ async def upload_dataset(
 
 
 def _session(request: Request, session_id: str, token: str) -> Entry:
-    entry = _hub(request).entries.get(session_id)
+    # From memory or, like a resume, from its checkpoint (another process may have written it).
+    entry = _hub(request).find(session_id, token)
     # 404 either way: a wrong token must not reveal that the session exists.
     if entry is None or not secrets.compare_digest(entry.session.token, token):
         raise HTTPException(404, "no session with this id and token")
@@ -183,6 +184,7 @@ def import_session(request: Request, body: SessionExport) -> ImportedSession:
         hub.drop(entry)
         raise HTTPException(422, str(exc)) from None
     entry.disconnected_at = entry.session.created
+    hub.save(entry)  # any process sharing the checkpoint directory can resume it now
     return ImportedSession(session=entry.session.id, token=entry.session.token)
 
 

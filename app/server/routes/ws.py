@@ -251,7 +251,9 @@ class Connection:
             if was_playing:
                 for _ in session.finish_play():
                     await asyncio.sleep(0)
-            await self.emit([session.state_message(), session.series_message()])
+            await self.emit(
+                [session.state_message(), session.series_message(), *session.after_state()]
+            )
             if was_playing and self.entry is not None:
                 self.hub.save(self.entry)
             return
@@ -287,7 +289,7 @@ async def websocket_endpoint(ws: WebSocket) -> None:
         await ws.close(code=1008, reason="origin not allowed")
         return
     params = ws.query_params
-    await ws.accept()
+    await ws.accept(headers=[(b"x-bpl-instance", ws.app.state.instance.encode())])
     watching = params.get("watch")
     conn = Connection(ws, hub, "watch" if watching else "control")
     try:

@@ -1,0 +1,111 @@
+"""Checkpoints shared by several processes (two apps on one directory, in-process)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from app.server.config import Settings
+from app.server.main import create_app
+from tests.server.conftest import make_connect
+
+
+@pytest.fixture
+def two_processes(tmp_path: Path) -> Iterator[tuple[TestClient, TestClient]]:
+    settings = Settings(checkpoint_dir=tmp_path, checkpoint_interval_s=0.2, reap_interval_s=0.1)
+    with ExitStack() as stack:
+        a = stack.enter_context(TestClient(create_app(settings)))
+        b = stack.enter_context(TestClient(create_app(settings)))
+        yield a, b
+
+
+def test_a_newer_checkpoint_beats_a_stale_copy_in_memory(
+    two_processes: tuple[TestClient, TestClient], tmp_path: Path
+) -> None:
+    a, b = two_processes
+    with make_connect(a)("/ws", headers={"cookie": "bpl_browser=alice"}) as peer:
+        hello = peer.welcome()["hello"]
+        peer.request({"type": "step", "count": 4}, "iteration")
+    resume = f"/ws?session={hello['session']}&token={hello['token']}"
+    with make_connect(b)(resume) as peer:  # the reconnect lands on the other process
+        assert peer.welcome()["hello"]["step"] == 4
+        peer.request({"type": "step", "count": 6}, "iteration")
+    entry_b = b.app.state.hub.entries[hello["session"]]
+    assert entry_b.browser == "alice", "the browser cookie travels with the checkpoint"
+    with make_connect(a)(resume) as peer:  # and back: A's copy (step 4) is stale
+        first = peer.welcome()
+        assert first["hello"]["step"] == 10 and first["hello"]["resumed"] is True
+    # A drops its copy later: the checkpoint now written by A is A's to delete.
+    hub_a = a.app.state.hub
+    hub_b = b.app.state.hub
+    path = tmp_path / "sessions" / f"{hello['session']}.npz"
+    hub_b.drop(hub_b.entries[hello["session"]])  # B's copy is stale now: B must not delete
+    assert path.is_file()
+    hub_a.drop(hub_a.entries[hello["session"]])
+    assert not path.exists()
+
+
+def test_stepped_sessions_are_checkpointed_periodically(
+    two_processes: tuple[TestClient, TestClient], tmp_path: Path
+) -> None:
+    a, b = two_processes
+    with make_connect(a)() as peer:
+        hello = peer.welcome()["hello"]
+        peer.request({"type": "step", "count": 3}, "iteration")
+        path = tmp_path / "sessions" / f"{hello['session']}.npz"
+        deadline = time.monotonic() + 5
+        while not path.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert path.is_file(), "a connected, stepped session is checkpointed"
+        # Another process can read it through the API meanwhile.
+        export = b.get(f"/api/sessions/{hello['session']}/export", params={"token": hello["token"]})
+        assert export.status_code == 200 and export.json()["step"] == 3
+
+
+def test_an_import_is_resumable_on_another_process(
+    two_processes: tuple[TestClient, TestClient],
+) -> None:
+    a, b = two_processes
+    with make_connect(a)() as peer:
+        hello = peer.welcome()["hello"]
+        peer.request({"type": "step", "count": 2}, "iteration")
+        body = a.get(
+            f"/api/sessions/{hello['session']}/export", params={"token": hello["token"]}
+        ).json()
+    ids = a.post("/api/sessions/import", json=body).json()
+    with make_connect(b)(f"/ws?session={ids['session']}&token={ids['token']}") as peer:
+        first = peer.welcome()
+        assert first["hello"]["resumed"] is True and first["hello"]["step"] == 2
+
+
+def test_instance_header_and_tokens_out_of_the_log(tmp_path: Path) -> None:
+    from tests.conftest import start_server
+    from tests.server.live import ws_peer
+
+    server = start_server(tmp_path, {"BPL_INSTANCE": "replica-7"})
+    try:
+        import urllib.request
+
+        with urllib.request.urlopen(f"{server.url}/healthz", timeout=5) as response:
+            assert response.headers["x-bpl-instance"] == "replica-7"
+        with ws_peer(server.ws_url) as peer:
+            hello = peer.welcome()["hello"]
+            assert peer.ws.response.headers["x-bpl-instance"] == "replica-7"  # type: ignore[attr-defined]
+        resume = f"{server.ws_url}?session={hello['session']}&token={hello['token']}"
+        with ws_peer(resume) as peer:
+            peer.welcome()
+        watch = f"{server.ws_url}?watch={hello['session']}&key={hello['watch_key']}"
+        with ws_peer(watch) as peer:
+            peer.welcome()
+        time.sleep(0.2)
+        log = server.log.read_text()
+        assert hello["session"] in log, "the session id stays in the log (for routing checks)"
+        assert hello["token"] not in log and hello["watch_key"] not in log
+        assert "token=…" in log
+    finally:
+        server.stop()
