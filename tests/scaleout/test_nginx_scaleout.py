@@ -263,12 +263,6 @@ def test_session_survives_sigterm_of_its_process(cluster: Cluster) -> None:
     step(ws2, 2, expect_step=11)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="docs/server-requests.md #2: a disconnected copy in memory beats a newer checkpoint "
-    "another process wrote; when the server fixes it, delete this mark",
-)
 def test_newer_checkpoint_beats_a_stale_copy_in_memory(cluster: Cluster) -> None:
     """A cookie-less client whose resumes moved to another process (by session id) must not
     be handed the older copy the first process still keeps in memory, should it land there
