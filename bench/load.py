@@ -26,7 +26,9 @@ import os
 import random
 import subprocess
 import sys
+import tempfile
 import time
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -46,6 +48,7 @@ from bench.common import (
 RATE_HZ = 10.0
 SEARCH_S = 10.0
 CONFIRM_S = 60.0
+AGED_S = 20.0
 NOISY_WAIT = 0.10  # the server waited for a CPU more than 10 % of the time: rerun the level
 P99_LIMIT_MS = 100.0
 MAX_SESSIONS = 3000
@@ -59,12 +62,13 @@ CLIENT_OPTIONS: dict[str, Any] = {
 }
 
 HEALTH_PROBE = r"""
-import json, socket, sys, time
+import json, os, socket, sys, time
 port, seconds, period = int(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3])
+stop = sys.argv[4] if len(sys.argv) > 4 else None
 request = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
 times, failures = [], 0
 end = time.monotonic() + seconds
-while time.monotonic() < end:
+while time.monotonic() < end and not (stop and os.path.exists(stop)):
     start = time.perf_counter()
     try:
         with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
@@ -144,6 +148,27 @@ class Learner:
         except Exception as exc:
             self.errors.append(f"{type(exc).__name__}: {exc}"[:200])
 
+    async def prefill(self, steps: int) -> None:
+        """Age the session: `steps` updates in messages of 1,000 (the protocol's maximum)."""
+        if self.ws is None:
+            return
+        try:
+            while steps > 0:
+                count = min(1000, steps)
+                await self.ws.send(
+                    orjson.dumps({"type": "step", "unit": "iteration", "count": count})
+                )
+                while True:
+                    raw = await self.ws.recv()
+                    if raw.startswith('{"type":"iteration"'):
+                        break
+                    if raw.startswith('{"type":"error"'):
+                        self.errors.append(f"prefill: {raw[:200]}")
+                        return
+                steps -= count
+        except Exception as exc:
+            self.errors.append(f"prefill: {type(exc).__name__}: {exc}"[:200])
+
     async def close(self) -> None:
         if self.ws is not None:
             with contextlib.suppress(Exception):
@@ -151,7 +176,7 @@ class Learner:
 
 
 async def _level(
-    url: str, port: int, pid: int, n: int, duration: float, warmup: float
+    url: str, port: int, pid: int, n: int, duration: float, warmup: float, prefill: int = 0
 ) -> dict[str, Any]:
     rss_idle = rss_bytes(pid)
     learners = [Learner(url, RATE_HZ) for _ in range(n)]
@@ -160,6 +185,25 @@ async def _level(
         await asyncio.gather(*(lr.connect() for lr in learners[i : i + CONNECT_BATCH]))
     connect_s = time.perf_counter() - connect_start
     rss_connected = rss_bytes(pid)
+    prefill_s = 0.0
+    prefill_health: dict[str, Any] = {}
+    if prefill:
+        # /healthz while the histories fill: the training itself yields every 2 ms, so a
+        # long answer here is the event loop stopped by something else (a full GC walks
+        # the growing logs).
+        with tempfile.TemporaryDirectory() as tmp:
+            stop = Path(tmp) / "stop"
+            watcher = subprocess.Popen(
+                [sys.executable, "-c", HEALTH_PROBE, str(port), "3600", "0.05", str(stop)],
+                stdout=subprocess.PIPE,
+                text=True,
+            )
+            began = time.perf_counter()
+            await asyncio.gather(*(lr.prefill(prefill) for lr in learners))
+            prefill_s = time.perf_counter() - began
+            stop.touch()
+            out, _ = watcher.communicate(timeout=60)
+        prefill_health = json.loads(out.strip().splitlines()[-1]) if out.strip() else {}
 
     start = time.perf_counter() + 0.05
     record_from = start + warmup
@@ -231,6 +275,17 @@ async def _level(
         "rss_per_session_kib": (rss_connected - rss_idle) / n / 1024,
         "rss_per_session_end_kib": (rss_end - rss_idle) / n / 1024,
         "connect_s": connect_s,
+        "prefill_steps": prefill,
+        "prefill_s": prefill_s,
+        "prefill_healthz_p99_ms": percentile(prefill_health.get("times", []), 99) * 1e3
+        if prefill
+        else None,
+        "prefill_healthz_max_ms": max(prefill_health.get("times", []), default=float("nan")) * 1e3
+        if prefill
+        else None,
+        "prefill_healthz_over_50ms": sum(1 for t in prefill_health.get("times", []) if t > 0.05)
+        if prefill
+        else None,
         "healthz_median_ms": median(health_times) * 1e3,
         "healthz_p99_ms": percentile(health_times, 99) * 1e3,
         "healthz_max_ms": max(health_times, default=float("nan")) * 1e3,
@@ -239,14 +294,117 @@ async def _level(
     }
 
 
-def run_level(n: int, duration: float, warmup: float = 1.0) -> dict[str, Any]:
+async def _playing(url: str, port: int, pid: int, k: int, seconds: float) -> dict[str, Any]:
+    """`k` sessions playing at full speed, each client acking every frame at once; /healthz
+    and one extra `ping` socket measure how long anyone else waits meanwhile."""
+    from websockets.asyncio.client import connect
+
+    learners = [Learner(url, RATE_HZ) for _ in range(k)]
+    for i in range(0, k, CONNECT_BATCH):
+        await asyncio.gather(*(lr.connect() for lr in learners[i : i + CONNECT_BATCH]))
+    steps: dict[int, list[tuple[float, int]]] = {i: [] for i in range(k)}
+    end = time.perf_counter() + 1.0 + seconds
+
+    async def player(i: int, lr: Learner) -> None:
+        if lr.ws is None:
+            return
+        try:
+            await lr.ws.send(b'{"type":"play"}')
+            while time.perf_counter() < end:
+                try:
+                    raw = await asyncio.wait_for(
+                        lr.ws.recv(), timeout=max(0.01, end - time.perf_counter())
+                    )
+                except TimeoutError:
+                    break
+                if raw.startswith('{"type":"frame"'):
+                    frame = orjson.loads(raw)
+                    steps[i].append((time.perf_counter(), frame["step"]))
+                    await lr.ws.send(orjson.dumps({"type": "ack", "frame": frame["frame"]}))
+                elif raw.startswith('{"type":"error"'):
+                    lr.errors.append(raw[:200])
+            await lr.ws.send(b'{"type":"pause"}')
+        except Exception as exc:
+            lr.errors.append(f"{type(exc).__name__}: {exc}"[:200])
+
+    pings: list[float] = []
+
+    async def pinger() -> None:
+        ws = await connect(url, **CLIENT_OPTIONS)
+        try:
+            while True:
+                if orjson.loads(await ws.recv())["type"] == "series":
+                    break
+            await asyncio.sleep(1.0)
+            while time.perf_counter() < end:
+                t = time.perf_counter()
+                await ws.send(b'{"type":"ping"}')
+                while orjson.loads(await ws.recv())["type"] != "pong":
+                    pass
+                pings.append(time.perf_counter() - t)
+                await asyncio.sleep(0.1)
+        finally:
+            await ws.close()
+
+    probe = subprocess.Popen(
+        [sys.executable, "-c", HEALTH_PROBE, str(port), str(seconds + 1.0), "0.1"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    cpu0, wall0 = cpu_seconds(pid), time.perf_counter()
+    await asyncio.gather(pinger(), *(player(i, lr) for i, lr in enumerate(learners)))
+    cpu1, wall1 = cpu_seconds(pid), time.perf_counter()
+    out, _ = probe.communicate(timeout=60)
+    health = json.loads(out.strip().splitlines()[-1]) if out.strip() else {}
+    for lr in learners:
+        await lr.close()
+    rates = []
+    for series in steps.values():
+        late = [(t, s) for t, s in series if t >= wall0 + 1.0]
+        if len(late) >= 2:
+            rates.append((late[-1][1] - late[0][1]) / (late[-1][0] - late[0][0]))
+    times = health.get("times", [])
+    return {
+        "playing_sessions": k,
+        "seconds": seconds,
+        "steps_per_s_total": sum(rates),
+        "steps_per_s_per_session": median(rates),
+        "server_cpu_util": (cpu1 - cpu0) / (wall1 - wall0),
+        "healthz_median_ms": median(times) * 1e3,
+        "healthz_p99_ms": percentile(times, 99) * 1e3,
+        "healthz_max_ms": max(times, default=float("nan")) * 1e3,
+        "healthz_failures": health.get("failures"),
+        "ping_median_ms": median(pings) * 1e3,
+        "ping_p99_ms": percentile(pings, 99) * 1e3,
+        "errors": sum(len(lr.errors) for lr in learners),
+    }
+
+
+def run_playing(k: int, seconds: float) -> dict[str, Any]:
+    """`k` sessions playing flat out on one server core: how long do others wait?"""
+    server_cores, client_cores = server_cpus()
+    with live_server(cpus=server_cores) as server, client_placement(client_cores):
+        time.sleep(0.2)
+        return asyncio.run(_playing(server.ws_url, server.port, server.process.pid, k, seconds))
+
+
+def playing(quick: bool = False, smoke: bool = False) -> list[dict[str, Any]]:
+    """/healthz and `ping` while 1 and 20 sessions play flat out (issue 4: '/healthz answers
+    while 20 sessions play')."""
+    if smoke:
+        return [run_playing(2, 1.0)]
+    seconds = 3.0 if quick else 10.0
+    return [run_playing(k, seconds) for k in ((20,) if quick else (1, 20))]
+
+
+def run_level(n: int, duration: float, warmup: float = 1.0, prefill: int = 0) -> dict[str, Any]:
     """One level on a fresh server (pinned to one core); this client on the other core(s)."""
     n = min(n, MAX_SESSIONS)
     server_cores, client_cores = server_cpus()
     with live_server(cpus=server_cores) as server, client_placement(client_cores):
         time.sleep(0.2)
         result = asyncio.run(
-            _level(server.ws_url, server.port, server.process.pid, n, duration, warmup)
+            _level(server.ws_url, server.port, server.process.pid, n, duration, warmup, prefill)
         )
     result["server_cores"] = sorted(server_cores) if server_cores else None
     result["client_cores"] = sorted(client_cores) if client_cores else None
@@ -259,6 +417,7 @@ def search(
     start: int = 100,
     budget_s: float | None = None,
     smoke: bool = False,
+    aged_steps: int = 10_000,
 ) -> list[dict[str, Any]]:
     """Find the largest N that passes: double from `start`, bisect, then confirm at length.
 
@@ -325,6 +484,15 @@ def search(
             break
         if verdict is False:
             candidate = int(candidate * 0.9)
+    # The same load on sessions that already hold a full history (10,000 steps each, as after
+    # ~17 minutes of stepping at 10 Hz): what a long class sees, GC pauses included.
+    answer = best(levels)
+    if answer is not None and aged_steps:
+        level = run_level(answer["sessions"], AGED_S, prefill=aged_steps)
+        level["phase"] = f"aged ({aged_steps:,} steps each)"
+        level["noisy"] = bool(not level["passed"] and level["server_runqueue_wait"] >= NOISY_WAIT)
+        levels.append(level)
+        log(_line(level))
     return levels
 
 
@@ -367,6 +535,9 @@ def main() -> None:
     parser.add_argument("--sessions", type=int, default=100)
     parser.add_argument("--duration", type=float, default=10.0)
     parser.add_argument("--search", action="store_true", help="find the largest passing N")
+    parser.add_argument(
+        "--prefill", type=int, default=0, help="age each session by this many steps first"
+    )
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
     if args.search:
@@ -374,7 +545,7 @@ def main() -> None:
         answer = best(levels)
         print("largest passing N:", answer["sessions"] if answer else "none")
     else:
-        print(_line(run_level(args.sessions, args.duration)))
+        print(_line(run_level(args.sessions, args.duration, prefill=args.prefill)))
 
 
 if __name__ == "__main__":

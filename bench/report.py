@@ -624,6 +624,72 @@ def _capacity(results: dict[str, Any]) -> str:
         )
         + "\n"
     )
+    aged = [r for r in rows if r.get("prefill_steps")]
+    if aged:
+        s.append(
+            "\nAged sessions: the same 10 Hz load on sessions that first stepped 10,000 times "
+            "each (1,000 per `step` message, all sessions at once), i.e. a full history and "
+            "chart log, as after ~17 minutes of a class. *during the fill*: /healthz every "
+            "50 ms while those long `step` commands ran.\n\n"
+        )
+        s.append(
+            _table(
+                [
+                    "N",
+                    "steps each",
+                    "fill s",
+                    "/healthz during the fill ms (p99 / max)",
+                    "answers > 50 ms",
+                    "then p50 / p99 ms at 10 Hz",
+                    "RSS KiB/session",
+                ],
+                [
+                    [
+                        str(r["sessions"]),
+                        f"{r['prefill_steps']:,}",
+                        f"{r['prefill_s']:.0f}",
+                        f"{fmt(r.get('prefill_healthz_p99_ms'), '.0f')} / "
+                        f"{fmt(r.get('prefill_healthz_max_ms'), '.0f')}",
+                        str(r.get("prefill_healthz_over_50ms")),
+                        f"{r['median_ms']:.1f} / {r['p99_ms']:.1f}",
+                        f"{r['rss_per_session_end_kib']:,.0f}",
+                    ]
+                    for r in aged
+                ],
+            )
+            + "\n"
+        )
+    playing = _rows(results, "playing")
+    if playing:
+        s.append(
+            "\nOthers' latency while sessions play flat out (each client acks every frame at "
+            "once): /healthz (a new HTTP connection each time) and `ping` on an idle socket.\n\n"
+        )
+        s.append(
+            _table(
+                [
+                    "sessions playing",
+                    "steps/s (total / per session)",
+                    "server CPU",
+                    "/healthz ms (median / p99 / max)",
+                    "ping ms (median / p99)",
+                    "errors",
+                ],
+                [
+                    [
+                        str(r["playing_sessions"]),
+                        f"{r['steps_per_s_total']:,.0f} / {r['steps_per_s_per_session']:,.0f}",
+                        f"{r['server_cpu_util'] * 100:.0f} %",
+                        f"{r['healthz_median_ms']:.1f} / {r['healthz_p99_ms']:.1f} / "
+                        f"{r['healthz_max_ms']:.1f}",
+                        f"{r['ping_median_ms']:.1f} / {r['ping_p99_ms']:.1f}",
+                        str(r["errors"]),
+                    ]
+                    for r in playing
+                ],
+            )
+            + "\n"
+        )
     from bench.load import best
 
     answer = best(rows)

@@ -6,7 +6,8 @@
     python -m bench.run --only engine,protocol --no-write
     python -m bench.run --smoke               # seconds; writes nothing (tests/bench)
 
-Sections: engine, serialization, protocol, history, browser, load (capacity), anchor, profile.
+Sections: engine, serialization, protocol, history, browser, load (capacity), playing (others'
+latency while sessions play), anchor, profile.
 With `--only`, the other sections keep their figures from the previous results file, each
 with its own date. PyTorch is looked for in the interpreter named by TORCH_PYTHON (default:
 /opt/torch-venv/bin/python when it exists); it is never a dependency of the project.
@@ -33,6 +34,7 @@ SECTIONS = (
     "history",
     "browser",
     "load",
+    "playing",
     "anchor",
     "profile",
 )
@@ -88,6 +90,12 @@ def _load(quick: bool, smoke: bool = False) -> list[dict[str, Any]]:
     return load.run(quick, smoke)
 
 
+def _playing(quick: bool, smoke: bool = False) -> list[dict[str, Any]]:
+    from bench import load
+
+    return load.playing(quick, smoke)
+
+
 def _anchor(quick: bool, smoke: bool = False) -> list[dict[str, Any]]:
     from bench import anchor
 
@@ -115,6 +123,7 @@ RUNNERS: dict[str, Callable[..., list[dict[str, Any]]]] = {
     "history": _history,
     "browser": _browser,
     "load": _load,
+    "playing": _playing,
     "anchor": _anchor,
 }
 

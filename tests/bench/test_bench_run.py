@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-SECTIONS = ("engine", "serialization", "protocol", "history", "load", "anchor")
+SECTIONS = ("engine", "serialization", "protocol", "history", "load", "playing", "anchor")
 
 
 def test_smoke_run_produces_rows_for_every_section(tmp_path: Path) -> None:
