@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import math
 import secrets
 import time
 from collections.abc import Callable, Generator, Iterator
@@ -69,9 +70,12 @@ def _finite(value: float | None) -> float | None:
     return value if np.isfinite(value) else None
 
 
+NAN = float("nan")
+
+
 @dataclass(slots=True)
 class LogEntry:
-    """What the charts and history.csv need of one step."""
+    """One row, as the code around the log reads it (None where nothing was measured)."""
 
     step: int
     epoch: int
@@ -80,6 +84,159 @@ class LogEntry:
     grad_norms: tuple[float, ...] | None = None
     update_ratios: tuple[float | None, ...] | None = None
     metrics: dict[str, Any] | None = None
+
+
+def _none_if_nan(values: list[float]) -> list[float | None]:
+    return [None if math.isnan(v) else v for v in values]
+
+
+class StepLog:
+    """Rows for consecutive steps `first_step .. last_step`."""
+
+    def __init__(self, n_layers: int, first: LogEntry) -> None:
+        self.n_layers = n_layers
+        self.first_step = first.step
+        self._n = 0
+        self._epoch = np.zeros(64, dtype=np.int64)
+        self._position = np.zeros(64, dtype=np.int64)
+        self._loss = np.full(64, NAN)
+        self._grad = np.full((64, n_layers), NAN)
+        self._ratio = np.full((64, n_layers), NAN)
+        self._metrics: dict[int, dict[str, Any]] = {}
+        self.put(first)
+
+    def __len__(self) -> int:
+        return self._n
+
+    @property
+    def last_step(self) -> int:
+        return self.first_step + self._n - 1
+
+    def _grow(self) -> None:
+        size = 2 * len(self._loss)
+        for name in ("_epoch", "_position", "_loss", "_grad", "_ratio"):
+            old = getattr(self, name)
+            new = np.full((size, *old.shape[1:]), NAN if old.dtype.kind == "f" else 0, old.dtype)
+            new[: self._n] = old[: self._n]
+            setattr(self, name, new)
+
+    def put(self, entry: LogEntry) -> None:
+        """Append the next step, or overwrite a logged one (replay: its metrics are kept)."""
+        i = entry.step - self.first_step
+        if i < 0 or i > self._n:
+            raise ValueError(f"step {entry.step} is not next to the log ({self.first_step}..)")
+        if i == self._n:
+            if self._n == len(self._loss):
+                self._grow()
+            self._n += 1
+        self._epoch[i] = entry.epoch
+        self._position[i] = entry.position
+        self._loss[i] = NAN if entry.loss is None else entry.loss
+        self._grad[i] = NAN if entry.grad_norms is None else entry.grad_norms
+        self._ratio[i] = (
+            NAN
+            if entry.update_ratios is None
+            else [NAN if r is None else r for r in entry.update_ratios]
+        )
+        if entry.metrics is not None:
+            self._metrics[entry.step] = entry.metrics
+
+    def at(self, step: int) -> LogEntry | None:
+        i = step - self.first_step
+        if not 0 <= i < self._n:
+            return None
+        loss = float(self._loss[i])
+        grad = self._grad[i].tolist()
+        return LogEntry(
+            step,
+            int(self._epoch[i]),
+            int(self._position[i]),
+            None if math.isnan(loss) else loss,
+            None if math.isnan(grad[0]) else tuple(grad),
+            None if math.isnan(grad[0]) else tuple(_none_if_nan(self._ratio[i].tolist())),
+            self._metrics.get(step),
+        )
+
+    def __iter__(self) -> Iterator[LogEntry]:
+        for step in range(self.first_step, self.first_step + self._n):
+            entry = self.at(step)
+            assert entry is not None
+            yield entry
+
+    def set_metrics(self, step: int, metrics: dict[str, Any]) -> None:
+        if self.first_step <= step <= self.last_step:
+            self._metrics[step] = metrics
+
+    def metrics_at(self, step: int) -> dict[str, Any] | None:
+        return self._metrics.get(step)
+
+    def epoch_at(self, step: int) -> int | None:
+        i = step - self.first_step
+        return int(self._epoch[i]) if 0 <= i < self._n else None
+
+    def truncate_after(self, step: int) -> None:
+        """Forget the steps after `step` (a new branch starts there)."""
+        keep = max(0, min(self._n, step - self.first_step + 1))
+        if keep < self._n:
+            self._n = keep
+            self._metrics = {s: m for s, m in self._metrics.items() if s <= step}
+
+    def drop_before(self, step: int) -> None:
+        """Forget the steps before `step` (keeps at least the last row)."""
+        cut = min(step - self.first_step, self._n - 1)
+        if cut <= 0:
+            return
+        for name in ("_epoch", "_position", "_loss", "_grad", "_ratio"):
+            column = getattr(self, name)
+            column[: self._n - cut] = column[cut : self._n]
+        self._n -= cut
+        self.first_step += cut
+        self._metrics = {s: m for s, m in self._metrics.items() if s >= self.first_step}
+
+    def epoch_starts(self, upto: int) -> list[int]:
+        """Steps (≤ `upto`) at which an epoch starts: the position after them is 0."""
+        n = max(0, min(self._n, upto - self.first_step + 1))
+        return (np.flatnonzero(self._position[:n] == 0) + self.first_step).tolist()
+
+    def series(self, upto: int, max_points: int) -> dict[str, list[Any]]:
+        """The logged steps ≤ `upto` that have a loss, downsampled to at most `max_points`."""
+        n = max(0, min(self._n, upto - self.first_step + 1))
+        rows = np.flatnonzero(~np.isnan(self._loss[:n]))
+        stride = max(1, -(-len(rows) // max_points))
+        rows = rows[::stride]
+        steps = (rows + self.first_step).tolist()
+        metrics = [self._metrics.get(s) or {} for s in steps]
+        grad = self._grad[rows].tolist()
+        ratio = self._ratio[rows].tolist()
+        return {
+            "steps": steps,
+            "loss": self._loss[rows].tolist(),
+            "train_loss": [m.get("train_loss") for m in metrics],
+            "test_loss": [m.get("test_loss") for m in metrics],
+            "train_accuracy": [m.get("train_accuracy") for m in metrics],
+            "test_accuracy": [m.get("test_accuracy") for m in metrics],
+            "grad_norms": [None if math.isnan(g[0]) else g for g in grad],
+            "update_ratios": [
+                None if math.isnan(g[0]) else _none_if_nan(r)
+                for g, r in zip(grad, ratio, strict=True)
+            ],
+        }
+
+    def columns(self, upto: int) -> dict[str, np.ndarray]:
+        """step, epoch, position, loss (NaN = none) of the steps ≤ `upto`, for checkpoints."""
+        n = max(0, min(self._n, upto - self.first_step + 1))
+        return {
+            "step": np.arange(self.first_step, self.first_step + n, dtype=np.int64),
+            "epoch": self._epoch[:n].copy(),
+            "position": self._position[:n].copy(),
+            "loss": self._loss[:n].copy(),
+        }
+
+    @property
+    def nbytes(self) -> int:
+        return sum(
+            getattr(self, n).nbytes for n in ("_epoch", "_position", "_loss", "_grad", "_ratio")
+        )
 
 
 DatasetLookup = Callable[[str], Dataset | None]
@@ -241,8 +398,7 @@ class Session:
         self._before: Any = None
         self._revealed = 0
         self._phases = phase_order(len(trainer.W))
-        self.log: list[LogEntry] = [LogEntry(0, trainer.epoch, trainer.position, None)]
-        self._log_offset = 0
+        self.log = StepLog(len(trainer.W), LogEntry(0, trainer.epoch, trainer.position, None))
         self._frame_losses = []
         self._last_record = None
         self._eval = None
@@ -303,8 +459,9 @@ class Session:
         if not entries or entries[-1].step != step:
             entries = [LogEntry(step, self.trainer.epoch, self.trainer.position, None)]
         entries[-1].epoch, entries[-1].position = self.trainer.epoch, self.trainer.position
-        self.log = entries
-        self._log_offset = entries[0].step
+        self.log = StepLog(len(self.trainer.W), entries[0])
+        for entry in entries[1:]:
+            self.log.put(entry)
         self._store_metrics(Evaluation(self.trainer).result())
 
     def import_weights(
@@ -355,14 +512,8 @@ class Session:
         cfg["dataset_id"] = self.dataset_id
         return cfg
 
-    def _log_at(self, step: int) -> LogEntry | None:
-        i = step - self._log_offset
-        return self.log[i] if 0 <= i < len(self.log) else None
-
     def _store_metrics(self, metrics: dict[str, Any]) -> None:
-        entry = self._log_at(metrics["step"])
-        if entry is not None:
-            entry.metrics = metrics
+        self.log.set_metrics(metrics["step"], metrics)
         self._latest_metrics = metrics
 
     def _evaluate_sliced(self) -> Generator[list[Message], None, dict[str, Any]]:
@@ -420,17 +571,16 @@ class Session:
             layers = [{"W": r.W, "b": r.b} for r in self._pending.layers]
         else:
             layers = [{"W": W, "b": b} for W, b in zip(self.trainer.W, self.trainer.b, strict=True)]
-        entry = self._log_at(self.step)
-        metrics = entry.metrics if entry and entry.metrics else None
+        epoch = self.log.epoch_at(self.step)
         return {
             "type": "state",
             "step": self.step,
-            "epoch": entry.epoch if entry else self.trainer.epoch,
+            "epoch": self.trainer.epoch if epoch is None else epoch,
             "phase": {"phase": name, "layer": layer},
             "revealed": self._revealed,
             "layers": layers,
             "config": self.config_dict(),
-            "metrics": metrics,
+            "metrics": self.log.metrics_at(self.step),
             "history": {"oldest": self.history.oldest, "newest": self.history.newest},
             "playing": self.playing,
             # Every phase already shown of the iteration under way, so that a client that
@@ -444,24 +594,7 @@ class Session:
         return [sample] if sample else []
 
     def series_message(self) -> Message:
-        entries = [e for e in self.log if e.step <= self.step and e.loss is not None]
-        stride = max(1, -(-len(entries) // MAX_SERIES_POINTS))
-        picked = entries[::stride]
-
-        def metric(e: LogEntry, key: str) -> Any:
-            return e.metrics.get(key) if e.metrics else None
-
-        return {
-            "type": "series",
-            "steps": [e.step for e in picked],
-            "loss": [e.loss for e in picked],
-            "train_loss": [metric(e, "train_loss") for e in picked],
-            "test_loss": [metric(e, "test_loss") for e in picked],
-            "train_accuracy": [metric(e, "train_accuracy") for e in picked],
-            "test_accuracy": [metric(e, "test_accuracy") for e in picked],
-            "grad_norms": [list(e.grad_norms) if e.grad_norms else None for e in picked],
-            "update_ratios": [list(e.update_ratios) if e.update_ratios else None for e in picked],
-        }
+        return {"type": "series", **self.log.series(self.step, MAX_SERIES_POINTS)}
 
     def status_message(self, reason: str | None = None) -> Message:
         return {"type": "status", "playing": self.playing, "speed": self.speed, "reason": reason}
@@ -523,7 +656,7 @@ class Session:
             if lr.mask is not None:
                 layer["mask"] = self._mask(lr.mask)
             layers.append(layer)
-        entry = self._log_at(record.step)
+        entry = self.log.at(record.step)
         return {
             "type": "iteration",
             "step": record.step,
@@ -538,7 +671,7 @@ class Session:
             "accuracy": _finite(record.accuracy),
             "layers": layers,
             "diagnostics": self._diagnostics(record),
-            "metrics": entry.metrics if entry else None,
+            "metrics": self.log.metrics_at(record.step),
             "losses": [[s, v] for s, v in losses],
         }
 
@@ -653,22 +786,16 @@ class Session:
         return record
 
     def _append_log(self, entry: LogEntry) -> None:
-        i = entry.step - self._log_offset
-        if i < 0:
+        if entry.step < self.log.first_step:
             return
-        if i < len(self.log):
-            # Replaying a step already logged (after back/seek): keep what was measured there.
-            entry.metrics = self.log[i].metrics
-            self.log[i] = entry  # the logged future stays valid: replay is exact
-        else:
-            self.log.append(entry)
-        # The log covers what history can restore plus as much again for the charts; its
-        # memory is bounded whatever `max_seek_history` is.
+        # Replaying a logged step (after back/seek) overwrites it with the same figures and
+        # keeps the metrics measured there: the logged future stays valid, replay is exact.
+        self.log.put(entry)
+        # The log covers what history can restore plus as much again for the charts; trimmed
+        # in batches (a shift of the columns), its memory is bounded whatever the history.
         floor = self.history.oldest - self.limits.max_seek_history
-        excess = floor - self._log_offset
-        if excess > 0:
-            del self.log[:excess]
-            self._log_offset += excess
+        if floor - self.log.first_step > max(64, self.limits.max_seek_history // 8):
+            self.log.drop_before(floor)
 
     def _settle(self) -> None:
         """Drop a phase walk, returning the trainer to the moment's iteration boundary."""
@@ -682,7 +809,7 @@ class Session:
         """The state at the current step is about to change: the recorded future is void."""
         step = self.trainer.step
         self.history.truncate_after(step)
-        del self.log[step - self._log_offset + 1 :]
+        self.log.truncate_after(step)
 
     def _open_walk(self, revealed: int) -> list[Message]:
         """Start showing the phases of the next iteration (the trainer applies it now)."""
@@ -830,7 +957,7 @@ class Session:
 
     def _epoch_back_target(self, count: int) -> int:
         """The start of the current epoch (or of earlier ones) among the logged steps."""
-        starts = [e.step for e in self.log if e.position == 0 and e.step <= self.step]
+        starts = self.log.epoch_starts(self.step)
         step, at_start = self.step, self._revealed == 0
         for _ in range(count):
             earlier = [s for s in starts if (s < step if at_start else s <= step)]
@@ -1059,12 +1186,11 @@ class Session:
         if len(self._rate_steps) >= 2:
             (t0, s0), (t1, s1) = self._rate_steps[0], self._rate_steps[-1]
             rate = (s1 - s0) / (t1 - t0) if t1 > t0 else 0.0
-        entry = self._log_at(self.trainer.step)
         msg: Message = {
             "type": "frame",
             "frame": self.frame_number,
             "step": self.trainer.step,
-            "epoch": entry.epoch if entry else self.trainer.epoch,
+            "epoch": self.trainer.epoch,
             "layers": [
                 {"W": W, "b": b} for W, b in zip(self.trainer.W, self.trainer.b, strict=True)
             ],

@@ -139,7 +139,6 @@ class CheckpointStore:
         moment = (
             session.trainer.capture() if session.pending_before is None else session.pending_before
         )
-        log = [e for e in session.log if e.step <= session.step]
         meta = {
             "format": FORMAT,
             "saved_at": time.time(),
@@ -150,12 +149,8 @@ class CheckpointStore:
             "config": session.config_dict(),
             "state": encode(moment, arrays),
         }
-        arrays["log_step"] = np.array([e.step for e in log], dtype=np.int64)
-        arrays["log_epoch"] = np.array([e.epoch for e in log], dtype=np.int64)
-        arrays["log_position"] = np.array([e.position for e in log], dtype=np.int64)
-        arrays["log_loss"] = np.array(
-            [np.nan if e.loss is None else e.loss for e in log], dtype=np.float64
-        )
+        for key, column in session.log.columns(session.step).items():
+            arrays[f"log_{key}"] = column
         arrays["meta"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
         buffer = io.BytesIO()
         np.savez(buffer, **arrays)  # type: ignore[arg-type]
