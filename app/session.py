@@ -12,6 +12,7 @@ While a phase walk is under way the trainer has already applied that iteration (
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import itertools
 import math
@@ -339,7 +340,7 @@ class Session:
         self._last_record: Any = None
         self._play_clock = 0.0
         self._play_done = 0
-        self._rate_steps: list[tuple[float, int]] = []
+        self._rate_steps: collections.deque[tuple[float, int]] = collections.deque()
         self._eval: Evaluation | None = None
         self._latest_metrics: dict[str, Any] | None = None
         self._last_eval_start = 0.0
@@ -1160,8 +1161,11 @@ class Session:
             self._frame_losses = self._frame_losses[::-2][::-1]
         self._play_done += done
         now = time.perf_counter()
-        self._rate_steps.append((now, self.trainer.step))
-        self._rate_steps = [(t, s) for t, s in self._rate_steps if now - t < 1.0]
+        rate = self._rate_steps
+        if not rate or now - rate[-1][0] >= 0.01:  # the last second, in 10 ms samples
+            rate.append((now, self.trainer.step))
+            while now - rate[0][0] >= 1.0:
+                rate.popleft()
         if self._eval is None and now - self._last_eval_start >= PLAY_EVAL_INTERVAL_S:
             self._eval = Evaluation(self.trainer)
             self._last_eval_start = now

@@ -7,11 +7,13 @@ import os
 import re
 import secrets
 import socket
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI, Request
 from fastapi.staticfiles import StaticFiles
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app import __version__
 from app.paths import STATIC_DIR
@@ -40,6 +42,37 @@ class RedactSecrets(logging.Filter):
 REDACT = RedactSecrets()
 
 
+class BrowserCookie:
+    """Plain ASGI middleware: `x-bpl-instance` on every response, and the `bpl_browser` cookie
+    on the page for browsers that have none (the per-browser session cap counts by it, never
+    by IP: a classroom shares one). Plain ASGI, not `@app.middleware("http")`: that one costs
+    several extra event-loop turns per request, which add up while sessions play."""
+
+    def __init__(self, app: ASGIApp, instance: str) -> None:
+        self.app = app
+        self.instance = instance.encode()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        wants_cookie = scope["path"] == "/" and ws.BROWSER_COOKIE not in Request(scope).cookies
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers.append("x-bpl-instance", self.instance.decode())
+                if wants_cookie:
+                    value = secrets.token_urlsafe(16)
+                    headers.append(
+                        "set-cookie",
+                        f"{ws.BROWSER_COOKIE}={value}; HttpOnly; Path=/; SameSite=strict",
+                    )
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
 def instance_name() -> str:
     """`BPL_INSTANCE`, else host-pid: says which process answered (server-requests #1)."""
     return os.environ.get("BPL_INSTANCE") or f"{socket.gethostname()}-{os.getpid()}"
@@ -63,18 +96,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.hub = hub
     app.state.instance = instance
 
-    @app.middleware("http")
-    async def browser_cookie(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        # The per-browser session cap counts by this cookie, never by IP: a classroom shares one.
-        response = await call_next(request)
-        response.headers["x-bpl-instance"] = instance
-        if request.url.path == "/" and ws.BROWSER_COOKIE not in request.cookies:
-            response.set_cookie(
-                ws.BROWSER_COOKIE, secrets.token_urlsafe(16), httponly=True, samesite="strict"
-            )
-        return response
+    app.add_middleware(BrowserCookie, instance=instance)
 
     app.include_router(pages.router)
     app.include_router(api.router)

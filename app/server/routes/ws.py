@@ -29,9 +29,10 @@ BROWSER_COOKIE = "bpl_browser"
 FRAME_INTERVAL_S = 1 / 60  # no point drawing faster than the screen refreshes
 # Every playing session trains for a slice, then yields. The slices of one round (all playing
 # sessions once) add up to about PLAY_ROUND_S, so the loop comes back to everyone else (HTTP,
-# /healthz, stepping sessions) within a few milliseconds however many sessions play.
-PLAY_ROUND_S = 0.004
-MIN_PLAY_SLICE_S = 0.0003
+# /healthz, stepping sessions) within a few milliseconds however many sessions play. An HTTP
+# request takes ~10 loop turns: at 1 ms a round /healthz answers in ~10-20 ms under play.
+PLAY_ROUND_S = 0.001
+MIN_PLAY_SLICE_S = 0.0002
 WATCHER_QUEUE = 64
 MUTATING_WHILE_PLAYING = frozenset(
     {"step", "back", "seek", "reset", "set_weight", "set_bias", "gradcheck"}
