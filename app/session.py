@@ -49,6 +49,7 @@ GRADCHECK_OK = 1e-5
 GRADCHECK_SAMPLES = 8  # as Trainer.gradient_check
 EVAL_CHUNK_ROWS = 512  # whole-set metrics are computed this many rows at a time (~1 ms)
 PLAY_EVAL_INTERVAL_S = 0.25  # while playing, fresh whole-set metrics at most this often
+HISTORY_BUDGET_BYTES = 8 << 20  # checkpoints kept for back/seek, per session
 MAX_EPOCH_STEPS = 50_000  # a `step` by epoch that would take more updates is refused (busy)
 
 
@@ -394,7 +395,7 @@ class Session:
         if old is not None:
             old.close()
         self.trainer = trainer
-        self.history = History(trainer, keep=self.limits.max_seek_history)
+        self.history = self._new_history(trainer)
         self._pending: Any = None
         self._before: Any = None
         self._revealed = 0
@@ -405,6 +406,20 @@ class Session:
         self._eval = None
         self._latest_metrics = None
         self.follow = None
+
+    def _new_history(self, trainer: Trainer) -> History:
+        """History over `max_seek_history` steps within `HISTORY_BUDGET_BYTES`.
+
+        A checkpoint holds the weights and up to two optimizer slots (Adam): 8·3·parameters
+        bytes, ~415 KB for the largest network. Every 50 steps over 10,000 steps that would be
+        80 MB per session; bigger networks are checkpointed less often instead (a seek then
+        replays more steps, in slices).
+        """
+        params = sum(W.size + b.size for W, b in zip(trainer.W, trainer.b, strict=True))
+        state_bytes = 8 * 3 * params + 8 * trainer.data.n_train // 4
+        keep = self.limits.max_seek_history
+        every = max(50, -(-keep * state_bytes // HISTORY_BUDGET_BYTES))
+        return History(trainer, keep=keep, checkpoint_every=min(every, max(keep, 1)))
 
     def _check_limits(self, cfg: TrainConfig, custom: Dataset | None) -> None:
         lim = self.limits
@@ -447,7 +462,7 @@ class Session:
         self._settle()
         self.trainer.restore(state)
         self.history.close()
-        self.history = History(self.trainer, keep=self.limits.max_seek_history)
+        self.history = self._new_history(self.trainer)
         step = self.trainer.step
         entries: list[LogEntry] = []
         if log:

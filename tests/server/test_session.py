@@ -11,7 +11,7 @@ import pytest
 from app.engine import Trainer
 from app.limits import Limits
 from app.protocol import ProtocolError, dumps, parse_client_message
-from app.session import MAX_FRAME_LOSSES, Session
+from app.session import HISTORY_BUDGET_BYTES, MAX_FRAME_LOSSES, Session
 
 BIGGEST_2D = {"dataset": "circle", "samples": 5000, "test_fraction": 0.05, "batch_size": 256,
               "features": ["x1", "x2", "x1^2", "x2^2", "x1*x2", "sin(x1)", "sin(x2)"],
@@ -115,14 +115,24 @@ def test_epoch_back_uses_the_kept_history_only() -> None:
     session = Session(Limits(max_seek_history=10), lambda _: None)
     run(session, {"type": "step", "unit": "epoch", "count": 3})  # 84 steps, 28 per epoch
     run(session, {"type": "step", "count": 5})
-    assert session.history.oldest == 50  # checkpoints every 50 steps, 10 kept behind newest
+    assert session.history.oldest == 70  # checkpoints every 10 steps, 10 kept behind newest
     out, _ = run(session, {"type": "back", "unit": "epoch"})
     assert out[0]["type"] == "state" and out[0]["step"] == 84 and out[0]["epoch"] == 3
-    out, _ = run(session, {"type": "back", "unit": "epoch"})
-    assert out[0]["step"] == 56 and out[0]["epoch"] == 2
-    with pytest.raises(ProtocolError) as refused:  # epoch 1 started at 28 < oldest kept
+    with pytest.raises(ProtocolError) as refused:  # epoch 2 started at 56 < oldest kept
         run(session, {"type": "back", "unit": "epoch"})
-    assert refused.value.code == "out_of_range" and session.step == 56
+    assert refused.value.code == "out_of_range" and session.step == 84
+
+
+def test_history_of_the_biggest_network_stays_within_its_budget() -> None:
+    limits = Limits(max_seek_history=2000)  # the budget scales: 2,000 steps keep it quick
+    session = Session(limits, lambda _: None, {**BIGGEST_DIGITS, "optimizer": "adam"})
+    assert session.history.checkpoint_every > 50
+    for _ in range(3):
+        run(session, {"type": "step", "count": 1000})
+    assert session.history.newest - session.history.oldest >= 2000
+    assert session.history.memory_bytes < HISTORY_BUDGET_BYTES * 1.2
+    out, longest = run(session, {"type": "seek", "step": session.history.oldest + 1})
+    assert out[0]["step"] == session.history.oldest + 1 and longest < 0.030
 
 
 def test_data_message_for_5000_samples_stays_small() -> None:
