@@ -31,7 +31,7 @@ from deploy.render_nginx import render
 
 ROOT = Path(__file__).resolve().parents[2]
 # No proxies for loopback, whatever the environment says.
-_HTTP = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+HTTP = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
 def free_port() -> int:
@@ -55,7 +55,7 @@ def find_nginx() -> str:
 
 def http_get(url: str, headers: dict[str, str] | None = None, timeout: float = 5) -> Any:
     request = urllib.request.Request(url, headers=headers or {})
-    return _HTTP.open(request, timeout=timeout)
+    return HTTP.open(request, timeout=timeout)
 
 
 def _stop(process: subprocess.Popen[bytes], sig: int = signal.SIGTERM, wait: float = 10) -> None:
@@ -134,16 +134,16 @@ class Cluster:
                     return m.group(1)
         raise AssertionError("GET / through nginx set no bpl_browser cookie")
 
-    def owner(self, needle: str) -> App:
-        """The one process whose log shows a WebSocket handshake with `needle` in its URL."""
-        deadline = time.monotonic() + 5
-        while True:
-            hits = [app for app in self.apps if app.accepted(needle)]
-            if len(hits) == 1 or time.monotonic() > deadline:
-                break
-            time.sleep(0.02)
-        assert len(hits) == 1, f"handshake {needle!r} accepted by {[a.name for a in hits]}"
-        return hits[0]
+    def app(self, instance: str | None) -> App:
+        """The process named by an `x-bpl-instance` header (server-requests #1)."""
+        found = [app for app in self.apps if app.name == instance]
+        assert found, f"x-bpl-instance {instance!r} names none of {[a.name for a in self.apps]}"
+        return found[0]
+
+    def served(self, ws: ClientConnection) -> App:
+        """The process that accepted this WebSocket, from its handshake response."""
+        assert ws.response is not None
+        return self.app(ws.response.headers.get("x-bpl-instance"))
 
     def checkpoint(self, session_id: str) -> Path:
         return self.checkpoints / "sessions" / f"{session_id}.npz"
@@ -163,11 +163,13 @@ def _wait_healthy(url: str, process: subprocess.Popen[bytes], log: Path, what: s
     raise RuntimeError(f"{what} did not answer /healthz:\n{log.read_text()}")
 
 
-def _start_app(name: str, tmp: Path, checkpoints: Path) -> App:
+def _start_app(name: str, tmp: Path, checkpoints: Path, extra: dict[str, str]) -> App:
     port = free_port()
     log = tmp / f"{name}.log"
     env = {
         **os.environ,
+        **extra,
+        "BPL_INSTANCE": name,  # the `x-bpl-instance` header of its responses
         "BPL_CHECKPOINT_DIR": str(checkpoints),
         "OPENBLAS_NUM_THREADS": "1",
         "OMP_NUM_THREADS": "1",
@@ -183,7 +185,10 @@ def _start_app(name: str, tmp: Path, checkpoints: Path) -> App:
 
 
 @pytest.fixture
-def cluster() -> Iterator[Cluster]:
+def cluster(request: pytest.FixtureRequest) -> Iterator[Cluster]:
+    """Two app processes and nginx. Extra app environment: parametrize `cluster` indirectly
+    with a dict."""
+    extra: dict[str, str] = getattr(request, "param", None) or {}
     nginx_bin = find_nginx()
     # Not pytest's tmp_path: that lives under a 0700 folder, and nginx's workers run as
     # www-data when started by root; they must reach their temp folders.
@@ -194,7 +199,7 @@ def cluster() -> Iterator[Cluster]:
     nginx: subprocess.Popen[bytes] | None = None
     built: Cluster | None = None
     try:
-        apps = [_start_app(name, tmp, checkpoints) for name in ("app-a", "app-b")]
+        apps = [_start_app(name, tmp, checkpoints, extra) for name in ("app-a", "app-b")]
         for app in apps:
             _wait_healthy(f"http://127.0.0.1:{app.port}", app.process, app.log, app.name)
 
