@@ -14,9 +14,12 @@ from app.server.routes.ws import Closed, Connection
 
 
 class FakeSocket:
-    def __init__(self, fail: BaseException | None = None, hang: bool = False) -> None:
+    def __init__(
+        self, fail: BaseException | None = None, hang: bool = False, hang_close: bool = False
+    ) -> None:
         self.fail = fail
         self.hang = hang
+        self.hang_close = hang_close
         self.sent: list[str] = []
         self.closed_with: tuple[int, str] | None = None
         self.application_state = WebSocketState.CONNECTED
@@ -29,6 +32,8 @@ class FakeSocket:
         self.sent.append(text)
 
     async def close(self, code: int, reason: str = "") -> None:
+        if self.hang_close:  # the close frame cannot be written either
+            await asyncio.sleep(3600)
         self.closed_with = (code, reason)
         self.application_state = WebSocketState.DISCONNECTED
 
@@ -62,3 +67,9 @@ def test_a_send_that_misses_its_deadline_drops_the_connection() -> None:
     socket = FakeSocket(hang=True)
     conn = send_once(socket, Settings(send_timeout_s=0.05))
     assert conn.closed and socket.closed_with == (1001, "send deadline missed")
+
+
+def test_dropping_a_stalled_peer_does_not_wait_for_its_close_frame() -> None:
+    socket = FakeSocket(hang=True, hang_close=True)
+    conn = send_once(socket, Settings(send_timeout_s=0.05))
+    assert conn.closed and conn.dropped and socket.closed_with is None

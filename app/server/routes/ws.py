@@ -34,6 +34,7 @@ FRAME_INTERVAL_S = 1 / 60  # no point drawing faster than the screen refreshes
 PLAY_ROUND_S = 0.001
 MIN_PLAY_SLICE_S = 0.0002
 WATCHER_QUEUE = 64
+CLOSE_TIMEOUT_S = 1.0  # a close frame to a peer that does not read would wait forever
 MUTATING_WHILE_PLAYING = frozenset(
     {"step", "back", "seek", "reset", "set_weight", "set_bias", "gradcheck"}
 )
@@ -58,6 +59,8 @@ class Connection:
         self._awaiting_frame: int | None = None
         self._queue: asyncio.Queue[str] | None = None
         self._pump: asyncio.Task[None] | None = None
+        self._receiver: asyncio.Task[Any] | None = None
+        self.dropped = False  # by us, for missing a send deadline
         settings = hub.settings
         self._limiter = RateLimiter(
             settings.rate_limit_per_s, settings.rate_limit_burst, settings.rate_abuse_after_s
@@ -79,6 +82,7 @@ class Connection:
         except TimeoutError:
             # A client that stopped reading: drop it, keep its session for resume.
             log.warning("send deadline missed; dropping connection (session kept for resume)")
+            self.dropped = True
             await self.close(1001, "send deadline missed")
             raise Closed from None
         except (WebSocketDisconnect, RuntimeError, OSError):
@@ -129,7 +133,12 @@ class Connection:
             self.hub.detach(self.entry, self)
         with contextlib.suppress(Exception):
             if self.ws.application_state != WebSocketState.DISCONNECTED:
-                await self.ws.close(code, reason)
+                await asyncio.wait_for(self.ws.close(code, reason), CLOSE_TIMEOUT_S)
+        receiver = self._receiver
+        if self.dropped and receiver is not None and receiver is not asyncio.current_task():
+            # The receive loop would wait for a peer that may never send again: end it, so the
+            # endpoint returns and the server lets go of the connection.
+            receiver.cancel()
 
     # -- play ---------------------------------------------------------------------------------
 
@@ -191,6 +200,7 @@ class Connection:
 
     async def receive_loop(self) -> None:
         limits = self.hub.settings.limits
+        self._receiver = asyncio.current_task()
         while not self.closed:
             message = await self.ws.receive()
             if message["type"] == "websocket.disconnect":
@@ -337,6 +347,9 @@ async def websocket_endpoint(ws: WebSocket) -> None:
         await conn.receive_loop()
     except (Closed, WebSocketDisconnect):
         pass
+    except asyncio.CancelledError:
+        if not conn.dropped:
+            raise  # a shutdown, not ours
     except RuntimeError as exc:  # starlette's WebSocketDisconnected and friends
         log.debug("socket ended: %s", exc)
     finally:
