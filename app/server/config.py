@@ -42,6 +42,7 @@ class Settings:
     allowed_origins: tuple[str, ...] = ()
     max_sessions: int = 200
     max_sessions_per_browser: int = 8
+    max_watchers_per_session: int = 100
     idle_timeout_s: float = 15 * 60
     resume_window_s: float = 5 * 60
     max_session_age_s: float = 8 * 3600
@@ -73,6 +74,7 @@ class Settings:
             allowed_origins=_list("BPL_ALLOWED_ORIGINS"),
             max_sessions=_int("BPL_MAX_SESSIONS", 200),
             max_sessions_per_browser=_int("BPL_MAX_SESSIONS_PER_BROWSER", 8),
+            max_watchers_per_session=_int("BPL_MAX_WATCHERS_PER_SESSION", 100),
             idle_timeout_s=_float("BPL_IDLE_TIMEOUT_S", 15 * 60),
             resume_window_s=_float("BPL_RESUME_WINDOW_S", 5 * 60),
             max_session_age_s=_float("BPL_MAX_SESSION_AGE_S", 8 * 3600),

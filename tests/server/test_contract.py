@@ -548,3 +548,22 @@ def test_spectator_sees_everything_and_controls_nothing(connect: Connect) -> Non
         with pytest.raises(WebSocketDisconnect) as closed:
             watcher.recv()
         assert closed.value.code == 4003
+
+
+def test_spectators_per_session_are_capped() -> None:
+    from fastapi.testclient import TestClient
+
+    from app.server.config import Settings
+    from app.server.main import create_app
+    from tests.server.conftest import make_connect
+
+    with TestClient(create_app(Settings(max_watchers_per_session=2))) as client:
+        connect = make_connect(client)
+        with connect() as owner:
+            hello = owner.welcome()["hello"]
+            url = f"/ws?watch={hello['session']}&key={hello['watch_key']}"
+            with connect(url) as w1, connect(url) as w2:
+                w1.welcome(), w2.welcome()
+                with connect(url) as w3, pytest.raises(WebSocketDisconnect) as closed:
+                    w3.recv()
+                assert closed.value.code == 1013

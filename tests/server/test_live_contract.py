@@ -127,3 +127,19 @@ def test_origin_allowlist(live_server: LiveServer) -> None:
         assert peer.welcome()["hello"]["step"] == 0
     with ws_peer(live_server.ws_url) as peer:  # no Origin: a script
         assert peer.welcome()["hello"]["step"] == 0
+
+
+def test_a_command_under_way_stops_when_the_session_is_taken_over(live_server: LiveServer) -> None:
+    """Never two controllers: the old socket's long step must not go on training."""
+    with ws_peer(live_server.ws_url) as old:
+        hello = old.welcome()["hello"]
+        old.request({"type": "configure", "config": {"samples": 5000, "batch_size": 1}}, "series")
+        old.send({"type": "step", "unit": "epoch", "count": 10})  # ~35,000 updates, seconds
+        time.sleep(0.1)
+        resume = f"{live_server.ws_url}?session={hello['session']}&token={hello['token']}"
+        with ws_peer(resume) as new:
+            new.welcome()
+            first = new.sync()
+            time.sleep(0.5)
+            assert new.sync()["step"] == first["step"], "the old socket's command went on"
+            assert first["step"] < 30_000

@@ -279,6 +279,15 @@ class Connection:
             return
         first = True
         for batch in session.handle(msg):
+            taken = (
+                self.role == "control"
+                and self.entry is not None
+                and (self.entry.controller is not self)
+            )
+            if self.closed or taken:
+                # Taken over (or dropped) mid-command: the new controller owns the session now;
+                # this command stops here, never two controllers at once.
+                raise Closed
             if batch:
                 if first and msg.id is not None:
                     batch = [_with_id(batch[0], msg.id), *batch[1:]]
@@ -309,6 +318,10 @@ async def websocket_endpoint(ws: WebSocket) -> None:
             if entry is None:
                 await conn.error("invalid_session", "unknown session or wrong spectator key")
                 await conn.close(4003, "invalid spectator key")
+                return
+            if len(entry.watchers) >= settings.max_watchers_per_session:
+                conn.closed = True
+                await ws.close(1013, f"this session has {len(entry.watchers)} spectators already")
                 return
             conn.entry = entry
             conn._queue = asyncio.Queue(WATCHER_QUEUE)
