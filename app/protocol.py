@@ -41,7 +41,10 @@ def _reject_bool(value: Any) -> Any:
 
 Int = Annotated[int, BeforeValidator(_reject_bool), Field(strict=True)]
 Float = Annotated[float, BeforeValidator(_reject_bool), Field(strict=True, allow_inf_nan=False)]
-MessageId = Annotated[str, Field(max_length=64)] | Annotated[int, Field(strict=True)]
+MessageId = (
+    Annotated[str, Field(max_length=64)]
+    | Annotated[int, BeforeValidator(_reject_bool), Field(strict=True, ge=-(2**63), lt=2**63)]
+)
 
 Dataset = Literal[
     "circle", "xor", "gauss", "spiral", "moons", "plane", "multigauss", "digits", "custom"
@@ -227,7 +230,7 @@ def parse_client_message(raw: str | bytes) -> ClientMessage:
         raise ProtocolError("bad_json", f"not valid JSON: {exc}") from None
     if not isinstance(data, dict):
         raise ProtocolError("bad_json", "a message must be a JSON object")
-    msg_id = data.get("id") if isinstance(data.get("id"), str | int) else None
+    msg_id = _echoable_id(data.get("id"))
     kind = data.get("type")
     if kind not in CLIENT_TYPES:
         allowed = ", ".join(CLIENT_TYPES)
@@ -240,6 +243,15 @@ def parse_client_message(raw: str | bytes) -> ClientMessage:
         return _adapter.validate_python(data)
     except ValidationError as exc:
         raise ProtocolError("invalid_message", f"{kind}: {_describe(exc)}", msg_id) from None
+
+
+def _echoable_id(value: Any) -> str | int | None:
+    """The client's `id` if it is a valid one (echoed even when the rest is invalid)."""
+    if isinstance(value, str) and len(value) <= 64:
+        return value
+    if isinstance(value, int) and not isinstance(value, bool) and -(2**63) <= value < 2**63:
+        return value
+    return None
 
 
 def _short(value: Any) -> str:

@@ -245,3 +245,13 @@ def test_rate_limit_errors_then_closes_1008_on_sustained_abuse() -> None:
         with connect() as peer:  # the next connection (or session) is not punished
             peer.welcome()
             assert peer.expect({"type": "ping"}, "pong")
+
+
+def test_only_a_valid_id_is_echoed(connect: Connect) -> None:
+    with connect() as peer:
+        peer.welcome()
+        assert peer.error({"type": "nope", "id": True})["id"] is None
+        assert peer.error({"type": "nope", "id": "x" * 65})["id"] is None
+        assert peer.error({"type": "nope", "id": 2**70})["id"] is None
+        assert peer.error({"type": "nope", "id": -5})["id"] == -5
+        assert peer.error({"type": "ping", "id": True})["code"] == "invalid_message"
