@@ -109,3 +109,22 @@ def test_instance_header_and_tokens_out_of_the_log(tmp_path: Path) -> None:
         assert "token=…" in log
     finally:
         server.stop()
+
+
+def test_sweep_deletes_checkpoints_older_than_a_session_may_live(tmp_path: Path) -> None:
+    import os
+
+    from app.server.checkpoints import CheckpointStore
+
+    store = CheckpointStore(tmp_path)
+    old = tmp_path / "sessions" / "aaaaaaaaaaaa.npz"
+    new = tmp_path / "sessions" / "bbbbbbbbbbbb.npz"
+    old_data = tmp_path / "datasets" / "cccccccccccc.json"
+    for path in (old, new, old_data):
+        path.write_bytes(b"x")
+    past = time.time() - 3 * 3600
+    os.utime(old, (past, past))
+    os.utime(old_data, (past, past))
+    store.sweep(max_age_s=2 * 3600)
+    assert not old.exists() and new.exists()
+    assert old_data.exists(), "datasets are kept twice as long as sessions"

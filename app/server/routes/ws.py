@@ -34,7 +34,11 @@ FRAME_INTERVAL_S = 1 / 60  # no point drawing faster than the screen refreshes
 PLAY_ROUND_S = 0.001
 MIN_PLAY_SLICE_S = 0.0002
 WATCHER_QUEUE = 64
-CLOSE_TIMEOUT_S = 1.0  # a close frame to a peer that does not read would wait forever
+CLOSE_TIMEOUT_S = 1.0
+# A send waits until the previous messages have (nearly) left the buffer: a big one (an
+# iteration of the largest network is ~3 MB) gets extra time at this slowest acceptable rate
+# (~1 Mbit/s school Wi-Fi) before the peer counts as stalled.
+SLOW_LINK_BYTES_PER_S = 128 * 1024  # a close frame to a peer that does not read would wait forever
 MUTATING_WHILE_PLAYING = frozenset(
     {"step", "back", "seek", "reset", "set_weight", "set_bias", "gradcheck"}
 )
@@ -61,6 +65,7 @@ class Connection:
         self._pump: asyncio.Task[None] | None = None
         self._receiver: asyncio.Task[Any] | None = None
         self.dropped = False  # by us, for missing a send deadline
+        self._last_size = 0  # bytes of the previous message, which this send waits to drain
         settings = hub.settings
         self._limiter = RateLimiter(
             settings.rate_limit_per_s, settings.rate_limit_burst, settings.rate_abuse_after_s
@@ -78,7 +83,10 @@ class Connection:
             raise Closed
         try:
             async with self._send_lock:
-                await asyncio.wait_for(self.ws.send_text(text), self.hub.settings.send_timeout_s)
+                deadline = self.hub.settings.send_timeout_s
+                deadline += self._last_size / SLOW_LINK_BYTES_PER_S
+                self._last_size = len(text)
+                await asyncio.wait_for(self.ws.send_text(text), deadline)
         except TimeoutError:
             # A client that stopped reading: drop it, keep its session for resume.
             log.warning("send deadline missed; dropping connection (session kept for resume)")
