@@ -337,7 +337,34 @@ def test_set_weight_and_set_bias_start_the_next_record(connect: Connect) -> None
             reply = peer.error({"type": "set_weight", "value": 1.0, **bad})
             assert reply["code"] == "out_of_range"
         assert peer.error({"type": "set_weight", "layer": 1, "row": 0, "col": 0,
-                           "value": 1e300})["code"] == "invalid_message"  # fmt: skip
+                           "value": "1e300"})["code"] == "invalid_message"  # fmt: skip
+
+
+def test_extreme_values_never_crash_nor_produce_nan(connect: Connect) -> None:
+    with connect() as peer:
+        peer.welcome()
+        state = peer.expect(
+            {"type": "set_weight", "layer": 1, "row": 0, "col": 0, "value": 1e300}, "state"
+        )
+        assert state["layers"][0]["W"][0][0] == 1e300  # any finite magnitude is accepted
+        after = step(peer, 5)[-1]  # tanh saturates: huge but finite, so training goes on
+        assert after["step"] == 5 and np.isfinite(after["loss"])
+        peer.request({"type": "configure", "config": {"activation": "linear"}}, "series")
+        peer.expect({"type": "set_weight", "layer": 1, "row": 0, "col": 0, "value": 1e300},
+                    "state")  # fmt: skip
+        peer.send({"type": "step", "count": 5})  # linear: the logits overflow
+        diverged = peer.until("diverged")[-1]
+        assert diverged["step"] <= 5 and peer.sync()["step"] == diverged["step"] - 1
+        peer.expect({"type": "follow", "index": 0}, "sample")
+        peer.send({"type": "follow", "index": None})
+        peer.request({"type": "reset"}, "series")
+        peer.expect({"type": "configure", "config": {"learning_rate": 1e-300}}, "config")
+        tiny = step(peer, 3)[-1]
+        assert tiny["layers"][0]["W_next"] == tiny["layers"][0]["W"], "1e-300 changes nothing"
+        peer.expect({"type": "set_bias", "layer": 2, "row": 0, "value": -1e308}, "state")
+        peer.send({"type": "step"})
+        assert types(peer.until("diverged"))[-1] == "diverged"
+        assert peer.expect({"type": "gradcheck"}, "gradcheck")["type"] == "gradcheck"
 
 
 def test_huge_logits_stay_finite(connect: Connect) -> None:
