@@ -101,7 +101,7 @@ export class Diagram {
         g.style.pointerEvents = "all";
         const ring = s("circle", { class: "ring", r: 0, fill: "none" });
         const body = s("circle", { class: "body", r: 8 });
-        const val = s("text", { class: "val", "text-anchor": "start", dy: "0.35em" });
+        const val = s("text", { class: "val", "text-anchor": "start" });
         const lab = s("text", { class: c === 0 ? "feat" : "cls", "text-anchor": c === 0 ? "end" : "start", dy: "0.35em" });
         g.append(ring, body, val, lab);
         this.svg.append(g);
@@ -197,7 +197,11 @@ export class Diagram {
         attr(n.g, "transform", `translate(${x.toFixed(1)},${y.toFixed(1)})`);
         attr(n.body, "r", col.r.toFixed(1));
         attr(n.ring, "r", (col.r + 4).toFixed(1));
-        attr(n.val, "x", (col.r + 4).toFixed(1));
+        // Values sit just above the point where the edges leave the neuron (right, centre), so
+        // the edges never run through them; the output's right side has no edges.
+        attr(n.val, "x", (col.r + 3).toFixed(1));
+        attr(n.val, "y", c === L ? null : (-Math.max(3, Math.min(5, col.r * 0.35))).toFixed(1));
+        attr(n.val, "dy", c === L ? "0.35em" : null);
         attr(n.val, "display", showText || c === L ? null : "none");
         attr(n.val, "font-size", col.spacing < 20 ? "9.5" : null);
         if (c === 0) attr(n.lab, "x", (-col.r - 5).toFixed(1));
@@ -208,8 +212,10 @@ export class Diagram {
           const bs = Math.max(3, Math.min(7, col.r * 0.55));
           attr(b, "width", bs.toFixed(1));
           attr(b, "height", bs.toFixed(1));
-          attr(b, "x", (x - col.r * 0.75 - bs).toFixed(1));
-          attr(b, "y", (y + col.r * 0.45).toFixed(1));
+          // A tab on the bottom of the neuron: clear of the edges (they meet the neuron at
+          // its left and right), of the value label (upper right) and of the thumbnail below.
+          attr(b, "x", (x - bs / 2).toFixed(1));
+          attr(b, "y", (y + col.r - bs * 0.55).toFixed(1));
         }
       });
       const t = this.titles[c];

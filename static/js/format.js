@@ -74,3 +74,28 @@ export function featureLabel(name) {
 export function exact(value) {
   return typeof value === "number" && Number.isFinite(value) ? String(value) : "";
 }
+
+/**
+ * The label of each output unit of a classification dataset (`data` message): the uploaded
+ * CSV's own class names ("no", "yes") when the server sends them, the digits for digits, and
+ * "class 0", "class 1"… when the names are only the indices. Null for regression.
+ */
+export function classNames(data) {
+  if (!data || data.task === "regression") return null;
+  const given = Array.isArray(data.class_names) ? data.class_names.map(String) : null;
+  const n = data.n_classes ?? data.output_dim ?? given?.length ?? 2;
+  const indicesOnly = !given || given.every((name, i) => name === String(i));
+  return Array.from({ length: n }, (_, i) => {
+    if (!indicesOnly && given[i] !== undefined && given[i] !== "") return given[i];
+    return data.dataset === "digits" ? String(i) : `class ${i}`;
+  });
+}
+
+/** How a sample's class reads in a sentence: "class 1", or the CSV's own label: "label “yes”". */
+export function classPhrase(data, y) {
+  if (typeof y !== "number") return `class ${y}`;
+  const name = classNames(data)?.[y];
+  if (name === undefined || name === `class ${y}`) return `class ${y}`;
+  if (data?.dataset === "digits") return `digit ${name}`;
+  return `label “${name}”`;
+}

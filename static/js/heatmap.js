@@ -6,7 +6,7 @@ import { scaleLinear } from "../vendor/d3/d3.esm.min.js";
 import { classColor, divergingLut, diverging, hexToRgb, lutIndex, niceExtent, NEUTRAL } from "./colors.js";
 import { cssVar, fitCanvas, h } from "./dom.js";
 import { forwardGrid, gridInputs, inputFeatures } from "./nn.js";
-import { formatNumber } from "./format.js";
+import { classPhrase, formatNumber } from "./format.js";
 
 export const GRID = 48;
 const MIN_GRID = 20;
@@ -429,7 +429,7 @@ export class OutputView {
       this.hooks.tooltip?.(null);
       return;
     }
-    const label = this.data.task === "classification" ? `class ${hit.y}` : `y = ${formatNumber(Array.isArray(hit.y) ? hit.y[0] : hit.y)}`;
+    const label = this.data.task === "classification" ? classPhrase(this.data, hit.y) : `y = ${formatNumber(Array.isArray(hit.y) ? hit.y[0] : hit.y)}`;
     this.hooks.tooltip?.(`${hit.split === "train" ? "Training" : "Test"} sample #${hit.index}: (${formatNumber(hit.point[0])}, ${formatNumber(hit.point[1])}), ${label} — click to follow`, e);
   }
 }

@@ -3,7 +3,7 @@
 // and the update with the optimizer's actual step. Weights and biases can be edited here.
 
 import { h } from "./dom.js";
-import { featureLabel, formatNumber, formatTerm, superscript as sup, subscript as sub } from "./format.js";
+import { classPhrase, featureLabel, formatNumber, formatTerm, superscript as sup, subscript as sub } from "./format.js";
 import { optimizerName } from "./captions.js";
 import { DERIVATIVES } from "./nn.js";
 
@@ -65,7 +65,7 @@ export class Inspector {
   sampleLine(rec, ctx) {
     if (rec.source === "none") return h("span", { class: "sub" }, "");
     const what = rec.source === "sample" ? `followed ${rec.split} sample #${rec.sampleIndex}` : rec.source === "page" ? `training sample #${rec.sampleIndex}, current weights` : `sample #${rec.sampleIndex} (row ${rec.row + 1} of ${rec.m} in the batch)`;
-    const label = rec.y === null || rec.y === undefined ? "" : ctx.data?.task === "classification" ? `, label ${rec.y}` : "";
+    const label = rec.y === null || rec.y === undefined ? "" : ctx.data?.task === "classification" ? `, ${classPhrase(ctx.data, rec.y)}` : "";
     return h("span", { class: "sub" }, `${what}${label}`);
   }
 
@@ -94,7 +94,7 @@ export class Inspector {
       return out;
     }
     const t = rec.layers[c - 1];
-    const title = c === L ? (ctx.data?.task === "classification" ? `Output unit ${j} (class ${ctx.classNames?.[j] ?? j})` : `Output unit ${j + 1}`) : `Layer ${c}, unit ${j + 1}`;
+    const title = c === L ? (ctx.data?.task === "classification" ? `Output unit ${j} (${classPhrase(ctx.data, j)})` : `Output unit ${j + 1}`) : `Layer ${c}, unit ${j + 1}`;
     out.push(h("h3", {}, title, this.sampleLine(rec, ctx)));
     const aPrev = c === 1 ? rec.x : rec.layers[c - 2].A;
     const Wrow = t.W?.[j];

@@ -187,11 +187,13 @@ function invalidate(...changes) {
   }
 }
 
+let resumedData = false;
 function onMessage(msg) {
   const before = model.layers;
   const changes = applyMessage(model, msg);
   switch (msg.type) {
     case "hello":
+      resumedData = Boolean(msg.resumed);
       document.body.classList.toggle("watching", msg.role === "watch");
       $("watch-link").hidden = msg.role === "watch" || !msg.watch_key;
       if (msg.role === "watch") onStatus(lastStatus);
@@ -200,14 +202,18 @@ function onMessage(msg) {
         pendingUrlConfig = null;
         if (Object.keys(diff).length) configure(diff);
       }
+      // A session restored from a checkpoint (server restart) no longer follows: ask again.
       if (msg.resumed && model.follow !== null && model.follow !== undefined) send({ type: "follow", index: model.follow, split: model.followSplit ?? "train" });
       hideBanner("connection");
       break;
     case "data":
       $("output-checks").hidden = Boolean(msg.image_shape);
-      model.follow = null;
-      output.setFollow(null);
+      // New data (a rebuild) ends following; the same session's data after a resume keeps it.
+      if (!resumedData) model.follow = null;
+      resumedData = false;
       output.setData(msg);
+      output.followSplit = model.followSplit ?? "train";
+      output.setFollow(model.follow ?? null);
       diagram.pixelRange = output.pixelRange;
       break;
     case "phase":
@@ -224,8 +230,8 @@ function onMessage(msg) {
       showDiverged(msg);
       break;
     case "state":
+      // While a sample is followed the server re-sends it after every state (protocol.md).
       if (!model.diverged) hideBanner("diverged");
-      refreshFollow();
       break;
     case "taken_over":
       banner("taken", "info", "This session was opened in another tab.", "Training continues there; this tab stopped.", [["Use it here", () => conn.reconnectNow()]]);
@@ -237,17 +243,6 @@ function onMessage(msg) {
       break;
   }
   invalidate(...changes);
-}
-
-// The server re-sends a followed sample after each step, not after seek, back, pause or an
-// edit (docs/page-requests.md): ask again when the one we have is for another step.
-let followAskedAt = null;
-function refreshFollow() {
-  if (model.follow === null || model.follow === undefined || model.playing) return;
-  if (model.sample && model.sample.step === model.step) return;
-  if (followAskedAt === model.step) return;
-  followAskedAt = model.step;
-  send({ type: "follow", index: model.follow, split: model.followSplit ?? "train" });
 }
 
 function onError(msg) {

@@ -4,7 +4,7 @@
 
 import { h } from "./dom.js";
 import { divergingLut, legendGradient, lutIndex, niceExtent } from "./colors.js";
-import { formatNumber, formatPercent, superscript } from "./format.js";
+import { classNames as namesOfClasses, formatNumber, formatPercent, superscript } from "./format.js";
 import { phaseCaption, phaseOrder } from "./captions.js";
 
 const $ = (id) => document.getElementById(id);
@@ -132,7 +132,7 @@ export function paintWeights(canvas, row, theme) {
 export function networkShape(model, editable) {
   const data = model.data;
   const sizes = [model.layers?.[0]?.W[0]?.length ?? data?.input_dim ?? 2, ...(model.layers ?? []).map((l) => l.W.length)];
-  const classNames = data?.dataset === "digits" ? Array.from({ length: 10 }, (_, i) => String(i)) : Array.from({ length: data?.output_dim ?? 2 }, (_, i) => `class ${i}`);
+  const classNames = namesOfClasses(data) ?? Array.from({ length: data?.output_dim ?? 2 }, (_, i) => `class ${i}`);
   return {
     sizes,
     features: data?.image_shape ? null : data?.features ?? model.config?.features ?? null,

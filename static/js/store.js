@@ -243,9 +243,18 @@ export function applyMessage(model, msg) {
         mergeChartRow(model.chart, metricsRow(msg.metrics));
         changes.push("chart");
       }
+      const given = Array.isArray(msg.phases) ? msg.phases.slice(0, model.revealed) : null;
       if (model.revealed === 0) {
         model.walk = null;
         model.shown = null;
+      } else if (given && given.length === model.revealed && given.every((p, i) => p && p.index === i && p.step === msg.step + 1)) {
+        // The server's own copy of every revealed phase (after a reload, resume, sync or back):
+        // the layers left of the current phase can be drawn.
+        model.walk = { step: msg.step + 1, phases: given };
+        const last = given[given.length - 1];
+        model.shown = { phase: last.phase, layer: last.layer ?? null, index: last.index };
+        const loss = given.find((p) => p.phase === "loss");
+        if (loss && typeof loss.loss === "number") model.lastLoss = loss.loss;
       } else if (model.walk && model.walk.step === msg.step + 1) {
         model.walk.phases.length = Math.min(model.walk.phases.length, model.revealed);
         const last = model.walk.phases[model.revealed - 1];

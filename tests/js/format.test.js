@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { exact, featureLabel, formatCount, formatNumber, formatPercent, formatSigned, formatTerm, subscript, superscript } from "../../static/js/format.js";
+import { classNames, classPhrase, exact, featureLabel, formatCount, formatNumber, formatPercent, formatSigned, formatTerm, subscript, superscript } from "../../static/js/format.js";
 
 test("formatNumber keeps three significant digits by default", () => {
   assert.equal(formatNumber(0.123456), "0.123");
@@ -51,4 +51,15 @@ test("feature labels and exact values", () => {
   assert.equal(exact(0.1 + 0.2), "0.30000000000000004");
   assert.equal(Number(exact(-1.2345678901234567)), -1.2345678901234567);
   assert.equal(exact(NaN), "");
+});
+
+test("classNames: a CSV's own labels, digits, and class i for index-only names", () => {
+  assert.deepEqual(classNames({ task: "classification", dataset: "custom", n_classes: 2, class_names: ["no", "yes"] }), ["no", "yes"]);
+  assert.deepEqual(classNames({ task: "classification", dataset: "circle", n_classes: 2, class_names: ["0", "1"] }), ["class 0", "class 1"]);
+  assert.deepEqual(classNames({ task: "classification", dataset: "circle", n_classes: 2 }), ["class 0", "class 1"]);
+  assert.deepEqual(classNames({ task: "classification", dataset: "digits", n_classes: 3, class_names: ["0", "1", "2"] }), ["0", "1", "2"]);
+  assert.equal(classNames({ task: "regression", class_names: null }), null);
+  assert.equal(classPhrase({ task: "classification", dataset: "custom", n_classes: 2, class_names: ["no", "yes"] }, 1), "label “yes”");
+  assert.equal(classPhrase({ task: "classification", dataset: "xor", n_classes: 2, class_names: ["0", "1"] }, 0), "class 0");
+  assert.equal(classPhrase({ task: "classification", dataset: "digits", n_classes: 10, class_names: null }, 7), "digit 7");
 });

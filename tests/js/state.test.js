@@ -44,6 +44,12 @@ test("URL round trip: the whole config, seeds included, survives toSearch → pa
   assert.deepEqual(back.ui.hide, ["data", "charts"]);
 });
 
+test("the default play speed is 1,000 iterations per second and is not written", () => {
+  assert.equal(uiDefaults().speed, "1000");
+  assert.doesNotMatch(toSearch({}, uiDefaults()), /speed/);
+  assert.equal(parseUrl("?speed=100").ui.speed, "100");
+});
+
 test("ui defaults are not written; an empty hidden list is", () => {
   const search = toSearch({ hidden: [] }, uiDefaults());
   assert.equal(search, "?hidden=");

@@ -183,3 +183,27 @@ test("metrics of an older step merge in place and never cut the newer losses", (
   mergeChartRow(chart, { step: 9, test_loss: 0.2 });
   assert.equal(chart.steps.at(-1), 9);
 });
+
+test("state.phases: a fresh page (reload, resume, sync) draws every layer revealed mid-walk", () => {
+  const walked = createModel();
+  for (let k = 0; k <= 10; k++) for (const msg of session[k].server) applyMessage(walked, msg);
+  const want = computeDisplay(walked);
+  assert.equal(want.mode, "forward");
+  assert.equal(want.shown.layer, 2);
+  // What the server sends after a reload two phases into the iteration of step 2.
+  const base = session[11].server.find((m) => m.type === "state");
+  const state = { ...base, revealed: 2, phase: { phase: "forward", layer: 3 }, layers: walked.layers, phases: walked.walk.phases.map((p) => ({ ...p })) };
+  const fresh = createModel();
+  for (const msg of session[0].server) if (msg.type !== "state" && msg.type !== "series") applyMessage(fresh, msg);
+  applyMessage(fresh, state);
+  const got = computeDisplay(fresh);
+  assert.equal(got.mode, "forward");
+  assert.deepEqual(got.shown, want.shown);
+  assert.deepEqual(got.values, want.values, "the layers left of the current phase are drawn");
+  assert.equal(fresh.walk.phases.length, 2);
+  // Phases of another iteration are not taken.
+  const stale = createModel();
+  for (const msg of session[0].server) if (msg.type !== "state" && msg.type !== "series") applyMessage(stale, msg);
+  applyMessage(stale, { ...state, step: 5 });
+  assert.equal(stale.shown, null);
+});
