@@ -3,6 +3,7 @@ CSV upload, URL state and keyboard shortcuts."""
 
 from __future__ import annotations
 
+import re
 from itertools import pairwise
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
@@ -98,6 +99,20 @@ def test_csv_upload_trains_on_it(
     assert response.value.status in (200, 201)
     data = wait_message(page, traffic, "data", where=lambda m: m["dataset"] == "custom")
     assert data["n_classes"] == 2
+    assert data["class_names"] == ["no", "yes"]
+    # The output units and the data points carry the file's own labels.
+    outputs = page.locator('.neuron[data-layer="3"] text.cls')
+    expect(outputs).to_have_text(["no", "yes"])
+    expect(page.locator('.neuron[data-layer="3"][data-unit="1"]')).to_have_attribute(
+        "aria-label", re.compile(r"^Output yes")
+    )
+    px, py = data["train"]["points"][0]
+    label = data["class_names"][data["train"]["y"][0]]
+    box = page.locator(".heatmap canvas.points").bounding_box()
+    assert box is not None
+    x, y = page.evaluate(f"[window.__bpl.output.sx({px}), window.__bpl.output.sy({py})]")
+    page.mouse.move(box["x"] + x, box["y"] + y)
+    expect(page.locator("#tooltip")).to_contain_text(f"label “{label}”")
     expect(page.get_by_role("button", name="Upload CSV")).to_have_attribute("aria-pressed", "true")
     expect(page.locator("#upload-note")).to_contain_text("60 rows")
     page.get_by_role("button", name="Step forward", exact=True).click()
@@ -232,6 +247,13 @@ def test_click_a_data_point_to_follow_it(page: Page, live_server: LiveServer) ->
     start = len(traffic.received)
     page.get_by_role("button", name="Step forward", exact=True).click()
     wait_message(page, traffic, "phase", start)
+    # A dropped socket resumes the session, still following the same sample.
+    start = len(traffic.received)
+    page.evaluate("window.__bpl.conn.drop()")
+    wait_message(page, traffic, "hello", start, where=lambda m: m["resumed"] is True)
+    wait_message(page, traffic, "sample", start, where=lambda m: m["index"] == index)
+    expect(page.get_by_role("status").filter(has_text="Connected")).to_be_visible()
+    expect(page.locator("#sample-nav")).to_contain_text(f"Following train sample #{index}")
     page.get_by_role("button", name="Stop following").click()
     expect(page.locator("#sample-nav")).not_to_contain_text("Following")
     assert traffic.of_type("follow", sent=True)[-1]["index"] is None

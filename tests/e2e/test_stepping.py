@@ -141,3 +141,35 @@ def test_timeline_scrubber_seeks(page: Page, live_server: LiveServer) -> None:
     assert traffic.of_type("seek", sent=True)[-1] == {"type": "seek", "step": 2}
     expect(page.locator("#step-count")).to_have_text("2")
     wait_message(page, traffic, "series", start)
+
+
+def test_reload_in_the_middle_of_a_phase_walk_redraws_every_layer(
+    page: Page, live_server: LiveServer
+) -> None:
+    traffic = open_app(page, live_server.url + "/")
+    for index in range(3):
+        start = len(traffic.received)
+        page.get_by_role("button", name="Step forward", exact=True).click()
+        wait_message(page, traffic, "phase", start, index_is(index))
+    title = page.locator("#phase-title")
+    expect(title).to_have_text(f"Forward pass · layer 3 of {L}")
+    page.wait_for_timeout(600)  # the pulse animation ends
+    caption = page.locator("#caption").inner_text()
+    before = neuron_values(page)
+    assert all(before[f"{layer}/0"] for layer in range(L + 1)), "every layer drawn before"
+    start = len(traffic.received)
+    page.reload()
+    state = wait_message(page, traffic, "state", start)
+    assert state["revealed"] == 3 and len(state["phases"]) == 3
+    expect(page.get_by_role("status").filter(has_text="Connected")).to_be_visible()
+    expect(title).to_have_text(f"Forward pass · layer 3 of {L}")
+    page.wait_for_function(
+        "(want) => [...document.querySelectorAll('.neuron')].every("
+        "(g) => g.getAttribute('data-value') === want[g.dataset.layer + '/' + g.dataset.unit])",
+        arg=before,
+    )
+    assert neuron_values(page) == before, "the same neuron values as before the reload"
+    assert page.locator("#caption").inner_text() == caption, "the same caption"
+    # The walk goes on from there: the next phase is the loss.
+    page.get_by_role("button", name="Step forward", exact=True).click()
+    expect(title).to_have_text("Loss")
