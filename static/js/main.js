@@ -13,7 +13,7 @@ import { Charts } from "./charts.js";
 import { Inspector } from "./inspector.js";
 import { Controls } from "./controls.js";
 import { Banner, inputExtent, networkShape, paintWeights, renderCaption, renderLegend, renderSampleNav, renderStats, showTooltip } from "./panels.js";
-import { formatNumber, superscript } from "./format.js";
+import { formatCount, formatNumber, superscript } from "./format.js";
 import { bindKeyboard } from "./keyboard.js";
 
 const $ = (id) => document.getElementById(id);
@@ -197,6 +197,18 @@ function onMessage(msg) {
       document.body.classList.toggle("watching", msg.role === "watch");
       $("watch-link").hidden = msg.role === "watch" || !msg.watch_key;
       if (msg.role === "watch") onStatus(lastStatus);
+      if (lostSessionConfig && !msg.resumed) {
+        const previous = lostSessionConfig;
+        lostSessionConfig = null;
+        const diff = diffConfig(previous, msg.config);
+        if (previous.dataset === "custom") {
+          // The uploaded file may be gone with the old process: keep the new session's data.
+          delete diff.dataset;
+          delete diff.dataset_id;
+        }
+        if (Object.keys(diff).length) configure(diff);
+        banner("session", "info", "The server no longer had this session.", "A new session started with the same settings (seeds included), from step 0.", [], 12000);
+      }
       if (pendingUrlConfig) {
         const diff = diffConfig(pendingUrlConfig, msg.config);
         pendingUrlConfig = null;
@@ -245,8 +257,13 @@ function onMessage(msg) {
   invalidate(...changes);
 }
 
+let lostSessionConfig = null;
 function onError(msg) {
-  if (msg.code === "invalid_session") return; // a fresh hello follows
+  if (msg.code === "invalid_session") {
+    // A fresh hello follows: give the new session this one's settings (not its weights).
+    if (model.config && !url.watch) lostSessionConfig = model.config;
+    return;
+  }
   if (msg.code === "unknown_dataset") controls.uploadMessage("That uploaded dataset is no longer on the server: upload it again.", "error");
   banner("error", "warn", "Not applied:", msg.message ?? msg.code, [], 7000);
 }
@@ -259,13 +276,38 @@ function onStatus(st) {
   const label = st.state === "open" ? (readOnly() ? "Connected · watching" : "Connected") : st.state === "connecting" ? "Connecting…" : st.state === "reconnecting" ? `Reconnecting${st.attempt > 1 ? ` (attempt ${st.attempt})` : ""}…` : "Disconnected";
   el.querySelector(".conn-text").textContent = label;
   el.title = st.message ?? label;
-  $("reconnect").hidden = st.state !== "closed" && st.state !== "reconnecting";
   if (st.state === "closed" && st.code !== 4001) banner("connection", "warn", "Disconnected.", st.message ?? "", [["Reconnect", () => conn.reconnectNow()]]);
-  if (st.state === "reconnecting" && st.code === 1013) banner("connection", "warn", "Server full.", st.message ?? "", []);
+  if (st.state === "reconnecting" && st.code === 1013) banner("connection", "warn", "Server full.", st.message ?? "", [["Retry now", () => conn.reconnectNow()]]);
+  if (st.state === "reconnecting" && st.code !== 1013) {
+    if (st.message && !lostReason) lostReason = st.message; // why the outage began
+    // A blip (a reconnect within a second) shows only in the status; a longer outage says so.
+    if (bannerView.key === "connection") showConnectionLost();
+    else if (!lostTimer) lostTimer = setTimeout(showConnectionLost, 1200);
+  }
+  if (st.state === "open") {
+    clearTimeout(lostTimer);
+    lostTimer = 0;
+    lostReason = "";
+  }
   if (st.state !== "open") model.playing = false;
   invalidate("status");
 }
-$("reconnect").addEventListener("click", () => conn.reconnectNow());
+
+let lostTimer = 0;
+let lostReason = "";
+function showConnectionLost() {
+  lostTimer = 0;
+  if (lastStatus.state !== "reconnecting" || lastStatus.code === 1013) return;
+  const restarting = lostReason.startsWith("The server is restarting");
+  const attempt = lastStatus.attempt > 1 ? ` (attempt ${lastStatus.attempt})` : "";
+  banner(
+    "connection",
+    "warn",
+    restarting ? "The server is restarting." : "Connection to the server lost.",
+    `Reconnecting${attempt}… The page picks this session up again (step ${formatCount(model.step)}) as soon as the server answers.`,
+    [["Reconnect now", () => conn.reconnectNow()]],
+  );
+}
 
 // ----- banner -----
 const bannerView = new Banner();
