@@ -594,3 +594,15 @@ def test_spectators_per_session_are_capped() -> None:
                 with connect(url) as w3, pytest.raises(WebSocketDisconnect) as closed:
                     w3.recv()
                 assert closed.value.code == 1013
+
+
+def test_a_resumed_session_that_follows_a_sample_gets_it_after_the_welcome(
+    connect: Connect,
+) -> None:
+    with connect() as peer:
+        hello = peer.welcome()["hello"]
+        peer.expect({"type": "follow", "index": 5}, "sample")
+    with connect(f"/ws?session={hello['session']}&token={hello['token']}") as peer:
+        peer.welcome()
+        sample = peer.recv()
+        assert sample["type"] == "sample" and sample["index"] == 5 and sample["step"] == 0

@@ -336,7 +336,7 @@ async def websocket_endpoint(ws: WebSocket) -> None:
             entry.watchers.add(conn)
             s = entry.session
             await conn.emit([s.hello("watch"), s.data_message(), s.state_message()])
-            await conn.emit([s.series_message()])
+            await conn.emit([s.series_message(), *s.after_state()])
             conn._pump = asyncio.get_running_loop().create_task(conn._pump_queue())
             await conn.receive_loop()
             return
@@ -364,7 +364,7 @@ async def websocket_endpoint(ws: WebSocket) -> None:
         await hub.attach(entry, conn)
         s = entry.session
         await conn.emit([s.hello("control", resumed), s.data_message(), s.state_message()])
-        await conn.emit([s.series_message()])
+        await conn.emit([s.series_message(), *s.after_state()])
         await conn.receive_loop()
     except (Closed, WebSocketDisconnect):
         pass
