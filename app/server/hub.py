@@ -256,6 +256,7 @@ class SessionHub:
                 # Periodically, for sessions that changed (stepped by hand or playing), so a
                 # killed process loses at most an interval (server-requests #3).
                 self.save(entry)
+                await asyncio.sleep(0)  # one file write at a time between everyone else's work
         if self.checkpoints is not None and now - self._last_sweep > 60:
             self._last_sweep = now
             self.checkpoints.sweep(s.max_session_age_s)
