@@ -237,8 +237,11 @@ class SessionHub:
                     now - entry.disconnected_at > s.resume_window_s
                 )
                 if expired or too_old:
-                    # Freed for good: the token stops working (its checkpoint goes too).
+                    # Freed for good: the token stops working (its checkpoint goes too), and
+                    # whoever still watches it is told.
                     self.drop(entry)
+                    if entry.watchers:
+                        await _close_all(None, entry.watchers, "session ended")
                 continue
             if too_old:
                 peer = entry.controller

@@ -88,7 +88,12 @@ def test_idle_sessions_are_culled_then_freed_after_the_resume_window(
     resume = f"{server.ws_url}?session={hello['session']}&token={hello['token']}"
     with ws_peer(resume) as peer:  # within the resume window: still there
         assert peer.welcome()["hello"]["resumed"] is True
-    time.sleep(2.5)  # disconnected longer than the window: freed, checkpoint deleted
+    watch = f"{server.ws_url}?watch={hello['session']}&key={hello['watch_key']}"
+    with ws_peer(watch) as watcher:
+        watcher.welcome()
+        # disconnected longer than the window: freed, checkpoint deleted, spectators told
+        assert close_code(watcher, timeout=6) == 1001
+        assert close_reason(watcher) in {"session ended", "idle for too long"}
     with ws_peer(resume) as peer:
         assert peer.recv()["code"] == "invalid_session"
     assert not (server.log.parent / "checkpoints" / "sessions" / f"{hello['session']}.npz").exists()
