@@ -7,7 +7,7 @@ import { scaleLinear } from "../vendor/d3/d3.esm.min.js";
 import { attr, cls, cssVar, fitCanvas, h, s, text } from "./dom.js";
 import { diverging, niceExtent, normalize } from "./colors.js";
 import { distanceToEdge, edgePoint, edgeWidth, layoutColumns } from "./layout.js";
-import { exact, featureLabel, formatNumber, superscript } from "./format.js";
+import { exact, featureLabel, formatNumber, formatShort, superscript } from "./format.js";
 
 const BOUNDED = { tanh: 1, sigmoid: 1 };
 
@@ -492,7 +492,7 @@ export class Diagram {
         const v = kind ? shown.values[j] : undefined;
         const has = typeof v === "number" && Number.isFinite(v);
         attr(n.body, "fill", has ? diverging(normalize(v, ext), this.theme) : this.theme === "dark" ? "#262a33" : "#ffffff");
-        text(n.val, has ? formatNumber(v) : "");
+        text(n.val, has ? formatShort(v) : "");
         attr(n.g, "data-value", has ? exact(v) : null);
         attr(n.g, "data-kind", has ? kind : null);
         attr(n.g, "aria-label", this.neuronLabel(c, j, kind, has ? v : null));

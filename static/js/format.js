@@ -99,3 +99,12 @@ export function classPhrase(data, y) {
   if (data?.dataset === "digits") return `digit ${name}`;
   return `label “${name}”`;
 }
+
+/**
+ * A value beside a neuron, where room is short: as formatNumber, but huge values keep one digit
+ * ("3e152" rather than "3.02e+152") so a diverging network's labels don't run into the next layer.
+ */
+export function formatShort(value) {
+  if (typeof value === "number" && Number.isFinite(value) && Math.abs(value) >= 1e5) return value.toExponential(0).replace("+", "");
+  return formatNumber(value);
+}

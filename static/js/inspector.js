@@ -172,7 +172,9 @@ export class Inspector {
         for (let r = 0; r < t.dZ_all.length; r++) sum += t.dZ_all[r][j] * t.A_prev_all[r][i];
         const reg = t.dW_reg?.[j]?.[i] ?? 0;
         const note = rec.truncated ? " (rows shown only)" : "";
-        left.append(line(h("span", { class: "lhs" }, `dW = Σ over the ${t.dZ_all.length} samples${note}${reg ? " + regularization" : ""} = `), num(sum), reg ? [" + ", num(reg)] : "", " = ", num(t.dW[j][i])));
+        // The page's own sum of the batch's terms, then the server's dW when they can differ.
+        const total = reg || rec.truncated ? [" = ", num(t.dW[j][i])] : "";
+        left.append(line(h("span", { class: "lhs" }, `dW = Σ dZ·a over the ${t.dZ_all.length} samples${note}${reg ? " + regularization" : ""} = `), num(sum), reg ? [" + ", num(reg)] : "", total));
       }
     } else if (t.dW) {
       left.append(line(h("span", { class: "lhs" }, "dW = "), num(t.dW[j][i])));

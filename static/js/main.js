@@ -318,7 +318,10 @@ function showDiverged(msg) {
   const lr = model.config?.learning_rate ?? 0.03;
   const lower = Number((lr / 10).toPrecision(2));
   const target = Math.max(model.history.oldest, msg.step - 10);
-  banner("diverged", "error", "Training diverged.", `${msg.message.replace(/\.?$/, ".")} The network stays at step ${Math.max(0, msg.step - 1)}, its last finite state.`, [
+  // The page's own sentence from the fields (the server's message starts "diverged at …").
+  const what = msg.quantity === "loss" || !msg.quantity ? "The loss" : `${msg.quantity}${msg.layer ? superscript(msg.layer) : ""}`;
+  const why = lr >= 1 ? ` A learning rate of ${formatNumber(lr)} is very high.` : "";
+  banner("diverged", "error", "Training diverged.", `${what} stopped being a finite number at step ${formatCount(msg.step)}, so that update was not applied: the network stays at step ${formatCount(Math.max(0, msg.step - 1))}, its last finite state.${why}`, [
     [`Lower the learning rate to ${lower}`, () => configure({ learning_rate: lower })],
     [`Go back to step ${target}`, () => send({ type: "seek", step: target })],
     ["Reset", () => reset()],

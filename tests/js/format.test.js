@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { classNames, classPhrase, exact, featureLabel, formatCount, formatNumber, formatPercent, formatSigned, formatTerm, subscript, superscript } from "../../static/js/format.js";
+import { classNames, classPhrase, exact, featureLabel, formatCount, formatNumber, formatPercent, formatShort, formatSigned, formatTerm, subscript, superscript } from "../../static/js/format.js";
 
 test("formatNumber keeps three significant digits by default", () => {
   assert.equal(formatNumber(0.123456), "0.123");
@@ -62,4 +62,12 @@ test("classNames: a CSV's own labels, digits, and class i for index-only names",
   assert.equal(classPhrase({ task: "classification", dataset: "custom", n_classes: 2, class_names: ["no", "yes"] }, 1), "label “yes”");
   assert.equal(classPhrase({ task: "classification", dataset: "xor", n_classes: 2, class_names: ["0", "1"] }, 0), "class 0");
   assert.equal(classPhrase({ task: "classification", dataset: "digits", n_classes: 10, class_names: null }, 7), "digit 7");
+});
+
+test("formatShort keeps huge values to one digit and the rest as formatNumber", () => {
+  assert.equal(formatShort(3.02e152), "3e152");
+  assert.equal(formatShort(-1.6e7), "-2e7");
+  assert.equal(formatShort(0.123456), "0.123");
+  assert.equal(formatShort(0.00001234), "1.23e-5");
+  assert.equal(formatShort(NaN), "—");
 });
