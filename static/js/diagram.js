@@ -200,8 +200,10 @@ export class Diagram {
         // Values sit just above the point where the edges leave the neuron (right, centre), so
         // the edges never run through them; the output's right side has no edges.
         attr(n.val, "x", (col.r + 3).toFixed(1));
-        attr(n.val, "y", c === L ? null : (-Math.max(3, Math.min(5, col.r * 0.35))).toFixed(1));
-        attr(n.val, "dy", c === L ? "0.35em" : null);
+        // (Dense columns have no room above: there the value stays centred, on its halo.)
+        const lift = c < L && col.spacing >= 26;
+        attr(n.val, "y", lift ? (-Math.max(3, Math.min(5, col.r * 0.35))).toFixed(1) : null);
+        attr(n.val, "dy", lift ? null : "0.35em");
         attr(n.val, "display", showText || c === L ? null : "none");
         attr(n.val, "font-size", col.spacing < 20 ? "9.5" : null);
         if (c === 0) attr(n.lab, "x", (-col.r - 5).toFixed(1));
