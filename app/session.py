@@ -343,6 +343,9 @@ class Session:
         self._play_done = 0
         self._rate_steps: collections.deque[tuple[float, int]] = collections.deque()
         self._eval: Evaluation | None = None
+        # The longest stretch of work between two yields of a command; the connection lowers
+        # it when many sessions work at once, so a round of all of them stays short.
+        self.slice_s = SLICE_S
         self._latest_metrics: dict[str, Any] | None = None
         self._last_eval_start = 0.0
         self.dataset_id: str | None = None
@@ -535,7 +538,7 @@ class Session:
     def _evaluate_sliced(self) -> Generator[list[Message], None, dict[str, Any]]:
         """Whole-set metrics at the current step, yielding between chunks; logged."""
         evaluation = Evaluation(self.trainer)
-        while not evaluation.run(SLICE_S):
+        while not evaluation.run(self.slice_s):
             yield []
         metrics = evaluation.result()
         self._store_metrics(metrics)
@@ -847,12 +850,12 @@ class Session:
             start = max(s for s in self.history.checkpoints if s <= step)
             if not start <= trainer.step <= step:
                 self.history.seek(start)  # a stored checkpoint: restored without replay
-            deadline = time.perf_counter() + SLICE_S
+            deadline = time.perf_counter() + self.slice_s
             while trainer.step < step:
                 trainer.train_step()  # the recorded timeline, replayed bit for bit
                 if time.perf_counter() > deadline:
                     yield []
-                    deadline = time.perf_counter() + SLICE_S
+                    deadline = time.perf_counter() + self.slice_s
         if revealed:
             failed = self._open_walk(revealed)
             if failed:
@@ -903,7 +906,7 @@ class Session:
             self._before = None
             self._revealed = 0
             count -= 1
-        deadline = time.perf_counter() + SLICE_S
+        deadline = time.perf_counter() + self.slice_s
         done = 0
         while (until_epoch is None and done < count) or (
             until_epoch is not None and self.trainer.epoch < until_epoch
@@ -920,7 +923,7 @@ class Session:
             done += 1
             if time.perf_counter() > deadline:
                 yield []
-                deadline = time.perf_counter() + SLICE_S
+                deadline = time.perf_counter() + self.slice_s
         if last is not None:
             yield from self._evaluate_sliced()
             out = self._after_steps(last, losses)

@@ -187,6 +187,49 @@ def test_healthz_stays_fast_while_20_sessions_play(server_factory: Factory) -> N
     assert latencies[-1] < 1.0
 
 
+def test_healthz_and_pings_stay_fast_while_50_sessions_run_long_steps(
+    server_factory: Factory,
+) -> None:
+    """server-requests #9: long `step` commands share the loop like play does."""
+    server = server_factory({"BPL_MAX_SESSIONS_PER_BROWSER": "100"})
+    stop = threading.Event()
+    done = [0] * 50
+    errors: list[BaseException] = []
+
+    def stepper(i: int) -> None:
+        try:
+            with ws_peer(server.ws_url) as peer:
+                peer.welcome()
+                while not stop.is_set():
+                    peer.request({"type": "step", "count": 1000}, "iteration")
+                    done[i] += 1
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=stepper, args=(i,), daemon=True) for i in range(50)]
+    for t in threads:
+        t.start()
+    time.sleep(1.5)
+    latencies = []
+    with ws_peer(server.ws_url) as idle:
+        idle.welcome()
+        pings = []
+        for _ in range(10):
+            latencies.append(healthz_seconds(server.url))
+            started = time.perf_counter()
+            idle.expect({"type": "ping"}, "pong")
+            pings.append(time.perf_counter() - started)
+            time.sleep(0.05)
+    stop.set()
+    for t in threads:
+        t.join(timeout=30)
+    assert not errors, errors[:3]
+    assert sum(done) >= 50, done
+    print(f"\n50 sessions stepping 1,000 at a time: healthz max {max(latencies) * 1000:.0f} ms, "
+          f"ping max {max(pings) * 1000:.0f} ms")  # fmt: skip
+    assert max(latencies) < 1.0 and max(pings) < 1.0
+
+
 def test_100_abrupt_disconnects_leak_nothing(server_factory: Factory) -> None:
     """Traps: WebSocketDisconnected on send after close; a send loop spinning after a drop."""
     server = server_factory({"BPL_RESUME_WINDOW_S": "1", **FAST_REAPER})

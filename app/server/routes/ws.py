@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Iterator
 from typing import Any
 
 from fastapi import APIRouter, WebSocket
@@ -27,12 +28,6 @@ log = logging.getLogger("backprop_lab.ws")
 
 BROWSER_COOKIE = "bpl_browser"
 FRAME_INTERVAL_S = 1 / 60  # no point drawing faster than the screen refreshes
-# Every playing session trains for a slice, then yields. The slices of one round (all playing
-# sessions once) add up to about PLAY_ROUND_S, so the loop comes back to everyone else (HTTP,
-# /healthz, stepping sessions) within a few milliseconds however many sessions play. An HTTP
-# request takes ~10 loop turns: at 1 ms a round /healthz answers in ~10-20 ms under play.
-PLAY_ROUND_S = 0.001
-MIN_PLAY_SLICE_S = 0.0002
 WATCHER_QUEUE = 64
 CLOSE_TIMEOUT_S = 1.0
 # A send waits until the previous messages have (nearly) left the buffer: a big one (an
@@ -66,6 +61,8 @@ class Connection:
         self._receiver: asyncio.Task[Any] | None = None
         self.dropped = False  # by us, for missing a send deadline
         self._last_size = 0  # bytes of the previous message, which this send waits to drain
+        self._play_token = object()  # this connection's play loop, among the hub's busy work
+        self._command_token = object()  # its command under way
         settings = hub.settings
         self._limiter = RateLimiter(
             settings.rate_limit_per_s, settings.rate_limit_burst, settings.rate_abuse_after_s
@@ -167,12 +164,11 @@ class Connection:
     async def _play_loop(self) -> None:
         session = self.session
         last_frame = 0.0
-        players = self.hub.players
-        players.add(self)
+        busy = self.hub.busy
+        busy.add(self._play_token)
         try:
             while session.playing and not self.closed:
-                budget = max(MIN_PLAY_SLICE_S, PLAY_ROUND_S / len(players))
-                stopped = session.play_slice(budget)
+                stopped = session.play_slice(self.hub.slice_s())
                 if stopped:
                     await self.emit(stopped)
                     for _ in session.finish_play():
@@ -196,7 +192,7 @@ class Connection:
             with contextlib.suppress(Closed):
                 await self.error("internal_error", "training stopped by an internal error")
         finally:
-            players.discard(self)
+            busy.discard(self._play_token)
 
     def on_ack(self, frame: int) -> None:
         if self.entry is not None and self.role == "control":
@@ -285,8 +281,16 @@ class Connection:
             batch = await asyncio.to_thread(job)
             await self.emit([_with_id(batch[0], msg.id), *batch[1:]])
             return
+        busy = self.hub.busy
+        busy.add(self._command_token)
+        try:
+            await self._run(session, msg)
+        finally:
+            busy.discard(self._command_token)
+
+    async def _run(self, session: Session, msg: Any) -> None:
         first = True
-        for batch in session.handle(msg):
+        for batch in _sliced(session, msg, self.hub):
             taken = (
                 self.role == "control"
                 and self.entry is not None
@@ -302,6 +306,18 @@ class Connection:
                 first = False
                 await self.emit(batch)
             await asyncio.sleep(0)  # let every other session run between slices
+
+
+def _sliced(session: Session, msg: Any, hub: SessionHub) -> Iterator[list[Message]]:
+    """The command's batches; before each slice the session gets its share of the round."""
+    work = session.handle(msg)
+    while True:
+        session.slice_s = hub.slice_s()
+        try:
+            batch = next(work)
+        except StopIteration:
+            return
+        yield batch
 
 
 def _with_id(message: Message, msg_id: Any) -> Message:
