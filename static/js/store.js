@@ -248,17 +248,14 @@ export function applyMessage(model, msg) {
         model.walk = null;
         model.shown = null;
       } else if (given && given.length === model.revealed && given.every((p, i) => p && p.index === i && p.step === msg.step + 1)) {
-        // The server's own copy of every revealed phase (after a reload, resume, sync or back):
-        // the layers left of the current phase can be drawn.
+        // `state.phases`: every revealed phase of the iteration under way (after back, seek,
+        // a reload, a resume or a sync), so the layers left of the current phase are drawn. The
+        // page no longer keeps its own copy of the walk for this.
         model.walk = { step: msg.step + 1, phases: given };
         const last = given[given.length - 1];
         model.shown = { phase: last.phase, layer: last.layer ?? null, index: last.index };
         const loss = given.find((p) => p.phase === "loss");
         if (loss && typeof loss.loss === "number") model.lastLoss = loss.loss;
-      } else if (model.walk && model.walk.step === msg.step + 1) {
-        model.walk.phases.length = Math.min(model.walk.phases.length, model.revealed);
-        const last = model.walk.phases[model.revealed - 1];
-        model.shown = last ? { phase: last.phase, layer: last.layer, index: last.index } : null;
       } else {
         model.walk = { step: msg.step + 1, phases: [] };
         model.shown = null;
