@@ -306,7 +306,8 @@ export function applyMessage(model, msg) {
       model.walk = null;
       model.shown = null;
       model.stepsPerSecond = msg.steps_per_second ?? null;
-      model.history = { oldest: model.history.oldest, newest: Math.max(model.history.newest, msg.step) };
+      // The kept history (its oldest step moves on as a long play trims it).
+      model.history = msg.history ?? { oldest: model.history.oldest, newest: Math.max(model.history.newest, msg.step) };
       setLayers(msg.layers);
       if (msg.metrics) model.metrics = msg.metrics;
       if (msg.diagnostics) model.diagnostics = msg.diagnostics;

@@ -207,3 +207,13 @@ test("state.phases: a fresh page (reload, resume, sync) draws every layer reveal
   applyMessage(stale, { ...state, step: 5 });
   assert.equal(stale.shown, null);
 });
+
+test("frame.history moves the timeline's oldest step as a long play trims the history", () => {
+  const model = createModel();
+  for (const msg of session[0].server) applyMessage(model, msg);
+  const frame = session[15].server.find((m) => m.type === "frame");
+  applyMessage(model, { ...frame, step: 20000, history: { oldest: 10000, newest: 20000 } });
+  assert.deepEqual(model.history, { oldest: 10000, newest: 20000 });
+  applyMessage(model, { ...frame, step: 20010, history: undefined });
+  assert.deepEqual(model.history, { oldest: 10000, newest: 20010 });
+});
