@@ -3,15 +3,30 @@
 from __future__ import annotations
 
 import argparse
+import os
 import threading
 import webbrowser
 
+from app.limits import Limits
+
+
+def _transport_max_size() -> int:
+    """uvicorn's frame-size cap: twice the app's message limit (BPL_MAX_MESSAGE_BYTES).
+
+    The app itself refuses anything over the limit with a `too_large` error and close 1009;
+    the transport cap, above it, only bounds memory (its default, 16 MiB, is far too much).
+    """
+    raw = os.environ.get("BPL_MAX_MESSAGE_BYTES", "")
+    limit = int(raw) if raw.isdigit() else Limits.max_message_bytes
+    return 2 * limit
+
+
 # Settings the server must always run with (FIELD-NOTES): compression costs 5-100x the
-# encode time for little gain on float data; 64 KiB caps an incoming message.
+# encode time for little gain on float data; incoming frames are capped (see above).
 UVICORN_OPTIONS: dict[str, object] = {
     "ws": "websockets-sansio",
     "ws_per_message_deflate": False,
-    "ws_max_size": 64 * 1024,
+    "ws_max_size": _transport_max_size(),
     "timeout_graceful_shutdown": 5,
 }
 

@@ -107,10 +107,15 @@ def test_resume_takeover_and_spectator(live_server: LiveServer) -> None:
         assert peer.welcome()["hello"]["session"] != hello["session"]
 
 
-def test_oversized_message_closes_1009(live_server: LiveServer) -> None:
+def test_oversized_message_gets_too_large_then_closes_1009(live_server: LiveServer) -> None:
     with ws_peer(live_server.ws_url) as peer:
         peer.welcome()
         peer.send('{"type": "ping", "pad": "' + "x" * 70_000 + '"}')
+        assert peer.recv()["code"] == "too_large", "a clear error before the close"
+        assert close_code(peer) == 1009
+    with ws_peer(live_server.ws_url) as peer:  # over the transport's cap: closed by uvicorn
+        peer.welcome()
+        peer.send('{"type": "ping", "pad": "' + "x" * 200_000 + '"}')
         assert close_code(peer) == 1009
     with ws_peer(live_server.ws_url) as peer:  # the server is fine
         peer.welcome()
