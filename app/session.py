@@ -15,11 +15,10 @@ from __future__ import annotations
 import collections
 import dataclasses
 import itertools
-import math
 import secrets
 import time
 from collections.abc import Callable, Generator, Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from typing import Any
 
 import numpy as np
@@ -27,10 +26,10 @@ import numpy as np
 from app.engine import DATASETS, Dataset, Diverged, History, TrainConfig, Trainer
 from app.engine.activations import ACTIVATIONS
 from app.engine.gradcheck import check_network
-from app.engine.losses import mean_squared_error, softmax_cross_entropy
-from app.engine.network import forward
+from app.evaluation import Evaluation
 from app.limits import Limits
 from app.protocol import PROTOCOL_VERSION, ProtocolError
+from app.steplog import LogEntry, StepLog, finite
 
 Message = dict[str, Any]
 
@@ -47,7 +46,6 @@ MAX_FRAME_LOSSES = 200
 IMAGE_GALLERY = 64
 GRADCHECK_OK = 1e-5
 GRADCHECK_SAMPLES = 8  # as Trainer.gradient_check
-EVAL_CHUNK_ROWS = 512  # whole-set metrics are computed this many rows at a time (~1 ms)
 PLAY_EVAL_INTERVAL_S = 0.25  # while playing, fresh whole-set metrics at most this often
 HISTORY_BUDGET_BYTES = 8 << 20  # checkpoints kept for back/seek, per session
 MAX_EPOCH_STEPS = 50_000  # a `step` by epoch that would take more updates is refused (busy)
@@ -65,254 +63,7 @@ def phase_order(n_layers: int) -> list[tuple[str, int | None]]:
     return [*forward, ("loss", None), *backward, ("update", None)]
 
 
-def _finite(value: float | None) -> float | None:
-    if value is None:
-        return None
-    value = float(value)
-    return value if np.isfinite(value) else None
-
-
-NAN = float("nan")
-
-
-@dataclass(slots=True)
-class LogEntry:
-    """One row, as the code around the log reads it (None where nothing was measured)."""
-
-    step: int
-    epoch: int
-    position: int
-    loss: float | None
-    grad_norms: tuple[float, ...] | None = None
-    update_ratios: tuple[float | None, ...] | None = None
-    metrics: dict[str, Any] | None = None
-
-
-def _none_if_nan(values: list[float]) -> list[float | None]:
-    return [None if math.isnan(v) else v for v in values]
-
-
-class StepLog:
-    """Rows for consecutive steps `first_step .. last_step`."""
-
-    def __init__(self, n_layers: int, first: LogEntry) -> None:
-        self.n_layers = n_layers
-        self.first_step = first.step
-        self._n = 0
-        self._epoch = np.zeros(64, dtype=np.int64)
-        self._position = np.zeros(64, dtype=np.int64)
-        self._loss = np.full(64, NAN)
-        self._grad = np.full((64, n_layers), NAN)
-        self._ratio = np.full((64, n_layers), NAN)
-        self._metrics: dict[int, dict[str, Any]] = {}
-        self.put(first)
-
-    def __len__(self) -> int:
-        return self._n
-
-    @property
-    def last_step(self) -> int:
-        return self.first_step + self._n - 1
-
-    def _grow(self) -> None:
-        size = 2 * len(self._loss)
-        for name in ("_epoch", "_position", "_loss", "_grad", "_ratio"):
-            old = getattr(self, name)
-            new = np.full((size, *old.shape[1:]), NAN if old.dtype.kind == "f" else 0, old.dtype)
-            new[: self._n] = old[: self._n]
-            setattr(self, name, new)
-
-    def put(self, entry: LogEntry) -> None:
-        """Append the next step, or overwrite a logged one (replay: its metrics are kept)."""
-        i = entry.step - self.first_step
-        if i < 0 or i > self._n:
-            raise ValueError(f"step {entry.step} is not next to the log ({self.first_step}..)")
-        if i == self._n:
-            if self._n == len(self._loss):
-                self._grow()
-            self._n += 1
-        self._epoch[i] = entry.epoch
-        self._position[i] = entry.position
-        self._loss[i] = NAN if entry.loss is None else entry.loss
-        self._grad[i] = NAN if entry.grad_norms is None else entry.grad_norms
-        self._ratio[i] = (
-            NAN
-            if entry.update_ratios is None
-            else [NAN if r is None else r for r in entry.update_ratios]
-        )
-        if entry.metrics is not None:
-            self._metrics[entry.step] = entry.metrics
-
-    def at(self, step: int) -> LogEntry | None:
-        i = step - self.first_step
-        if not 0 <= i < self._n:
-            return None
-        loss = float(self._loss[i])
-        grad = self._grad[i].tolist()
-        return LogEntry(
-            step,
-            int(self._epoch[i]),
-            int(self._position[i]),
-            None if math.isnan(loss) else loss,
-            None if math.isnan(grad[0]) else tuple(grad),
-            None if math.isnan(grad[0]) else tuple(_none_if_nan(self._ratio[i].tolist())),
-            self._metrics.get(step),
-        )
-
-    def __iter__(self) -> Iterator[LogEntry]:
-        for step in range(self.first_step, self.first_step + self._n):
-            entry = self.at(step)
-            assert entry is not None
-            yield entry
-
-    def set_metrics(self, step: int, metrics: dict[str, Any]) -> None:
-        if self.first_step <= step <= self.last_step:
-            self._metrics[step] = metrics
-
-    def metrics_at(self, step: int) -> dict[str, Any] | None:
-        return self._metrics.get(step)
-
-    def epoch_at(self, step: int) -> int | None:
-        i = step - self.first_step
-        return int(self._epoch[i]) if 0 <= i < self._n else None
-
-    def truncate_after(self, step: int) -> None:
-        """Forget the steps after `step` (a new branch starts there)."""
-        keep = max(0, min(self._n, step - self.first_step + 1))
-        if keep < self._n:
-            self._n = keep
-            self._metrics = {s: m for s, m in self._metrics.items() if s <= step}
-
-    def drop_before(self, step: int) -> None:
-        """Forget the steps before `step` (keeps at least the last row)."""
-        cut = min(step - self.first_step, self._n - 1)
-        if cut <= 0:
-            return
-        for name in ("_epoch", "_position", "_loss", "_grad", "_ratio"):
-            column = getattr(self, name)
-            column[: self._n - cut] = column[cut : self._n]
-        self._n -= cut
-        self.first_step += cut
-        self._metrics = {s: m for s, m in self._metrics.items() if s >= self.first_step}
-
-    def epoch_starts(self, upto: int) -> list[int]:
-        """Steps (≤ `upto`) at which an epoch starts: the position after them is 0."""
-        n = max(0, min(self._n, upto - self.first_step + 1))
-        return (np.flatnonzero(self._position[:n] == 0) + self.first_step).tolist()
-
-    def series(self, upto: int, max_points: int) -> dict[str, list[Any]]:
-        """The logged steps ≤ `upto` that have a loss, downsampled to at most `max_points`."""
-        n = max(0, min(self._n, upto - self.first_step + 1))
-        rows = np.flatnonzero(~np.isnan(self._loss[:n]))
-        stride = max(1, -(-len(rows) // max_points))
-        rows = rows[::stride]
-        steps = (rows + self.first_step).tolist()
-        metrics = [self._metrics.get(s) or {} for s in steps]
-        grad = self._grad[rows].tolist()
-        ratio = self._ratio[rows].tolist()
-        return {
-            "steps": steps,
-            "loss": self._loss[rows].tolist(),
-            "train_loss": [m.get("train_loss") for m in metrics],
-            "test_loss": [m.get("test_loss") for m in metrics],
-            "train_accuracy": [m.get("train_accuracy") for m in metrics],
-            "test_accuracy": [m.get("test_accuracy") for m in metrics],
-            "grad_norms": [None if math.isnan(g[0]) else g for g in grad],
-            "update_ratios": [
-                None if math.isnan(g[0]) else _none_if_nan(r)
-                for g, r in zip(grad, ratio, strict=True)
-            ],
-        }
-
-    def columns(self, upto: int) -> dict[str, np.ndarray]:
-        """step, epoch, position, loss (NaN = none) of the steps ≤ `upto`, for checkpoints."""
-        n = max(0, min(self._n, upto - self.first_step + 1))
-        return {
-            "step": np.arange(self.first_step, self.first_step + n, dtype=np.int64),
-            "epoch": self._epoch[:n].copy(),
-            "position": self._position[:n].copy(),
-            "loss": self._loss[:n].copy(),
-        }
-
-    @property
-    def nbytes(self) -> int:
-        return sum(
-            getattr(self, n).nbytes for n in ("_epoch", "_position", "_loss", "_grad", "_ratio")
-        )
-
-
 DatasetLookup = Callable[[str], Dataset | None]
-
-
-class Evaluation:
-    """Whole-set loss and accuracy of one step's weights, a chunk of rows at a time.
-
-    `Trainer.evaluate` over 5,000 samples of the largest allowed network takes ~12 ms; done in
-    chunks of `EVAL_CHUNK_ROWS` the event loop gets a turn every millisecond or so. The weights
-    are captured at creation, so the result is the metrics of `step` whatever happens meanwhile.
-    """
-
-    def __init__(self, trainer: Trainer) -> None:
-        self.step = trainer.step
-        self._W = tuple(trainer.W)
-        self._b = tuple(trainer.b)
-        self._act = ACTIVATIONS[trainer.config.activation]
-        d = trainer.data
-        self._classification = d.task == "classification"
-        self._parts = [(d.X_train, d.y_train), (d.X_test, d.y_test)]
-        self._chunks: list[list[tuple[float, int, int]]] = [[], []]  # (loss, correct, rows)
-        self._split = 0
-        self._row = 0
-
-    @property
-    def done(self) -> bool:
-        return self._split >= len(self._parts)
-
-    def run(self, budget_s: float | None = None) -> bool:
-        """Evaluate chunks until done or `budget_s` has passed; True when done."""
-        end = None if budget_s is None else time.perf_counter() + budget_s
-        while not self.done:
-            X, y = self._parts[self._split]
-            if self._row >= len(X):
-                self._split += 1
-                self._row = 0
-                continue
-            Xc = X[self._row : self._row + EVAL_CHUNK_ROWS]
-            yc = y[self._row : self._row + EVAL_CHUNK_ROWS]
-            with np.errstate(all="ignore"):
-                Zs, _, _ = forward(self._W, self._b, Xc, self._act)
-                if self._classification:
-                    loss, P = softmax_cross_entropy(Zs[-1], yc)
-                    correct = int((P.argmax(axis=1) == yc).sum())
-                else:
-                    loss, correct = mean_squared_error(Zs[-1], yc), 0
-            self._chunks[self._split].append((loss, correct, len(Xc)))
-            self._row += len(Xc)
-            if end is not None and time.perf_counter() > end:
-                break
-        return self.done
-
-    def _summary(self, split: int) -> tuple[float | None, float | None]:
-        chunks = self._chunks[split]
-        rows = sum(n for _, _, n in chunks)
-        if rows == 0:
-            return None, None
-        # One chunk: the loss exactly as Trainer.evaluate computes it.
-        loss = chunks[0][0] if len(chunks) == 1 else sum(l * n for l, _, n in chunks) / rows
-        accuracy = sum(c for _, c, _ in chunks) / rows if self._classification else None
-        return loss, accuracy
-
-    def result(self) -> dict[str, Any]:
-        self.run()
-        train_loss, train_accuracy = self._summary(0)
-        test_loss, test_accuracy = self._summary(1)
-        return {
-            "step": self.step,
-            "train_loss": _finite(train_loss),
-            "test_loss": _finite(test_loss),
-            "train_accuracy": _finite(train_accuracy),
-            "test_accuracy": _finite(test_accuracy),
-        }
 
 
 class Session:
@@ -471,7 +222,7 @@ class Session:
         if log:
             columns = zip(log["step"], log["epoch"], log["position"], log["loss"], strict=True)
             for s, epoch, position, loss in columns:
-                entry = LogEntry(int(s), int(epoch), int(position), _finite(loss))
+                entry = LogEntry(int(s), int(epoch), int(position), finite(loss))
                 if entries and entry.step != entries[-1].step + 1:
                     entries = []
                 entries.append(entry)
@@ -643,10 +394,10 @@ class Session:
             layers.append(
                 {
                     "layer": i,
-                    "grad_norm": _finite(d.grad_norm),
-                    "weight_norm": _finite(d.weight_norm),
-                    "update_ratio": _finite(d.update_ratio),
-                    "dead_fraction": _finite(d.dead_fraction),
+                    "grad_norm": finite(d.grad_norm),
+                    "weight_norm": finite(d.weight_norm),
+                    "update_ratio": finite(d.update_ratio),
+                    "dead_fraction": finite(d.dead_fraction),
                 }
             )
         return {
@@ -687,7 +438,7 @@ class Session:
             "truncated": self._truncated(record),
             "loss": record.loss,
             "reg_loss": record.reg_loss,
-            "accuracy": _finite(record.accuracy),
+            "accuracy": finite(record.accuracy),
             "layers": layers,
             "diagnostics": self._diagnostics(record),
             "metrics": self.log.metrics_at(record.step),
@@ -722,7 +473,7 @@ class Session:
             msg.update(
                 loss=record.loss,
                 reg_loss=record.reg_loss,
-                accuracy=_finite(record.accuracy),
+                accuracy=finite(record.accuracy),
                 A=self._rows(out.A),
                 y=self._rows(record.y),
             )
@@ -768,7 +519,7 @@ class Session:
             "step": self.trainer.step,
             "x": rec.X[0],
             "y": rec.y[0],
-            "loss": _finite(rec.loss),
+            "loss": finite(rec.loss),
             "layers": [
                 {"Z": lr.Z[0], "A": lr.A[0], "dZ": lr.dZ[0], "dW": lr.dW, "db": lr.db}
                 for lr in rec.layers
@@ -798,7 +549,7 @@ class Session:
             self.trainer.position,
             float(record.loss),
             tuple(float(d.grad_norm) for d in layers),
-            tuple(_finite(d.update_ratio) for d in layers),
+            tuple(finite(d.update_ratio) for d in layers),
         )
         self._append_log(entry)
         self._last_record = record
@@ -1121,8 +872,8 @@ class Session:
             rows = [
                 {
                     "layer": r.layer,
-                    "rel_error_W": _finite(r.rel_error_W),
-                    "rel_error_b": _finite(r.rel_error_b),
+                    "rel_error_W": finite(r.rel_error_W),
+                    "rel_error_b": finite(r.rel_error_b),
                 }
                 for r in results
             ]
