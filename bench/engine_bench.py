@@ -41,6 +41,7 @@ import numpy as np  # noqa: E402
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from app.engine import Dataset, TrainConfig, Trainer  # noqa: E402
+from bench.nets import random_dataset  # noqa: E402
 
 
 @dataclass(frozen=True)
@@ -48,20 +49,6 @@ class Case:
     name: str
     config: TrainConfig
     custom: Dataset | None = None
-
-
-def _random_dataset(n: int, inputs: int, classes: int) -> Dataset:
-    rng = np.random.default_rng(0)
-    return Dataset(
-        name="custom",
-        task="classification",
-        n_classes=classes,
-        feature_names=tuple(f"x{i + 1}" for i in range(inputs)),
-        X_train=rng.random((n, inputs)),
-        y_train=rng.integers(0, classes, n),
-        X_test=np.empty((0, inputs)),
-        y_test=np.empty(0, dtype=np.int64),
-    )
 
 
 def cases() -> list[Case]:
@@ -78,7 +65,7 @@ def cases() -> list[Case]:
         Case(
             "784-128-64-10 b128 (random)",
             TrainConfig(dataset="custom", hidden=(128, 64), batch_size=128, test_fraction=0.0),
-            _random_dataset(1280, 784, 10),
+            random_dataset(1280, 784, 10),
         ),
     ]
 
