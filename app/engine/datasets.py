@@ -251,13 +251,22 @@ def moons(rng: np.random.Generator, n: int, noise: float) -> tuple[Array, AnyArr
     return points, label
 
 
-def plane(rng: np.random.Generator, n: int, noise: float) -> tuple[Array, AnyArray]:
-    """Target ``(x1 + x2) / 10`` at a noisy position (TF ``regressPlane``)."""
+def _noisy_positions(
+    rng: np.random.Generator, n: int, noise: float
+) -> tuple[Array, Array, Array, Array]:
+    """TF's regression sets: points uniform in ``[-6, 6]²`` (what is plotted) and the offsets
+    of the noisy positions their targets are computed at (``noise`` scales them)."""
     radius = 6.0
     x = _uniform(rng, -radius, radius, n)
     y = _uniform(rng, -radius, radius, n)
     noise_x = _uniform(rng, -radius, radius, n) * noise
     noise_y = _uniform(rng, -radius, radius, n) * noise
+    return x, y, noise_x, noise_y
+
+
+def plane(rng: np.random.Generator, n: int, noise: float) -> tuple[Array, AnyArray]:
+    """Target ``(x1 + x2) / 10`` at a noisy position (TF ``regressPlane``)."""
+    x, y, noise_x, noise_y = _noisy_positions(rng, n, noise)
     target = (x + noise_x + y + noise_y) / 10.0
     return np.column_stack([x, y]), target
 
@@ -274,13 +283,8 @@ _BUMPS = (
 
 def multigauss(rng: np.random.Generator, n: int, noise: float) -> tuple[Array, AnyArray]:
     """Six bumps of alternating sign; the strongest wins (TF ``regressGaussian``)."""
-    radius = 6.0
-    x = _uniform(rng, -radius, radius, n)
-    y = _uniform(rng, -radius, radius, n)
-    noise_x = _uniform(rng, -radius, radius, n) * noise
-    noise_y = _uniform(rng, -radius, radius, n) * noise
-    px = x + noise_x
-    py = y + noise_y
+    x, y, noise_x, noise_y = _noisy_positions(rng, n, noise)
+    px, py = x + noise_x, y + noise_y
     target = np.zeros(n)
     for cx, cy, sign in _BUMPS:
         # TF: label scale from distance [0, 2] → [1, 0], clamped.
