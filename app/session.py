@@ -33,9 +33,6 @@ from app.steplog import LogEntry, StepLog, finite
 
 Message = dict[str, Any]
 
-LIVE_KEYS = frozenset(
-    {"learning_rate", "optimizer", "momentum", "batch_size", "l1", "l2", "dropout"}
-)
 REBUILD_KEYS = frozenset(
     {"dataset", "dataset_id", "samples", "noise", "test_fraction", "data_seed", "features",
      "hidden", "activation", "init", "seed"}

@@ -12,7 +12,7 @@ import contextlib
 import logging
 import secrets
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -277,15 +277,9 @@ class SessionHub:
             self._last_sweep = now
             self.checkpoints.sweep(s.max_session_age_s)
 
-    def count_for(self, browser: str) -> int:
-        return sum(1 for e in self.entries.values() if e.browser == browser)
-
 
 async def _close_all(peer: Peer | None, watchers: set[Peer], reason: str) -> None:
     closers: list[Awaitable[None]] = [w.close(1001, reason) for w in watchers]
     if peer is not None:
         closers.append(peer.close(1001, reason))
     await asyncio.gather(*closers, return_exceptions=True)
-
-
-Broadcaster = Callable[[Entry, list[str]], Awaitable[None]]
