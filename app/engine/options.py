@@ -65,7 +65,7 @@ class Range:
         kind = "an integer" if self.integer else "a number"
         low = None if self.min is None else ("> " if self.min_exclusive else "≥ ") + _num(self.min)
         high = None if self.max is None else ("< " if self.max_exclusive else "≤ ") + _num(self.max)
-        if low and high:
+        if self.min is not None and self.max is not None:
             left = "(" if self.min_exclusive else "["
             right = ")" if self.max_exclusive else "]"
             return f"{kind} in {left}{_num(self.min)}, {_num(self.max)}{right}"
