@@ -25,9 +25,17 @@ class Run:
     diverged: Diverged | None = None
 
 
+def phases_per_iteration(config: dict[str, Any]) -> int:
+    """Forward 1..L, loss, backward L..1, update: ``2·L + 2`` phases (L = hidden layers + 1)."""
+    return 2 * (len(config["hidden"]) + 1) + 2
+
+
 def updates_of(entry: dict[str, Any]) -> int:
-    """Updates the experiment runs: ``steps`` iterations, or one iteration for a phase walk."""
-    return 1 if entry.get("unit") == "phase" else int(entry["steps"])
+    """Updates the experiment runs: ``steps`` iterations, or whole iterations of a phase walk."""
+    steps = int(entry["steps"])
+    if entry.get("unit") == "phase":
+        return steps // phases_per_iteration(entry["config"])
+    return steps
 
 
 def run_experiment(entry: dict[str, Any], steps: int | None = None, **changes: Any) -> Run:
