@@ -173,7 +173,7 @@ OPTIONAL: Mapping[str, tuple[str, ...]] = {
 def validate_check(check: Mapping[str, Any]) -> None:
     """Raise ``ValueError`` when ``check`` has an unknown kind or wrong parameters."""
     kind = check.get("kind")
-    if kind not in KINDS:
+    if not isinstance(kind, str) or kind not in KINDS:
         raise ValueError(f"unknown check kind {kind!r}; one of {', '.join(KINDS)}")
     required = KINDS[kind]
     allowed = {"kind", "after_step", *required, *OPTIONAL.get(kind, ())}
@@ -314,9 +314,7 @@ def _generalisation_gap(check: Mapping[str, Any], view: RunView) -> CheckResult:
     min_step, min_loss = min(tests, key=lambda t: t[1])
     assert last.test_loss is not None
     rise = last.test_loss - min_loss
-    turned = (last.step - min_step >= int(check["min_before_end"])) and rise >= float(
-        check["rise"]
-    )
+    turned = (last.step - min_step >= int(check["min_before_end"])) and rise >= float(check["rise"])
     ok = gap >= float(check["at_least"]) and turned
     detail = (
         f"test − train loss = {gap:.3g}; test loss lowest ({min_loss:.3g}) at step {min_step}, "
@@ -424,8 +422,6 @@ def predict_answer(
         return "up" if after_record.loss > before_record.loss else "down"
     if kind == "largest_grad_layer":
         measure = spec.get("measure", "dW_norm")
-        sizes = [
-            gradient_size(after_record, r.layer, measure) for r in after_record.layers
-        ]
+        sizes = [gradient_size(after_record, r.layer, measure) for r in after_record.layers]
         return str(int(np.argmax(sizes)) + 1)
     raise ValueError(f"unknown answer kind {kind!r}; one of {', '.join(PREDICT_KINDS)}")

@@ -298,23 +298,34 @@ def test_dead_relu_kills_half_of_the_first_layer_and_leaky_relu_learns() -> None
     assert run(leaky).view.dead_fraction(1) == 3 / 8  # "three of the 8 units"
 
 
+def curve_of(experiment_id: str) -> list[tuple[int, float]]:
+    """``(step, whole-set test loss)`` of the run."""
+    return [
+        (m.step, m.test_loss) for m in run(experiment_id).view.metrics if m.test_loss is not None
+    ]
+
+
+def gap(experiment_id: str) -> float:
+    """Test loss − train loss at the end of the run."""
+    m = latest(experiment_id)
+    value: float = m.test_loss - m.train_loss
+    return value
+
+
 def overfitting_gap() -> float:
-    m = latest("overfitting")
-    gap: float = m.test_loss - m.train_loss
-    return gap
+    return gap("overfitting")
 
 
 def test_overfitting_gap_and_test_loss_turning_upward() -> None:
-    metrics = run("overfitting").view.metrics
-    end = metrics[-1]
+    end = latest("overfitting")
     assert end.step == experiment("overfitting")["steps"]
     assert overfitting_gap() >= OVERFIT_MIN_GAP  # measured 0.72
     assert overfitting_gap() == pytest.approx(0.72, abs=0.005)
     assert end.train_loss < 0.002  # "falls to 0.001"
-    best = min(metrics, key=lambda m: m.test_loss)
-    assert best.step == 50 and best.test_loss == pytest.approx(0.37, abs=0.005)
-    assert end.step - best.step >= OVERFIT_MIN_BEFORE_END
-    assert end.test_loss - best.test_loss >= OVERFIT_MIN_RISE
+    best_step, best_loss = min(curve_of("overfitting"), key=lambda t: t[1])
+    assert best_step == 50 and best_loss == pytest.approx(0.37, abs=0.005)
+    assert end.step - best_step >= OVERFIT_MIN_BEFORE_END
+    assert end.test_loss - best_loss >= OVERFIT_MIN_RISE
     config = experiment("overfitting")["config"]
     n_train = round(config["samples"] * (1 - config["test_fraction"]))
     assert run("overfitting").trainer.data.n_train == n_train == 20
@@ -323,15 +334,14 @@ def test_overfitting_gap_and_test_loss_turning_upward() -> None:
 def test_regularisation_gap_is_below_half_of_overfittings() -> None:
     assert config_without("regularisation", "l2") == config_without("overfitting", "l2")
     half = overfitting_gap() / 2
-    m = latest("regularisation")
-    gap = m.test_loss - m.train_loss
-    assert gap < half  # measured 0.27 < 0.36
-    assert gap == pytest.approx(0.27, abs=0.005)
+    regularised = gap("regularisation")
+    assert regularised < half  # measured 0.27 < 0.36
+    assert regularised == pytest.approx(0.27, abs=0.005)
     # The catalogue's stated bound is at most half of the measured overfitting gap.
     assert experiment("regularisation")["check"]["below"] <= half
     # "the test loss is even below the unregularised network's best (0.37)"
-    best = min(p.test_loss for p in run("overfitting").view.metrics)
-    assert m.test_loss < best
+    best = min(loss for _, loss in curve_of("overfitting"))
+    assert latest("regularisation").test_loss < best
 
 
 def steps_to(experiment_id: str) -> int:
