@@ -38,8 +38,11 @@ def updates_of(entry: dict[str, Any]) -> int:
     return steps
 
 
-def run_experiment(entry: dict[str, Any], steps: int | None = None, **changes: Any) -> Run:
-    """Run ``entry``'s config (with ``changes``) for its steps (or ``steps``) updates."""
+def run_experiment(
+    entry: dict[str, Any], steps: int | None = None, eval_every: int = EVAL_EVERY, **changes: Any
+) -> Run:
+    """Run ``entry``'s config (with ``changes``) for its steps (or ``steps``) updates, with
+    whole-set metrics at step 0, every ``eval_every`` updates and at the end."""
     trainer = Trainer(TrainConfig(**{**entry["config"], **changes}))
     n = updates_of(entry) if steps is None else steps
     losses: list[tuple[int, float]] = []
@@ -54,7 +57,7 @@ def run_experiment(entry: dict[str, Any], steps: int | None = None, **changes: A
             break
         records.append(record)
         losses.append((record.step, record.loss))
-        if record.step % EVAL_EVERY == 0:
+        if record.step % eval_every == 0:
             metrics.append(MetricsPoint.of(record.step, trainer.evaluate()))
     if metrics[-1].step != trainer.step:
         metrics.append(MetricsPoint.of(trainer.step, trainer.evaluate()))
