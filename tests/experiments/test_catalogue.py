@@ -248,6 +248,7 @@ def test_vanishing_gradient_at_layer_1_is_below_a_hundredth_of_the_last() -> Non
     last = len(record.layers)
     ratio = gradient_size(record, 1, "dW_norm") / gradient_size(record, last, "dW_norm")
     assert ratio < VANISHING_MAX_RATIO  # measured 2.9e-4: 34× below the bound
+    assert 2e-4 < ratio < 4e-4  # "3×10⁻⁴"
     rms_ratio = gradient_size(record, 1, "dZ_rms") / gradient_size(record, last, "dZ_rms")
     assert rms_ratio < VANISHING_MAX_RATIO  # measured 2.8e-5
     assert record.diagnostics.layers[0].vanishing
@@ -356,6 +357,9 @@ def test_overfitting_gap_and_test_loss_turning_upward() -> None:
     config = experiment("overfitting")["config"]
     n_train = round(config["samples"] * (1 - config["test_fraction"]))
     assert run("overfitting").trainer.data.n_train == n_train == 20
+    trainer = run("overfitting").trainer
+    assert trainer.data.n_test == 180
+    assert sum(w.size + b.size for w, b in zip(trainer.W, trainer.b, strict=True)) == 1218
 
 
 def test_regularisation_gap_is_below_half_of_overfittings() -> None:
@@ -420,6 +424,9 @@ def test_features_replace_the_hidden_layer_on_the_circle() -> None:
     accuracy = latest("features").test_accuracy
     assert accuracy >= FEATURES_MIN_ACCURACY
     assert accuracy == pytest.approx(0.983, abs=0.001)
+    # "at 0.1 the noisy rings touch and the same network stops at 95.0 %"
+    default_noise = run_experiment(experiment("features"), noise=0.1).view.metrics[-1]
+    assert default_noise.test_accuracy == pytest.approx(0.95, abs=0.001)
 
 
 def test_digits_one_hidden_layer() -> None:
