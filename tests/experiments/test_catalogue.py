@@ -443,3 +443,14 @@ def test_digits_one_hidden_layer() -> None:
 def test_check_kinds_used_are_known() -> None:
     used = set().union(*(kinds(e["check"]) for e in CATALOGUE))
     assert used <= set(KINDS)
+
+
+def test_seeds_are_fixed_and_default_except_where_needed() -> None:
+    for entry in CATALOGUE:
+        assert entry["config"]["data_seed"] == 1, entry["id"]
+        expected = 2 if entry["id"] == "first-backprop" else 1
+        assert entry["config"]["seed"] == expected, entry["id"]
+    # Why first-backprop uses seed 2: with seed 1 its 3 tanh units stall in a poor minimum
+    # (78.3 % test accuracy after 500 steps); seed 2 reaches 92.5 %.
+    stalled = run_experiment(experiment("first-backprop"), steps=500, seed=1).view.metrics[-1]
+    assert stalled.test_accuracy == pytest.approx(0.783, abs=0.001)
