@@ -12,6 +12,9 @@ gradients are the ones the engine really feeds its optimizer):
 
 from __future__ import annotations
 
+import importlib.util
+import json
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -280,3 +283,16 @@ def test_constants_are_the_rules_own() -> None:
         "rmsprop": {"alpha": 0.99, "eps": 1e-8},
         "adam": {"beta1": 0.9, "beta2": 0.999, "eps": 1e-8},
     }, "torch's defaults, as the page writes them into its formulas"
+
+
+def test_the_js_fixture_is_what_the_engine_records_today() -> None:
+    """tests/js/optimizer-lines.test.js checks the inspector's lines on real steps: they must
+    stay the engine's (rerun tests/js/fixtures/record_optimizer_steps.py after a change)."""
+    path = Path(__file__).resolve().parents[1] / "js" / "fixtures" / "record_optimizer_steps.py"
+    spec = importlib.util.spec_from_file_location("record_optimizer_steps", path)
+    assert spec is not None and spec.loader is not None
+    recorder = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(recorder)
+    fresh = json.loads(recorder.dumps(recorder.record()))
+    stored = json.loads(recorder.PATH.read_text())
+    assert fresh == stored, "optimizer_steps.json is stale: rerun record_optimizer_steps.py"
