@@ -9,7 +9,7 @@ record's ``update_W``, ``update_b``). Along that line::
 both are the *data* loss (mean cross-entropy or mean squared error: no L1/L2 term) without
 dropout, computed with ``network.forward`` and the heads of ``losses.py`` exactly as the
 trainer computes them. ``slope`` is ``dL/dα`` at ``α = 0`` on the batch: ``∇L(θ_{s−1})·Δ``,
-from one backward pass (``network.forward_backward``) at ``θ_{s−1}``. Plain SGD without
+given by one backward pass (``network.forward_backward``) at ``θ_{s−1}``. Plain SGD without
 regularisation has ``slope = −η·‖∇L‖²``; a step that lands past the valley's bottom has
 ``L(1) > L(α*)`` for some ``α*`` in ``(0, 1)``.
 
