@@ -30,6 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from app.engine.activations import ACTIVATIONS, Activation
+from app.engine.history import History
 from app.engine.losses import mean_squared_error, one_hot, softmax_cross_entropy
 from app.engine.network import forward, forward_backward
 from app.engine.records import IterationRecord
@@ -203,6 +204,28 @@ def loss_slice_of_record(
         alpha_range,
         chunk_rows,
     )
+
+
+def record_of_step(history: History, step: int) -> IterationRecord:
+    """Go to ``step`` (``history.oldest < step ≤ history.newest``) and return the record of the
+    update that produced it, for ``loss_slice_of_record``.
+
+    The trainer ends exactly as ``history.seek(step)`` leaves it, at the same cost: it seeks to
+    ``step − 1`` and replays the one step (bit for bit the recorded one); if the history holds a
+    checkpoint at ``step`` (every ``checkpoint_every`` steps, and wherever weights or
+    hyperparameters were changed at ``step``) it is restored, so such a change is kept. The
+    record describes the update as it was made, before any such change.
+    """
+    if not history.oldest < step <= history.newest:
+        raise ValueError(
+            f"step {step} has no recorded update in the history "
+            f"({history.oldest + 1}..{history.newest})"
+        )
+    history.seek(step - 1)
+    record = history.trainer.train_step()
+    if step in history.checkpoints:
+        history.seek(step)
+    return record
 
 
 def run_to_end(steps: Generator[None, None, LossSlice]) -> LossSlice:

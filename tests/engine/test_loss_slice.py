@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import app.engine.loss_slice as loss_slice_module
-from app.engine import TrainConfig, Trainer
+from app.engine import History, TrainConfig, Trainer
 from app.engine.activations import ACTIVATIONS
 from app.engine.loss_slice import (
     CHUNK_ROWS,
@@ -18,6 +18,7 @@ from app.engine.loss_slice import (
     loss_slice,
     loss_slice_of_record,
     loss_slice_steps,
+    record_of_step,
     run_to_end,
     slice_alphas,
 )
@@ -291,3 +292,39 @@ def test_a_sample_record_is_refused() -> None:
                 (0.0, 1.0),
             )
         )
+
+
+def test_record_of_step_replays_the_update_and_leaves_the_trainer_as_seek_does() -> None:
+    config = CONFIGS["adam-classification"].replace(dropout=0.2)
+    trainer = Trainer(config)
+    history = History(trainer, checkpoint_every=4)
+    records = {}
+    for _ in range(9):
+        rec = trainer.train_step()
+        history.record()
+        records[rec.step] = rec
+    history.seek(6)
+    trainer.update_hyper(learning_rate=0.005)  # a change at step 6: the future is dropped
+    for _ in range(3):
+        rec = trainer.train_step()
+        history.record()
+        records[rec.step] = rec
+    trainer.set_weight(1, 0, 0, 0.5)  # an edit at step 9, after its update
+    assert 9 in history.checkpoints
+    for step in (9, 8, 7, 6, 4, 1):
+        history.seek(step)
+        want = trainer.capture()
+        got_record = record_of_step(history, step)
+        got = trainer.capture()
+        assert got.config == want.config, f"step {step}: the live config of step {step}"
+        assert (step == 9) == (got.W[0][0, 0] == 0.5), "the edit made at step 9 is kept"
+        for a, b in zip(got.arrays(), want.arrays(), strict=True):
+            assert np.array_equal(a, b), f"step {step}: the trainer is where seek leaves it"
+        assert got.position == want.position and got.epoch == want.epoch
+        original = records[step]
+        assert np.array_equal(got_record.indices, original.indices), f"step {step}: same batch"
+        for r, o in zip(got_record.layers, original.layers, strict=True):
+            for name in ("W", "b", "update_W", "update_b", "W_next", "b_next"):
+                assert np.array_equal(getattr(r, name), getattr(o, name)), f"{step}: {name}"
+    with pytest.raises(ValueError, match="no recorded update"):
+        record_of_step(history, 0)
