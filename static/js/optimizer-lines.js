@@ -235,7 +235,7 @@ export function entryInputs({ iteration, before, config, constants, layer, param
   // The state before is the one streamed with step − 1, if it belongs to this optimizer's run.
   let prev;
   if (t === 1) prev = null;
-  else if (before && before.step === iteration.step - 1 && before.optimizer_t === t - 1 && (before.optimizer ?? iteration.optimizer) === iteration.optimizer) prev = pick(before.layers?.[layer - 1]?.opt);
+  else if (before && before.step === iteration.step - 1 && before.optimizer_t === t - 1 && (before.optimizer ?? before.config?.optimizer ?? iteration.optimizer) === iteration.optimizer) prev = pick(before.layers?.[layer - 1]?.opt);
   const reg = param === "W" ? at(rec.dW_reg) : undefined;
   return {
     optimizer: iteration.optimizer,
