@@ -15,7 +15,7 @@ from app.protocol.client import (
     ProtocolError,
     parse_client_message,
 )
-from app.protocol.server import SPECTATOR_TYPES, Message, dumps, with_id
+from app.protocol.server import SPECTATOR_TYPES, Message, Phase, dumps, phase_order, with_id
 
 __all__ = [
     "ACTIVATIONS",
@@ -31,8 +31,10 @@ __all__ = [
     "ClientMessage",
     "ConfigPatch",
     "Message",
+    "Phase",
     "ProtocolError",
     "dumps",
     "parse_client_message",
+    "phase_order",
     "with_id",
 ]

@@ -8,6 +8,7 @@ import numpy as np
 import orjson
 
 Message = dict[str, Any]
+Phase = tuple[str, int | None]
 
 # The types a controller's socket receives (docs/protocol.md, "Server → client").
 SERVER_TYPES = frozenset(
@@ -37,3 +38,10 @@ def _fallback(obj: Any) -> Any:
 def with_id(message: Message, msg_id: Any) -> Message:
     """`message` answering the client message `msg_id` (unchanged when there is none)."""
     return {**message, "id": msg_id} if msg_id is not None else message
+
+
+def phase_order(n_layers: int) -> list[Phase]:
+    """The phases of one iteration: forward 1..L, loss, backward L..1, update."""
+    forward: list[Phase] = [("forward", l) for l in range(1, n_layers + 1)]
+    backward: list[Phase] = [("backward", l) for l in range(n_layers, 0, -1)]
+    return [*forward, ("loss", None), *backward, ("update", None)]

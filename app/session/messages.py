@@ -10,7 +10,7 @@ import numpy as np
 
 from app.engine import Diverged, IterationRecord
 from app.protocol import PROTOCOL_VERSION, Message
-from app.session.timeline import (
+from app.session.events import (
     Edited,
     Events,
     IterationDone,
@@ -19,9 +19,9 @@ from app.session.timeline import (
     Rebuilt,
     Reconfigured,
     Shown,
-    Timeline,
     WentDiverged,
 )
+from app.session.timeline import Timeline
 from app.steplog import finite
 
 MAX_SERIES_POINTS = 2000

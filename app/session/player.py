@@ -20,7 +20,9 @@ from app.engine import Diverged
 from app.evaluation import Evaluation
 from app.protocol import Message
 from app.session import messages
-from app.session.timeline import SLICE_S, Events, Pace, Timeline
+from app.session.events import Events
+from app.session.pace import SLICE_S, Pace
+from app.session.timeline import Timeline
 
 log = logging.getLogger("backprop_lab.play")
 

@@ -20,17 +20,11 @@ from app.engine.activations import ACTIVATIONS
 from app.engine.gradcheck import check_network
 from app.limits import Limits
 from app.protocol import ClientMessage, Message, ProtocolError, with_id
-from app.session import messages
+from app.session import messages, restore
+from app.session.events import Events, Reconfigured
+from app.session.pace import FixedPace, Pace
 from app.session.player import Output, Player
-from app.session.timeline import (
-    DatasetLookup,
-    Events,
-    FixedPace,
-    Pace,
-    Reconfigured,
-    Timeline,
-    replace_config,
-)
+from app.session.timeline import DatasetLookup, Timeline, replace_config
 from app.steplog import StepLog, finite
 
 REBUILD_KEYS = frozenset(
@@ -120,12 +114,12 @@ class Session:
         return self.timeline.config_dict()
 
     def restore_state(self, state: Any, log: dict[str, list[Any]] | None = None) -> None:
-        self.timeline.restore_state(state, log)
+        restore.restore_state(self.timeline, state, log)
 
     def import_weights(
         self, layers: list[tuple[list[list[float]], list[float]]], step: int, epoch: int
     ) -> None:
-        self.timeline.import_weights(layers, step, epoch)
+        restore.import_weights(self.timeline, layers, step, epoch)
 
     # -- messages of the moment ---------------------------------------------------------------
 
@@ -246,8 +240,17 @@ class Session:
         yield from self._say(self.timeline.set_parameter(msg.layer, msg.row, None, msg.value))
 
     def set_follow(self, index: int | None, split: str) -> list[Message]:
-        self.timeline.set_follow(index, split)
-        return messages.sample_messages(self.timeline)
+        """Follow sample `index` of `split` (None: none) through every later pass."""
+        tl = self.timeline
+        if index is None:
+            tl.follow = None
+            return []
+        data = tl.trainer.data
+        n = len(data.y_train if split == "train" else data.y_test)
+        if not 0 <= index < n:
+            raise ProtocolError("out_of_range", f"index: the {split} set has samples 0..{n - 1}")
+        tl.follow = (index, split)
+        return messages.sample_messages(tl)
 
     def _follow(self, msg: Any, out: Output | None) -> Iterator[Item]:
         yield self.set_follow(msg.index, msg.split)

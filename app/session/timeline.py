@@ -14,101 +14,30 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections.abc import Callable, Generator, Iterator
-from dataclasses import dataclass
-from typing import Any, Protocol
-
-import numpy as np
+from typing import Any
 
 from app.engine import Dataset, Diverged, History, IterationRecord, TrainConfig, Trainer
 from app.evaluation import Evaluation
 from app.limits import Limits, check_limits
-from app.protocol import ProtocolError
+from app.protocol import Phase, ProtocolError, phase_order
+from app.session.events import (
+    Edited,
+    Events,
+    IterationDone,
+    Moved,
+    PhaseRevealed,
+    Rebuilt,
+    Reconfigured,
+    Shown,
+    WentDiverged,
+)
+from app.session.pace import Pace
 from app.steplog import LogEntry, StepLog, finite
 
-SLICE_S = 0.002  # longest stretch of training between two yields when nothing else is busy
 HISTORY_BUDGET_BYTES = 8 << 20  # checkpoints kept for back/seek, per session
 MAX_EPOCH_STEPS = 50_000  # a `step` by epoch that would take more updates is refused (busy)
 
 DatasetLookup = Callable[[str], Dataset | None]
-Phase = tuple[str, int | None]
-
-
-def phase_order(n_layers: int) -> list[Phase]:
-    """The phases of one iteration: forward 1..L, loss, backward L..1, update."""
-    forward: list[Phase] = [("forward", l) for l in range(1, n_layers + 1)]
-    backward: list[Phase] = [("backward", l) for l in range(n_layers, 0, -1)]
-    return [*forward, ("loss", None), *backward, ("update", None)]
-
-
-class Pace(Protocol):
-    """How long a stretch of work may last before yielding (the hub shares a round out)."""
-
-    busy: set[object]
-
-    def slice_s(self) -> float: ...
-
-
-class FixedPace:
-    """A pace of its own: `SLICE_S` (a session driven without a hub, as in a notebook)."""
-
-    def __init__(self) -> None:
-        self.busy: set[object] = set()
-
-    def slice_s(self) -> float:
-        return SLICE_S
-
-
-# -- domain events (what happened; `messages.render` says it in the protocol) ---------------
-
-
-@dataclass(frozen=True)
-class PhaseRevealed:
-    record: IterationRecord
-    index: int
-
-
-@dataclass(frozen=True)
-class IterationDone:
-    record: IterationRecord
-    losses: list[tuple[int, float]]
-
-
-@dataclass(frozen=True)
-class WentDiverged:
-    error: Diverged
-
-
-@dataclass(frozen=True)
-class Moved:
-    """The moment changed to an earlier (or any kept) one: back or seek."""
-
-
-@dataclass(frozen=True)
-class Rebuilt:
-    """A new network (rebuild or reset); `announce`: the config changed with it."""
-
-    announce: bool
-
-
-@dataclass(frozen=True)
-class Reconfigured:
-    """Live hyperparameters changed (or not: the config is confirmed)."""
-
-
-@dataclass(frozen=True)
-class Edited:
-    """A weight or bias was set by hand."""
-
-
-@dataclass(frozen=True)
-class Shown:
-    """The moment as it is now (after an epoch, or asked for)."""
-
-
-Event = (
-    PhaseRevealed | IterationDone | WentDiverged | Moved | Rebuilt | Reconfigured | Edited | Shown
-)
-Events = list[Event]
 
 
 class Timeline:
@@ -178,7 +107,7 @@ class Timeline:
         if old is not None:
             old.close()
         self.trainer = trainer
-        self.history = self._new_history(trainer)
+        self.history = self.new_history(trainer)
         self.pending, self.before, self.revealed = None, None, 0
         self.phases = phase_order(len(trainer.W))
         self.log = StepLog(len(trainer.W), LogEntry(0, trainer.epoch, trainer.position, None))
@@ -188,7 +117,7 @@ class Timeline:
         for listener in self._on_install:
             listener()
 
-    def _new_history(self, trainer: Trainer) -> History:
+    def new_history(self, trainer: Trainer) -> History:
         """History over `max_seek_history` steps within `HISTORY_BUDGET_BYTES`.
 
         A checkpoint holds the weights and up to two optimizer slots (Adam): 8·3·parameters
@@ -201,56 +130,6 @@ class Timeline:
         keep = self.limits.max_seek_history
         every = max(50, -(-keep * state_bytes // HISTORY_BUDGET_BYTES))
         return History(trainer, keep=keep, checkpoint_every=min(every, max(keep, 1)))
-
-    def restore_state(self, state: Any, log: dict[str, list[Any]] | None = None) -> None:
-        """Continue from a saved trainer state (a checkpoint or an import); history restarts.
-
-        `log` (from a checkpoint) holds the columns `step`, `epoch`, `position`, `loss` of the
-        steps up to the state's, for the charts and for `back` by epoch.
-        """
-        self.settle()
-        self.trainer.restore(state)
-        self.history.close()
-        self.history = self._new_history(self.trainer)
-        step = self.trainer.step
-        entries: list[LogEntry] = []
-        if log:
-            columns = zip(log["step"], log["epoch"], log["position"], log["loss"], strict=True)
-            for s, epoch, position, loss in columns:
-                entry = LogEntry(int(s), int(epoch), int(position), finite(loss))
-                if entries and entry.step != entries[-1].step + 1:
-                    entries = []
-                entries.append(entry)
-        if not entries or entries[-1].step != step:
-            entries = [LogEntry(step, self.trainer.epoch, self.trainer.position, None)]
-        entries[-1].epoch, entries[-1].position = self.trainer.epoch, self.trainer.position
-        self.log = StepLog(len(self.trainer.W), entries[0])
-        for entry in entries[1:]:
-            self.log.put(entry)
-        self.store_metrics(Evaluation(self.trainer).result())
-
-    def import_weights(
-        self, layers: list[tuple[list[list[float]], list[float]]], step: int, epoch: int
-    ) -> None:
-        """Load exported weights (the network shape must match the config)."""
-        current = self.trainer.capture()
-        if len(layers) != len(current.W):
-            raise ValueError(f"layers: expected {len(current.W)} layers, got {len(layers)}")
-        W, b = [], []
-        for l, ((w, bias), W0, b0) in enumerate(zip(layers, current.W, current.b, strict=True), 1):
-            w_arr, b_arr = np.array(w, dtype=np.float64), np.array(bias, dtype=np.float64)
-            if w_arr.shape != W0.shape or b_arr.shape != b0.shape:
-                raise ValueError(
-                    f"layers[{l - 1}]: W must be {W0.shape[0]}×{W0.shape[1]} and b {b0.shape[0]}"
-                )
-            if not (np.isfinite(w_arr).all() and np.isfinite(b_arr).all()):
-                raise ValueError(f"layers[{l - 1}]: weights must be finite numbers")
-            w_arr.flags.writeable = False
-            b_arr.flags.writeable = False
-            W.append(w_arr)
-            b.append(b_arr)
-        state = dataclasses.replace(current, W=tuple(W), b=tuple(b), step=step, epoch=epoch)
-        self.restore_state(state)
 
     # -- the moment ---------------------------------------------------------------------------
 
@@ -507,16 +386,6 @@ class Timeline:
             self.trainer.set_weight(layer, row, col, value)
         yield from self.evaluate_sliced()
         yield [Edited()]
-
-    def set_follow(self, index: int | None, split: str) -> None:
-        if index is None:
-            self.follow = None
-            return
-        data = self.trainer.data
-        n = len(data.y_train if split == "train" else data.y_test)
-        if not 0 <= index < n:
-            raise ProtocolError("out_of_range", f"index: the {split} set has samples 0..{n - 1}")
-        self.follow = (index, split)
 
 
 def replace_config(cfg: TrainConfig, changes: dict[str, Any]) -> TrainConfig:
