@@ -10,17 +10,7 @@ import numpy as np
 
 from app.engine import Diverged, IterationRecord
 from app.protocol import PROTOCOL_VERSION, Message
-from app.session.events import (
-    Edited,
-    Events,
-    IterationDone,
-    Moved,
-    PhaseRevealed,
-    Rebuilt,
-    Reconfigured,
-    Shown,
-    WentDiverged,
-)
+from app.session import events as ev
 from app.session.timeline import Timeline
 from app.steplog import finite
 
@@ -28,30 +18,30 @@ MAX_SERIES_POINTS = 2000
 IMAGE_GALLERY = 64  # images of the training set sent with `data` for an image task
 
 
-def render(events: Events, tl: Timeline, playing: bool) -> list[Message]:
+def render(events: ev.Events, tl: Timeline, playing: bool) -> list[Message]:
     """The messages that tell a client what `events` did, in the contract's order."""
     out: list[Message] = []
     for event in events:
-        if isinstance(event, PhaseRevealed):
+        if isinstance(event, ev.PhaseRevealed):
             out.append(phase_message(tl, event.index, event.record))
-        elif isinstance(event, IterationDone):
+        elif isinstance(event, ev.IterationDone):
             out += [iteration_message(tl, event.record, event.losses), *sample_messages(tl)]
-        elif isinstance(event, WentDiverged):
+        elif isinstance(event, ev.WentDiverged):
             out.append(diverged_message(event.error))
-        elif isinstance(event, Moved):
+        elif isinstance(event, ev.Moved):
             out.append(state_message(tl, playing))
             if tl.revealed:
                 out.append(phase_message(tl, tl.revealed - 1))
             out += [series_message(tl), *sample_messages(tl)]
-        elif isinstance(event, Rebuilt):
+        elif isinstance(event, ev.Rebuilt):
             if event.announce:
                 out.append(config_message(tl, reset=True))
             out += [data_message(tl), state_message(tl, playing), series_message(tl)]
-        elif isinstance(event, Reconfigured):
+        elif isinstance(event, ev.Reconfigured):
             out.append(config_message(tl, reset=False))
-        elif isinstance(event, Edited):
+        elif isinstance(event, ev.Edited):
             out += [state_message(tl, playing), *sample_messages(tl)]
-        elif isinstance(event, Shown):
+        elif isinstance(event, ev.Shown):
             out.append(state_message(tl, playing))
     return out
 
