@@ -130,10 +130,9 @@ class Session:
 
     def welcome(self, role: str, resumed: bool = False) -> list[Message]:
         """What a socket gets on connecting: hello, data, state, series (and its sample)."""
-        tl = self.timeline
         return [
             self.hello(role, resumed),
-            messages.data_message(tl),
+            self.data_message(),
             self.state_message(),
             *self._moment(),
         ]
@@ -141,8 +140,14 @@ class Session:
     def state_message(self) -> Message:
         return messages.state_message(self.timeline, self.playing)
 
+    def data_message(self) -> Message:
+        return messages.data_message(self.timeline)
+
+    def series_message(self) -> Message:
+        return messages.series_message(self.timeline)
+
     def _moment(self) -> list[Message]:
-        return [messages.series_message(self.timeline), *messages.sample_messages(self.timeline)]
+        return [self.series_message(), *messages.sample_messages(self.timeline)]
 
     def _say(self, work: Iterator[Events]) -> Iterator[list[Message]]:
         for events in work:
