@@ -1,4 +1,4 @@
-"""The connection's send path against a fake socket: the FIELD-NOTES send traps, in isolation."""
+"""The connection's send path against a fake socket: send-after-close and stalled peers."""
 
 from __future__ import annotations
 
