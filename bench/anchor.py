@@ -29,7 +29,7 @@ QUOTED = {
 def run(quick: bool = False, smoke: bool = False) -> list[dict[str, Any]]:
     import time
 
-    from app.engine import TrainConfig, Trainer
+    from bench.appapi import TrainConfig, Trainer
 
     trainer = Trainer(TrainConfig())  # dataset circle, hidden (4, 2), batch 10: TF's default
     for _ in range(50):

@@ -257,17 +257,32 @@ def rss_bytes(pid: int) -> int:
 
 
 @contextlib.contextmanager
-def live_server(env: dict[str, str] | None = None, cpus: set[int] | None = None) -> Iterator[Any]:
-    """A real uvicorn with the CLI's options (tests/conftest.py's `start_server`).
+def live_server(
+    env: dict[str, str] | None = None, cpus: set[int] | None = None, root: Path = ROOT
+) -> Iterator[Any]:
+    """A real uvicorn serving the `app` of the tree `root` with the CLI's options.
 
-    `cpus` pins the server (one process = one event loop) to those cores.
+    `cpus` pins the server (one process = one event loop) to those cores. The server's log
+    must name `root`'s `app` package (bench.appapi.SERVER_SCRIPT checks it too).
     """
-    from tests.conftest import start_server
+    from bench.appapi import SERVER_SCRIPT
+    from tests.conftest import LiveServer, free_port, wait_healthy
 
     with tempfile.TemporaryDirectory(prefix="bpl-bench-") as tmp:
-        server = start_server(Path(tmp), {**BENCH_SERVER_ENV, **(env or {})})
+        port = free_port()
+        log = Path(tmp) / "uvicorn.log"
+        env = {**os.environ, **BENCH_SERVER_ENV, **(env or {}), "PYTHONPATH": str(root)}
+        with log.open("wb") as out:
+            process = subprocess.Popen(
+                [sys.executable, "-c", SERVER_SCRIPT, str(port), str(root)],
+                cwd=root, env=env, stdout=out, stderr=subprocess.STDOUT,
+            )  # fmt: skip
+        server = LiveServer(port=port, process=process, log=log)
         try:
-            pin_process(server.process.pid, cpus)
+            wait_healthy(server.url, process, log)
+            served = log.read_text().split("bench: app from ", 1)[1].split("\n", 1)[0]
+            server.app_file = served
+            pin_process(process.pid, cpus)
             yield server
         finally:
             server.stop()

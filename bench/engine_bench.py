@@ -16,7 +16,7 @@ For each network it measures, as medians of repeated timed runs (µs per iterati
   interpreter named by the environment variable ``TORCH_PYTHON``, else ``absent``.
 
 Run ``python bench/engine_bench.py`` (add ``--quick`` for a fast smoke run). BLAS is limited
-to one thread, as the server runs (see FIELD-NOTES).
+to one thread (``OPENBLAS_NUM_THREADS=1``), as the benchmarks run the server.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from app.engine import Dataset, TrainConfig, Trainer  # noqa: E402
+from bench.appapi import Dataset, TrainConfig, Trainer  # noqa: E402
 from bench.nets import random_dataset  # noqa: E402
 
 

@@ -20,7 +20,7 @@ import time
 import tracemalloc
 from typing import Any
 
-from app.limits import Limits
+from bench.appapi import Limits
 from bench.common import median
 from bench.nets import DEFAULT, NETS, Net, make_session
 

@@ -7,8 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from app.engine import Dataset
-from app.limits import Limits
+from bench.appapi import Dataset, Limits
 
 
 @dataclass(frozen=True)
@@ -70,8 +69,8 @@ def lookup(dataset_id: str) -> Dataset | None:
 
 
 def make_session(net: Net, limits: Limits | None = None) -> Any:
-    """An `app.session.Session` for `net` (raised limits for nets beyond the defaults)."""
-    from app.session import Session
+    """A `Session` for `net` (raised limits for nets beyond the defaults)."""
+    from bench.appapi import Session
 
     limits = limits or (BIG_LIMITS if net.beyond_limits else Limits())
     return Session(limits, lookup, net.config)

@@ -94,7 +94,7 @@ def _record(args: list[str], out: Path, timeout: float) -> str:
 ENGINE_LOOP = r"""
 import sys, time
 sys.path.insert(0, sys.argv[2])
-from app.engine import TrainConfig, Trainer
+from bench.appapi import TrainConfig, Trainer
 trainer = Trainer(TrainConfig(hidden=(8, 8)))
 for _ in range(200):
     trainer.train_step()
@@ -125,7 +125,7 @@ SESSION_LOOP = r"""
 import sys, time
 sys.path.insert(0, sys.argv[2])
 from bench.nets import DEFAULT, make_session
-from app.protocol import dumps, parse_client_message
+from bench.appapi import dumps, parse_client_message
 session = make_session(DEFAULT)
 step = parse_client_message(b'{"type":"step","unit":"iteration"}')
 def one():

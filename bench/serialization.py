@@ -36,7 +36,7 @@ def _time(fn: Callable[[], Any], repeats: int) -> tuple[float, Any]:
 
 
 def run(quick: bool = False, smoke: bool = False) -> list[dict[str, Any]]:
-    from app.protocol import dumps, parse_client_message
+    from bench.appapi import dumps, parse_client_message
 
     repeats = 3 if smoke else 30 if quick else 300
     step_msg = parse_client_message(b'{"type":"step","unit":"iteration"}')
