@@ -16,7 +16,7 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from bench.common import median
+from bench.common import time_per_call
 
 QUOTED = {
     "per_update_us": "15–24 µs (V8 under Node, default net 2-[4,2], batch 10)",
@@ -27,24 +27,17 @@ QUOTED = {
 
 
 def run(quick: bool = False, smoke: bool = False) -> list[dict[str, Any]]:
-    import time
-
     from bench.appapi import TrainConfig, Trainer
 
     trainer = Trainer(TrainConfig())  # dataset circle, hidden (4, 2), batch 10: TF's default
     for _ in range(50):
         trainer.train_step()
     calls, repeats = (50, 1) if smoke else (300, 3) if quick else (3000, 7)
-    samples = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        for _ in range(calls):
-            trainer.train_step()
-        samples.append((time.perf_counter() - start) / calls)
+    per_update = time_per_call(trainer.train_step, calls, repeats)
     return [
         {
             "what": "engine time per update, 2-[4,2]-2 batch 10 (full record)",
-            "ours_us": median(samples) * 1e6,
+            "ours_us": per_update * 1e6,
             "quoted": QUOTED["per_update_us"],
         }
     ]

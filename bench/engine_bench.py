@@ -27,10 +27,8 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
 import json  # noqa: E402
-import statistics  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
-import time  # noqa: E402
 from collections.abc import Callable  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -41,6 +39,7 @@ import numpy as np  # noqa: E402
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.appapi import Dataset, TrainConfig, Trainer  # noqa: E402
+from bench.common import time_per_call  # noqa: E402
 from bench.nets import random_dataset  # noqa: E402
 
 
@@ -70,15 +69,11 @@ def cases() -> list[Case]:
     ]
 
 
-def _time_per_call(fn: Callable[[], object], calls: int, repeats: int) -> float:
-    """Median over ``repeats`` runs of the mean seconds per call of ``fn``."""
-    samples = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        for _ in range(calls):
-            fn()
-        samples.append((time.perf_counter() - start) / calls)
-    return statistics.median(samples)
+def calls_for(trainer: Trainer, seconds: float) -> int:
+    """Calls of `train_step` that take about `seconds` (~100 µs for the small nets, ~2 ms for
+    784-128-64-10), at least 5."""
+    per_call = 1e-4 if trainer.sizes[0] < 100 else 2e-3
+    return max(5, int(seconds / per_call))
 
 
 def bare_step_factory(trainer: Trainer) -> Callable[[], object]:
@@ -191,18 +186,17 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
     repeats = 3 if quick else 7
     tiny_a = np.ones(8)
     tiny_b = np.ones(8)
-    floor = _time_per_call(lambda: np.add(tiny_a, tiny_b), 2000 if quick else 20000, repeats)
+    floor = time_per_call(lambda: np.add(tiny_a, tiny_b), 2000 if quick else 20000, repeats)
     rows: list[dict[str, Any]] = []
     specs = []
     for case in cases():
         trainer = Trainer(case.config, case.custom)
-        per_call = 1e-4 if trainer.sizes[0] < 100 else 2e-3
-        calls = max(5, int((0.02 if quick else 0.2) / per_call))
+        calls = calls_for(trainer, 0.02 if quick else 0.2)
         for _ in range(20):  # warm up
             trainer.train_step()
-        engine = _time_per_call(trainer.train_step, calls, repeats)
-        engine_layers = _time_per_call(lambda t=trainer: t.train_step().layers, calls, repeats)
-        bare = _time_per_call(bare_step_factory(trainer), calls, repeats)
+        engine = time_per_call(trainer.train_step, calls, repeats)
+        engine_layers = time_per_call(lambda t=trainer: t.train_step().layers, calls, repeats)
+        bare = time_per_call(bare_step_factory(trainer), calls, repeats)
         rows.append(
             {
                 "net": case.name,

@@ -176,7 +176,7 @@ class Learner:
                 await self.ws.close()
 
 
-async def _level(
+async def measure_level(
     url: str, port: int, pid: int, n: int, duration: float, warmup: float, prefill: int = 0
 ) -> dict[str, Any]:
     rss_idle = rss_bytes(pid)
@@ -405,7 +405,9 @@ def run_level(n: int, duration: float, warmup: float = 1.0, prefill: int = 0) ->
     with live_server(cpus=server_cores) as server, client_placement(client_cores):
         time.sleep(0.2)
         result = asyncio.run(
-            _level(server.ws_url, server.port, server.process.pid, n, duration, warmup, prefill)
+            measure_level(
+                server.ws_url, server.port, server.process.pid, n, duration, warmup, prefill
+            )
         )
     result["server_cores"] = sorted(server_cores) if server_cores else None
     result["client_cores"] = sorted(client_cores) if client_cores else None

@@ -203,10 +203,10 @@ def server_round_trips(seconds: float) -> dict[str, Any]:
 
 
 def server_load(sessions: int, seconds: float) -> dict[str, Any]:
-    from bench.load import _level
+    from bench.load import measure_level
 
     async def drive(server: Any, secs: float) -> None:
-        await _level(server.ws_url, server.port, server.process.pid, sessions, secs, 0.5)
+        await measure_level(server.ws_url, server.port, server.process.pid, sessions, secs, 0.5)
 
     return _server_profile(
         f"server under the capacity load ({sessions} learners at 10 Hz, default net)",

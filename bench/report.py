@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 from bench.anchor import QUOTED
 from bench.common import ROOT, fmt
+from bench.compare import RESULT as COMPARE
+from bench.compare import section as compare_section
 
 NOTES = ROOT / "bench" / "closing-notes.md"
 
@@ -309,6 +312,8 @@ def markdown(results: dict[str, Any]) -> str:
     parts.append(_browser(results))
     parts.append(_capacity(results))
     parts.append(_anchor(results))
+    if COMPARE.exists():
+        parts.append(compare_section(json.loads(COMPARE.read_text())))
     parts.append(_profiles(results))
     return "\n".join(parts).rstrip() + "\n"
 

@@ -1,0 +1,387 @@
+"""Before/after: a baseline tree against this one, interleaved in one run (issue 10's check:
+no step, round-trip or capacity figure worse than before by more than 10 %).
+
+    python -m bench.compare --baseline b5d8997            # ~6 min; BENCHMARKS.md "Before/after"
+    python -m bench.compare --baseline b5d8997 --quick    # ~2 min; the same section, marked quick
+    python -m bench.compare --baseline HEAD --smoke       # seconds; writes nothing (tests/bench)
+
+The baseline commit is checked out into a temporary `git worktree`. Every figure is measured by
+this tree's bench code, and the baseline is driven only through what stays put across
+releases, so any ref works whatever its own bench/ looks like:
+
+* the engine step: `Trainer.train_step()` of engine_bench's nets in one worker process per
+  tree whose `app` package is that tree's (`app.engine.Trainer`/`TrainConfig`/`Dataset`);
+* the step round trip (median, p99; default net) and the play rate (2-8-8-2, client acking
+  at once), bench.protocol's client against a uvicorn serving each tree's `app.main:app`;
+* capacity: bench.load's 10 Hz stepping learners, a fixed number of sessions for a short
+  level; its p99 and the server's CPU µs per step.
+
+Both trees run with this venv (their dependencies are the same) and every worker and server
+checks that `app` came from its own tree. The machine is shared and noisy, so each figure is
+measured in rounds; a round measures the baseline and the current tree back to back, the
+order alternating from round to round (B C, C B, …) so that a drift falls on both. A figure is
+the median over the rounds; *ratio* is current / baseline for times and baseline / current
+for rates, so above 1 is worse; ok up to 1.10.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import math
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from bench.common import (
+    BENCH_SERVER_ENV,
+    ROOT,
+    client_placement,
+    live_server,
+    median,
+    pin_process,
+    server_cpus,
+)
+from bench.tables import Column, Table, col
+
+RESULT = ROOT / "bench" / "compare.json"
+LIMIT = 1.10
+SMALL = {"hidden": [8, 8]}
+
+
+@dataclass(frozen=True)
+class Plan:
+    rounds: int
+    engine_s: float  # timed seconds per net, tree and round
+    nets: int  # the first `nets` of engine_bench.cases()
+    trips: int  # step round trips per tree and round
+    play_s: float
+    sessions: int  # capacity: learners at 10 Hz
+    level_s: float
+    warmup_s: float
+
+
+PLANS = {
+    "full": Plan(8, 0.2, 4, 2000, 5.0, 150, 10.0, 1.0),
+    "quick": Plan(4, 0.05, 4, 500, 2.0, 100, 5.0, 0.5),
+    "smoke": Plan(2, 0.005, 2, 20, 0.5, 3, 0.5, 0.2),
+}
+
+# argv: the tree whose `app` to import, this tree (for `bench`), then engine_worker's own.
+WORKER = r"""
+import sys
+from pathlib import Path
+tree, root = Path(sys.argv[1]).resolve(), Path(sys.argv[2]).resolve()
+sys.path[:0] = [str(tree)]
+import app
+sys.path[:0] = [str(root)]
+import bench
+if not Path(bench.__file__).resolve().is_relative_to(root):
+    sys.exit(f"bench imported from {bench.__file__}, not from {root}")
+from bench.compare import engine_worker
+engine_worker(tree, Path(app.__file__), sys.argv[3:])
+"""
+
+
+def engine_worker(tree: Path, app_file: Path, argv: list[str]) -> None:
+    """Build engine_bench's first `argv[0]` trainers, then time one net per line read."""
+    from bench.appapi import Trainer
+    from bench.common import time_per_call
+    from bench.engine_bench import calls_for, cases
+
+    if not app_file.resolve().is_relative_to(tree):
+        sys.exit(f"app imported from {app_file}, not from {tree}")
+    count, seconds = int(argv[0]), float(argv[1])
+    trainers, calls = [], []
+    for case in cases()[:count]:
+        trainer = Trainer(case.config, case.custom)
+        for _ in range(20):  # warm up
+            trainer.train_step()
+        trainers.append(trainer)
+        calls.append(calls_for(trainer, seconds))
+    names = [c.name for c in cases()[:count]]
+    print(json.dumps({"app": str(app_file), "nets": names}), flush=True)
+    while line := sys.stdin.readline():
+        i = int(line)
+        print(json.dumps(time_per_call(trainers[i].train_step, calls[i], 1)), flush=True)
+
+
+class EngineWorker:
+    """A worker process timing `Trainer.train_step()` with the `app` of `tree`."""
+
+    def __init__(self, tree: Path, plan: Plan, cpus: set[int] | None) -> None:
+        env = {**os.environ, **{k: v for k, v in BENCH_SERVER_ENV.items() if "THREADS" in k}}
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", WORKER, str(tree), str(ROOT), str(plan.nets), str(plan.engine_s)],
+            cwd=tree, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        assert self.process.stdin and self.process.stdout
+        self.stdin, self.stdout = self.process.stdin, self.process.stdout
+        line = self.stdout.readline()
+        if not line:
+            raise RuntimeError(f"the engine worker for {tree} did not start")
+        hello = json.loads(line)
+        self.app_file: str = hello["app"]
+        self.nets: list[str] = hello["nets"]
+        pin_process(self.process.pid, cpus)
+
+    def seconds_per_step(self, net: int) -> float:
+        self.stdin.write(f"{net}\n")
+        self.stdin.flush()
+        return float(json.loads(self.stdout.readline()))
+
+    def close(self) -> None:
+        self.stdin.close()
+        self.process.wait(timeout=30)
+
+
+@dataclass(frozen=True)
+class Figure:
+    name: str
+    unit: str
+    lower_is_better: bool = True
+
+
+class Samples:
+    """Per figure and tree, one value per round."""
+
+    def __init__(self) -> None:
+        self.figures: dict[str, Figure] = {}
+        self.values: dict[str, dict[str, list[float]]] = {}
+
+    def add(self, figure: Figure, tree: str, value: float) -> None:
+        self.figures.setdefault(figure.name, figure)
+        self.values.setdefault(figure.name, {"baseline": [], "current": []})[tree].append(value)
+
+    def rows(self) -> list[dict[str, Any]]:
+        rows = []
+        for name, figure in self.figures.items():
+            base, cur = self.values[name]["baseline"], self.values[name]["current"]
+            rows.append(
+                {
+                    **asdict(figure),
+                    "baseline": median(base),
+                    "current": median(cur),
+                    "ratio": _cost_ratio(figure, median(base), median(cur)),
+                    "round_ratios": [
+                        _cost_ratio(figure, b, c) for b, c in zip(base, cur, strict=True)
+                    ],
+                    "rounds": len(cur),
+                }
+            )
+        for row in rows:
+            row["ok"] = bool(row["ratio"] <= LIMIT)
+        return rows
+
+
+def _cost_ratio(figure: Figure, base: float, cur: float) -> float:
+    """Above 1 when the current tree is worse."""
+    ratio = cur / base if figure.lower_is_better else base / cur
+    return ratio if math.isfinite(ratio) else float("nan")
+
+
+def _orders(rounds: int) -> Iterator[tuple[str, str]]:
+    for r in range(rounds):
+        yield ("baseline", "current") if r % 2 == 0 else ("current", "baseline")
+
+
+@contextlib.contextmanager
+def baseline_tree(ref: str) -> Iterator[tuple[Path, str]]:
+    """A temporary `git worktree` of `ref` (detached); removed afterwards."""
+    sha = _git("rev-parse", "--verify", f"{ref}^{{commit}}")
+    with tempfile.TemporaryDirectory(prefix="bpl-compare-") as tmp:
+        path = Path(tmp) / "baseline"
+        _git("worktree", "add", "--detach", "--quiet", str(path), sha)
+        try:
+            yield path, sha
+        finally:
+            _git("worktree", "remove", "--force", str(path))
+
+
+def _git(*args: str) -> str:
+    done = subprocess.run(
+        ["git", "-C", str(ROOT), *args], capture_output=True, text=True, check=False
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"git {' '.join(args)}: {done.stderr.strip()}")
+    return done.stdout.strip()
+
+
+def _engine(
+    trees: dict[str, Path], plan: Plan, samples: Samples, cpus: set[int] | None, log: Any
+) -> None:
+    """`Trainer.train_step()` of each net, one worker per tree, alternating net by net."""
+    workers = {tree: EngineWorker(path, plan, cpus) for tree, path in trees.items()}
+    try:
+        for tree, worker in workers.items():
+            log(f"{tree}: engine worker's app is {worker.app_file}")
+        nets = workers["current"].nets
+        for r, order in enumerate(_orders(plan.rounds)):
+            log(f"round {r + 1}/{plan.rounds}: {' then '.join(order)}")
+            for i, net in enumerate(nets):
+                figure = Figure(f"engine step, {net}", "µs")
+                for tree in order:
+                    samples.add(figure, tree, workers[tree].seconds_per_step(i) * 1e6)
+    finally:
+        for worker in workers.values():
+            worker.close()
+
+
+def _servers(
+    trees: dict[str, Path], plan: Plan, samples: Samples, cpus: set[int] | None, log: Any
+) -> None:
+    """Round trips, play and a capacity level against a fresh server of each tree per round."""
+    from bench.load import measure_level
+    from bench.protocol import play, round_trips
+
+    rt_median = Figure("step round trip median, default net", "ms")
+    rt_p99 = Figure("step round trip p99, default net", "ms")
+    play_rate = Figure("play, 2-8-8-2, acking at once", "it/s", lower_is_better=False)
+    cap_p99 = Figure(f"capacity p99, {plan.sessions} sessions at 10 Hz", "ms")
+    cap_cpu = Figure(f"capacity server CPU per step, {plan.sessions} sessions", "µs")
+    for r, order in enumerate(_orders(plan.rounds)):
+        with contextlib.ExitStack() as stack:
+            servers = {
+                tree: stack.enter_context(live_server(cpus=cpus, root=trees[tree]))
+                for tree in order
+            }
+            if r == 0:
+                for tree, server in servers.items():
+                    log(f"{tree}: server's app is {server.app_file}")
+            time.sleep(0.2)
+            for tree in order:
+                trips = asyncio.run(round_trips(servers[tree].ws_url, None, plan.trips))
+                samples.add(rt_median, tree, trips["median_ms"])
+                samples.add(rt_p99, tree, trips["p99_ms"])
+            for tree in order:
+                played = asyncio.run(play(servers[tree].ws_url, SMALL, plan.play_s, 0.0))
+                samples.add(play_rate, tree, played["iterations_per_s"])
+            for tree in order:
+                s = servers[tree]
+                level = asyncio.run(
+                    measure_level(
+                        s.ws_url, s.port, s.process.pid, plan.sessions, plan.level_s,
+                        plan.warmup_s,
+                    )
+                )  # fmt: skip
+                if level["errors"]:
+                    log(f"{tree}: capacity level errors {level['error_sample']}")
+                samples.add(cap_p99, tree, level["p99_ms"])
+                samples.add(cap_cpu, tree, level["server_cpu_per_step_us"] or float("nan"))
+        log(f"round {r + 1}/{plan.rounds} of the servers done")
+
+
+def measure(trees: dict[str, Path], plan: Plan, log: Callable[[str], None] = print) -> Samples:
+    """Every figure of both trees, interleaved round by round."""
+    samples = Samples()
+    server_cores, client_cores = server_cpus()
+    with client_placement(client_cores):
+        _engine(trees, plan, samples, server_cores, log)
+        _servers(trees, plan, samples, server_cores, log)
+    return samples
+
+
+def _spread(row: dict[str, Any]) -> str:
+    ratios = [x for x in row["round_ratios"] if math.isfinite(x)]
+    return f"{min(ratios):.2f}–{max(ratios):.2f}" if ratios else "—"
+
+
+def _value(key: str) -> Callable[[dict[str, Any]], str]:
+    def cell(r: dict[str, Any]) -> str:
+        v = r[key]
+        return f"{v:,.0f}" if abs(v) >= 1000 else f"{v:.3g}" if abs(v) < 10 else f"{v:.1f}"
+
+    return cell
+
+
+TABLE = Table(
+    [
+        Column("figure", lambda r: f"{r['name']} ({r['unit']})"),
+        Column("baseline", _value("baseline")),
+        Column("current", _value("current")),
+        col("ratio", "ratio", ".2f"),
+        Column("rounds' ratios (min–max)", _spread),
+        Column("verdict", lambda r: "ok" if r["ok"] else "WORSE"),
+    ]
+)
+
+
+def section(result: dict[str, Any]) -> str:
+    """BENCHMARKS.md's "Before/after" section from a saved comparison."""
+    base, cur = result["baseline"], result["current"]
+    worse = [r["name"] for r in result["rows"] if not r["ok"]]
+    return (
+        "## Before/after\n\n"
+        f"_({result['date']}, `python -m bench.compare --baseline {base['ref']}"
+        f"{' --quick' if result['plan_name'] == 'quick' else ''}`, took "
+        f"{result['seconds']:.0f} s; load average {result['load_average'][0]} at the start, "
+        f"{result['load_average'][1]} at the end)_\n\n"
+        f"Baseline `{base['sha'][:7]}` ({base['ref']}) against the current tree "
+        f"`{cur['sha'][:7]}`{' with uncommitted changes' if cur['dirty'] else ''}, measured "
+        f"interleaved in {result['plan']['rounds']} rounds (bench/compare.py says how). "
+        "*ratio*: current / baseline for times, baseline / current for rates (above 1 is "
+        f"worse); ok up to {LIMIT:.2f}. The last column shows the noise: the ratio of each "
+        "round's pair.\n\n"
+        + TABLE.markdown(result["rows"])
+        + "\n\n"
+        + (f"Worse by more than 10 %: {', '.join(worse)}.\n" if worse else "Every figure ok.\n")
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--baseline", required=True, help="git ref of the 'before' tree")
+    size = parser.add_mutually_exclusive_group()
+    size.add_argument("--quick", action="store_true", help="fewer, shorter rounds (~2 min)")
+    size.add_argument("--smoke", action="store_true", help="seconds; writes nothing (tests)")
+    parser.add_argument("--rounds", type=int, help="override the plan's number of rounds")
+    parser.add_argument("--sessions", type=int, help="override the capacity level's sessions")
+    parser.add_argument("--no-write", action="store_true", help="print only")
+    parser.add_argument("--json", type=Path, help="also write the result to this file")
+    args = parser.parse_args(argv)
+    plan_name = "smoke" if args.smoke else "quick" if args.quick else "full"
+    plan = PLANS[plan_name]
+    overrides = {"rounds": args.rounds, "sessions": args.sessions}
+    plan = Plan(**{**asdict(plan), **{k: v for k, v in overrides.items() if v}})
+
+    began, load_start = time.monotonic(), os.getloadavg()
+    with baseline_tree(args.baseline) as (path, sha):
+        print(f"baseline {args.baseline} = {sha[:12]} checked out at {path}", flush=True)
+        samples = measure({"baseline": path, "current": ROOT}, plan)
+    from bench.common import environment
+
+    result = {
+        "date": environment()["date"],
+        "baseline": {"ref": args.baseline, "sha": sha},
+        "current": {"sha": _git("rev-parse", "HEAD"), "dirty": bool(_git("status", "--porcelain"))},
+        "plan_name": plan_name,
+        "plan": asdict(plan),
+        "seconds": time.monotonic() - began,
+        "load_average": [" ".join(f"{x:.2f}" for x in la) for la in (load_start, os.getloadavg())],
+        "rows": samples.rows(),
+        "samples": samples.values,
+    }
+    print()
+    print(TABLE.text(result["rows"]))
+    if args.json:
+        args.json.write_text(json.dumps(result, indent=1) + "\n")
+    if not (args.smoke or args.no_write):
+        from bench import report
+        from bench.run import FULL_JSON, FULL_MD
+
+        RESULT.write_text(json.dumps(result, indent=1) + "\n")
+        report.write(json.loads(FULL_JSON.read_text()), FULL_MD)
+        print(f"\nwrote {RESULT.relative_to(ROOT)} and the Before/after section of BENCHMARKS.md")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
