@@ -47,6 +47,7 @@ from bench.common import (
     client_placement,
     live_server,
     median,
+    percentile,
     pin_process,
     server_cpus,
 )
@@ -60,9 +61,11 @@ SMALL = {"hidden": [8, 8]}
 @dataclass(frozen=True)
 class Plan:
     rounds: int
-    engine_s: float  # timed seconds per net, tree and round
+    engine_s: float  # seconds of one timed run of a net's steps
+    pairs: int  # timed runs per net, tree and round (baseline and current alternating)
     nets: int  # the first `nets` of engine_bench.cases()
     trips: int  # step round trips per tree and round
+    chunks: int  # ... in this many chunks, baseline and current alternating
     play_s: float
     sessions: int  # capacity: learners at 10 Hz
     level_s: float
@@ -70,9 +73,9 @@ class Plan:
 
 
 PLANS = {
-    "full": Plan(8, 0.2, 4, 2000, 5.0, 150, 10.0, 1.0),
-    "quick": Plan(4, 0.05, 4, 500, 2.0, 100, 5.0, 0.5),
-    "smoke": Plan(2, 0.005, 2, 20, 0.5, 3, 0.5, 0.2),
+    "full": Plan(10, 0.02, 10, 4, 1000, 5, 4.0, 100, 8.0, 1.0),
+    "quick": Plan(6, 0.02, 5, 4, 600, 3, 2.0, 50, 3.0, 0.5),
+    "smoke": Plan(2, 0.002, 1, 2, 20, 2, 0.5, 3, 0.5, 0.2),
 }
 
 # argv: the tree whose `app` to import, this tree (for `bench`), then engine_worker's own.
@@ -182,6 +185,11 @@ class Samples:
         return rows
 
 
+RT_MEDIAN = Figure("step round trip median, default net", "ms")
+RT_P99 = Figure("step round trip p99, default net", "ms")
+PLAY = Figure("play, 2-8-8-2, acking at once", "it/s", lower_is_better=False)
+
+
 def _cost_ratio(figure: Figure, base: float, cur: float) -> float:
     """Above 1 when the current tree is worse."""
     ratio = cur / base if figure.lower_is_better else base / cur
@@ -227,9 +235,13 @@ def _engine(
         for r, order in enumerate(_orders(plan.rounds)):
             log(f"round {r + 1}/{plan.rounds}: {' then '.join(order)}")
             for i, net in enumerate(nets):
+                runs: dict[str, list[float]] = {tree: [] for tree in order}
+                for _ in range(plan.pairs):
+                    for tree in order:
+                        runs[tree].append(workers[tree].seconds_per_step(i))
                 figure = Figure(f"engine step, {net}", "µs")
                 for tree in order:
-                    samples.add(figure, tree, workers[tree].seconds_per_step(i) * 1e6)
+                    samples.add(figure, tree, median(runs[tree]) * 1e6)
     finally:
         for worker in workers.values():
             worker.close()
@@ -239,14 +251,6 @@ def _servers(
     trees: dict[str, Path], plan: Plan, samples: Samples, cpus: set[int] | None, log: Any
 ) -> None:
     """Round trips, play and a capacity level against a fresh server of each tree per round."""
-    from bench.load import measure_level
-    from bench.protocol import play, round_trips
-
-    rt_median = Figure("step round trip median, default net", "ms")
-    rt_p99 = Figure("step round trip p99, default net", "ms")
-    play_rate = Figure("play, 2-8-8-2, acking at once", "it/s", lower_is_better=False)
-    cap_p99 = Figure(f"capacity p99, {plan.sessions} sessions at 10 Hz", "ms")
-    cap_cpu = Figure(f"capacity server CPU per step, {plan.sessions} sessions", "µs")
     for r, order in enumerate(_orders(plan.rounds)):
         with contextlib.ExitStack() as stack:
             servers = {
@@ -257,26 +261,46 @@ def _servers(
                 for tree, server in servers.items():
                     log(f"{tree}: server's app is {server.app_file}")
             time.sleep(0.2)
-            for tree in order:
-                trips = asyncio.run(round_trips(servers[tree].ws_url, None, plan.trips))
-                samples.add(rt_median, tree, trips["median_ms"])
-                samples.add(rt_p99, tree, trips["p99_ms"])
-            for tree in order:
-                played = asyncio.run(play(servers[tree].ws_url, SMALL, plan.play_s, 0.0))
-                samples.add(play_rate, tree, played["iterations_per_s"])
-            for tree in order:
-                s = servers[tree]
-                level = asyncio.run(
-                    measure_level(
-                        s.ws_url, s.port, s.process.pid, plan.sessions, plan.level_s,
-                        plan.warmup_s,
-                    )
-                )  # fmt: skip
-                if level["errors"]:
-                    log(f"{tree}: capacity level errors {level['error_sample']}")
-                samples.add(cap_p99, tree, level["p99_ms"])
-                samples.add(cap_cpu, tree, level["server_cpu_per_step_us"] or float("nan"))
+            asyncio.run(_round(servers, plan, samples))
         log(f"round {r + 1}/{plan.rounds} of the servers done")
+
+
+async def _round(servers: dict[str, Any], plan: Plan, samples: Samples) -> None:
+    from bench.load import measure_level
+    from bench.protocol import open_session, play, step_trips
+
+    order = list(servers)
+    sockets = {tree: await open_session(servers[tree].ws_url, None) for tree in order}
+    times: dict[str, list[float]] = {tree: [] for tree in order}
+    try:
+        for tree in order:
+            await step_trips(sockets[tree], 50)  # warm up
+        for _ in range(plan.chunks):
+            for tree in order:
+                times[tree] += (await step_trips(sockets[tree], plan.trips // plan.chunks))[0]
+    finally:
+        for ws in sockets.values():
+            await ws.close()
+    for tree in order:
+        samples.add(RT_MEDIAN, tree, median(times[tree]) * 1e3)
+        samples.add(RT_P99, tree, percentile(times[tree], 99) * 1e3)
+    for tree in order:
+        played = await play(servers[tree].ws_url, SMALL, plan.play_s, 0.0)
+        samples.add(PLAY, tree, played["iterations_per_s"])
+    for tree in order:
+        s = servers[tree]
+        level = await measure_level(
+            s.ws_url, s.port, s.process.pid, plan.sessions, plan.level_s, plan.warmup_s
+        )
+        if level["errors"]:
+            print(f"{tree}: capacity level errors {level['error_sample']}", flush=True)
+        n = plan.sessions
+        samples.add(Figure(f"capacity p99, {n} sessions at 10 Hz", "ms"), tree, level["p99_ms"])
+        samples.add(
+            Figure(f"capacity server CPU per step, {n} sessions", "µs"),
+            tree,
+            level["server_cpu_per_step_us"] or float("nan"),
+        )
 
 
 def measure(trees: dict[str, Path], plan: Plan, log: Callable[[str], None] = print) -> Samples:

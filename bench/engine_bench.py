@@ -41,6 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.appapi import Dataset, TrainConfig, Trainer  # noqa: E402
 from bench.common import time_per_call  # noqa: E402
 from bench.nets import random_dataset  # noqa: E402
+from bench.tables import Column, Table, col  # noqa: E402
 
 
 @dataclass(frozen=True)
@@ -229,22 +230,32 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
     return rows
 
 
-def _table(rows: list[dict[str, Any]]) -> str:
-    head = (
-        f"{'network':30s} {'it/s':>8s} {'engine µs':>10s} {'+layers µs':>10s} {'bare µs':>9s} {'ratio':>13s} "
-        f"{'floor µs':>9s} {'torch µs':>9s} {'torch/engine':>12s}"
-    )
-    lines = [head, "-" * len(head)]
-    for r in rows:
-        torch = "absent" if r["torch_us"] is None else f"{r['torch_us']:.1f}"
-        speedup = "absent" if r["torch_over_engine"] is None else f"{r['torch_over_engine']:.1f}×"
-        lines.append(
-            f"{r['net']:30s} {r['iterations_per_s']:8.0f} {r['engine_us']:10.1f} {r['engine_layers_us']:10.1f} "
-            f"{r['bare_us']:9.1f} {r['ratio']:6.2f}/{r['ratio_layers']:<6.2f} "
-            f"{r['floor_us']:9.2f} {torch:>9s} {speedup:>12s}"
-        )
-    return "\n".join(lines)
+TABLE = Table(
+    [
+        col("network", "net"),
+        col("it/s", "iterations_per_s", ",.0f"),
+        col("engine µs", "engine_us", ".1f"),
+        col("+layers µs", "engine_layers_us", ".1f"),
+        col("bare µs", "bare_us", ".1f"),
+        col("engine/bare", "ratio", ".2f", unit="×"),
+        col("+layers/bare", "ratio_layers", ".2f", unit="×"),
+        col("floor µs", "floor_us", ".2f"),
+        col("engine in floor calls", "engine_in_floor_calls", ".0f"),
+        col("torch µs", "torch_us", ".1f", missing="absent"),
+        col("torch/engine", "torch_over_engine", ".1f", missing="absent", unit="×"),
+        Column(
+            "torch/bare (the ceiling)",
+            lambda r: (
+                "absent" if r.get("torch_us") is None else f"{r['torch_us'] / r['bare_us']:.1f}×"
+            ),
+        ),
+    ]
+)
+
+
+def table(rows: list[dict[str, Any]]) -> str:
+    return TABLE.text(rows)
 
 
 if __name__ == "__main__":
-    print(_table(run(quick="--quick" in sys.argv)))
+    print(table(run(quick="--quick" in sys.argv)))

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import ROOT, client_placement, live_server, server_cpus
+from bench.tables import Table, col
 
 TOP = 16
 _FRAME = re.compile(r"^(?P<func>.*?) \((?P<file>.*?)(?::\d+)?\)$")
@@ -224,15 +225,23 @@ def run(quick: bool = False, load_sessions: int = 150) -> list[dict[str, Any]]:
     return rows
 
 
+def tables(p: dict[str, Any], markdown: bool = False) -> list[str]:
+    """A profile's two tables: the functions by self time and by inclusive time."""
+    out = []
+    for label, key in (("self time", "self"), ("inclusive time", "inclusive")):
+        items = [{"name": f"`{name}`", "share": share * 100} for name, share in p.get(key) or []]
+        if items:
+            model = Table(
+                [col(f"function ({label})", "name"), col("share", "share", ".1f", unit=" %")]
+            )
+            out.append(model.markdown(items) if markdown else model.text(items))
+    return out
+
+
 def table(rows: list[dict[str, Any]]) -> str:
-    lines = []
-    for p in rows:
-        lines.append(f"{p['title']}: {p['samples']} samples")
-        for name, share in p["self"][:8]:
-            lines.append(f"  self {share * 100:5.1f} %  {name}")
-        for name, share in p["inclusive"][:10]:
-            lines.append(f"  incl {share * 100:5.1f} %  {name}")
-    return "\n".join(lines)
+    return "\n\n".join(
+        f"{p['title']}: {p['samples']} samples\n" + "\n".join(tables(p)) for p in rows
+    )
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ with its own date. PyTorch is looked for in the interpreter named by TORCH_PYTHO
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
 import sys
@@ -26,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import ROOT, environment
+from bench.tables import by_keys
 
 SECTIONS = (
     "engine",
@@ -85,15 +87,15 @@ def _browser(quick: bool, smoke: bool = False) -> list[dict[str, Any]]:
 
 
 def _load(quick: bool, smoke: bool = False) -> list[dict[str, Any]]:
-    from bench import load
+    from bench import capacity
 
-    return load.run(quick, smoke)
+    return capacity.run(quick, smoke)
 
 
 def _playing(quick: bool, smoke: bool = False) -> list[dict[str, Any]]:
-    from bench import load
+    from bench import playing
 
-    return load.playing(quick, smoke)
+    return playing.playing(quick, smoke)
 
 
 def _anchor(quick: bool, smoke: bool = False) -> list[dict[str, Any]]:
@@ -104,7 +106,7 @@ def _anchor(quick: bool, smoke: bool = False) -> list[dict[str, Any]]:
 
 def _profile(quick: bool, results: dict[str, Any] | None = None) -> list[dict[str, Any]]:
     from bench import profile
-    from bench.load import best
+    from bench.capacity import best
 
     if profile.py_spy() is None:
         raise NotMeasured("py-spy is not installed (a dev tool: pip install py-spy)")
@@ -128,35 +130,28 @@ RUNNERS: dict[str, Callable[..., list[dict[str, Any]]]] = {
 }
 
 
+# The module whose `table(rows)` prints each section's rows (the same table models as
+# BENCHMARKS.md); capacity's levels were printed one by one as the search ran.
+TABLES = {
+    "engine": "bench.engine_bench",
+    "serialization": "bench.serialization",
+    "protocol": "bench.protocol",
+    "history": "bench.history",
+    "playing": "bench.playing",
+    "profile": "bench.profile",
+}
+
+
 def _print_table(name: str, rows: list[dict[str, Any]]) -> None:
-    module = {
-        "serialization": "bench.serialization",
-        "protocol": "bench.protocol",
-        "history": "bench.history",
-        "profile": "bench.profile",
-    }.get(name)
     if name == "load":
-        return  # the search printed every level as it ran
+        return
     try:
-        if name == "engine":
-            from bench import engine_bench
-
-            print(engine_bench._table(rows))
-        elif module:
-            import importlib
-
-            print(importlib.import_module(module).table(rows))
+        if name in TABLES:
+            print(importlib.import_module(TABLES[name]).table(rows))
         else:
-            for row in rows:
-                print("  " + ", ".join(f"{k}={_short(v)}" for k, v in row.items()))
+            print(by_keys(rows).text(rows))
     except Exception as exc:  # a table that does not fit the rows must not lose the figures
         print(f"  (table failed: {exc}); rows: {rows}")
-
-
-def _short(value: Any) -> str:
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    return str(value)[:80]
 
 
 def run_sections(
@@ -242,12 +237,10 @@ def main(argv: list[str] | None = None) -> int:
         " ".join(f"{x:.2f}" for x in os.getloadavg()),
     ]
 
-    from bench import report
+    from bench import report, targets
 
     print("\n== targets " + "=" * 50)
-    for t in report.targets(results):
-        verdict = {True: "met", False: "NOT MET", None: "not measured"}[t["ok"]]
-        print(f"  [{verdict:>12s}] {t['area']}: {t['target']} — {t['measured']}")
+    print(targets.TABLE.text(targets.targets(results)))
     if not args.no_write:
         json_path.parent.mkdir(parents=True, exist_ok=True)
         json_path.write_text(json.dumps(results, indent=1, default=str) + "\n")

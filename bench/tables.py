@@ -22,9 +22,15 @@ class Column:
     cell: Callable[[Row], str]
 
 
-def col(head: str, key: str, spec: str = "", missing: str = "—") -> Column:
-    """A column showing `row[key]` formatted with `spec` (`missing` for None or NaN)."""
-    return Column(head, lambda r: fmt(r.get(key), spec, missing))
+def col(head: str, key: str, spec: str = "", missing: str = "—", unit: str = "") -> Column:
+    """A column showing `row[key]` formatted with `spec` and followed by `unit` (`missing`
+    for None or NaN)."""
+
+    def cell(r: Row) -> str:
+        text = fmt(r.get(key), spec, missing)
+        return text if text == missing else text + unit
+
+    return Column(head, cell)
 
 
 def pair(head: str, a: str, b: str, spec: str, sep: str = " / ") -> Column:
@@ -55,6 +61,25 @@ class Table:
         return "\n".join(
             [line(head), "-" * (sum(widths) + 2 * len(widths) - 2)] + [line(r) for r in cells]
         )
+
+
+def by_keys(rows: Sequence[Row]) -> Table:
+    """A table of every key the rows have, in order of appearance (for rows without a table
+    of their own, e.g. the browser's)."""
+    keys: list[str] = []
+    for r in rows:
+        keys.extend(k for k in r if k not in keys)
+    return Table([Column(k, lambda r, k=k: _cell(r.get(k))) for k in keys])
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        return f"{value:,.1f}" if abs(value) >= 10 else f"{value:.3g}"
+    if isinstance(value, list | tuple):
+        return ", ".join(_cell(v) for v in value[:6])
+    return str(value).replace("|", "\\|")
 
 
 def markdown_table(head: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
