@@ -39,7 +39,7 @@ import numpy as np  # noqa: E402
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.appapi import Dataset, TrainConfig, Trainer  # noqa: E402
-from bench.common import time_per_call  # noqa: E402
+from bench.common import ROOT, time_per_call  # noqa: E402
 from bench.nets import random_dataset  # noqa: E402
 from bench.tables import Column, Table, col  # noqa: E402
 
@@ -127,7 +127,9 @@ def bare_step_factory(trainer: Trainer) -> Callable[[], object]:
 
 
 TORCH_SCRIPT = r"""
-import json, sys, time, statistics
+import json, sys
+sys.path.insert(0, sys.argv[2])
+from bench.common import time_per_call
 import torch
 torch.set_num_threads(1)
 torch.manual_seed(0)
@@ -150,13 +152,7 @@ for spec in json.loads(sys.argv[1]):
         opt.step()
     for _ in range(50):
         step()
-    samples = []
-    for _ in range(repeats):
-        t = time.perf_counter()
-        for _ in range(calls):
-            step()
-        samples.append((time.perf_counter() - t) / calls)
-    out[spec["name"]] = statistics.median(samples)
+    out[spec["name"]] = time_per_call(step, calls, repeats)
 print(json.dumps(out))
 """
 
@@ -168,7 +164,7 @@ def torch_times(specs: list[dict[str, Any]]) -> dict[str, float] | None:
         return None
     try:
         done = subprocess.run(
-            [python, "-c", TORCH_SCRIPT, json.dumps(specs)],
+            [python, "-c", TORCH_SCRIPT, json.dumps(specs), str(ROOT)],
             capture_output=True,
             text=True,
             timeout=600,
@@ -182,7 +178,7 @@ def torch_times(specs: list[dict[str, Any]]) -> dict[str, float] | None:
     return result
 
 
-def run(quick: bool = False) -> list[dict[str, Any]]:
+def run(quick: bool = False, smoke: bool = False) -> list[dict[str, Any]]:
     """Measure every case; returns one dict per network (times in µs per iteration)."""
     repeats = 3 if quick else 7
     tiny_a = np.ones(8)

@@ -101,7 +101,7 @@ def run_playing(k: int, seconds: float) -> dict[str, Any]:
         return asyncio.run(_playing(server.ws_url, server.port, server.process.pid, k, seconds))
 
 
-def playing(quick: bool = False, smoke: bool = False) -> list[dict[str, Any]]:
+def run(quick: bool = False, smoke: bool = False) -> list[dict[str, Any]]:
     """/healthz and `ping` while 1 and 20 sessions play flat out (issue 4: '/healthz answers
     while 20 sessions play')."""
     if smoke:

@@ -105,21 +105,27 @@ while time.perf_counter() < end:
 """
 
 
-def engine(seconds: float) -> dict[str, Any]:
+def _in_process(title: str, how: str, script: str, seconds: float, within: str) -> dict[str, Any]:
+    """py-spy at 1 kHz on `script` (a loop run for `seconds`), counting the samples in
+    `within` (the timed loop, not the start-up); `how` may name {seconds} and {samples}."""
     with tempfile.TemporaryDirectory() as tmp:
-        out = Path(tmp) / "engine.txt"
-        raw = _record(
-            ["-r", "1000", "--", sys.executable, "-c", ENGINE_LOOP, str(seconds), str(ROOT)],
-            out,
-            seconds + 60,
-        )
-    summary = summarise(raw, within="Trainer.train_step")
-    return {
-        "title": "engine, `Trainer.train_step()` on 2-8-8-2 b10",
-        "how": f"py-spy at 1 kHz over {seconds:.0f} s of back-to-back steps "
-        f"({summary['samples']} samples; shares of busy samples).",
-        **summary,
-    }
+        out = Path(tmp) / "profile.txt"
+        argv = [sys.executable, "-c", script, str(seconds), str(ROOT)]
+        raw = _record(["-r", "1000", "--", *argv], out, seconds + 60)
+    summary = summarise(raw, within=within)
+    how = how.format(seconds=f"{seconds:.0f}", samples=summary["samples"])
+    return {"title": title, "how": how, **summary}
+
+
+def engine(seconds: float) -> dict[str, Any]:
+    return _in_process(
+        "engine, `Trainer.train_step()` on 2-8-8-2 b10",
+        "py-spy at 1 kHz over {seconds} s of back-to-back steps ({samples} samples; shares of "
+        "busy samples).",
+        ENGINE_LOOP,
+        seconds,
+        "Trainer.train_step",
+    )
 
 
 SESSION_LOOP = r"""
@@ -142,20 +148,14 @@ while time.perf_counter() < end:
 
 
 def session_step(seconds: float) -> dict[str, Any]:
-    with tempfile.TemporaryDirectory() as tmp:
-        out = Path(tmp) / "session.txt"
-        raw = _record(
-            ["-r", "1000", "--", sys.executable, "-c", SESSION_LOOP, str(seconds), str(ROOT)],
-            out,
-            seconds + 60,
-        )
-    summary = summarise(raw, within="one (")
-    return {
-        "title": "`Session.handle(step)` + `dumps`, in process (default net, no socket)",
-        "how": f"py-spy at 1 kHz over {seconds:.0f} s of back-to-back `step` messages, each "
-        f"reply encoded ({summary['samples']} samples in the loop; shares of them).",
-        **summary,
-    }
+    return _in_process(
+        "`Session.handle(step)` + `dumps`, in process (default net, no socket)",
+        "py-spy at 1 kHz over {seconds} s of back-to-back `step` messages, each reply encoded "
+        "({samples} samples in the loop; shares of them).",
+        SESSION_LOOP,
+        seconds,
+        "one (",
+    )
 
 
 def _server_profile(title: str, how: str, seconds: float, drive: Any) -> dict[str, Any]:

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from bench import anchor, capacity, engine_bench, history, playing, profile, protocol, serialization
+from bench.ab import section as compare_section
 from bench.common import ROOT
 from bench.compare import RESULT as COMPARE
-from bench.compare import section as compare_section
 from bench.tables import by_keys, markdown_table
 from bench.targets import TABLE as TARGETS_TABLE
 from bench.targets import rows_of, targets, why_absent
 
+Row = dict[str, Any]
 NOTES = ROOT / "bench" / "closing-notes.md"
 
 
@@ -80,12 +82,12 @@ def markdown(results: dict[str, Any]) -> str:
         "[Where the time goes](#where-the-time-goes) below.\n"
     )
 
-    parts.append(_engine(results))
-    parts.append(_serialization(results))
-    parts.append(_protocol(results))
-    parts.append(_history(results))
-    parts.append(_browser(results))
-    parts.append(_capacity(results))
+    parts.append(_section(results, "engine", "1. Engine", _engine))
+    parts.append(_section(results, "serialization", "2. Serialization", _serialization))
+    parts.append(_section(results, "protocol", "3. Protocol (loopback, real uvicorn)", _protocol))
+    parts.append(_section(results, "history", "4. History", _history))
+    parts.append(_section(results, "browser", "5. Browser (headless Chromium)", _browser))
+    parts.append(_section(results, "load", "6. Capacity (bench/load.py)", _capacity(results)))
     parts.append(anchor.markdown(results))
     if COMPARE.exists():
         parts.append(compare_section(json.loads(COMPARE.read_text())))
@@ -93,132 +95,121 @@ def markdown(results: dict[str, Any]) -> str:
     return "\n".join(parts).rstrip() + "\n"
 
 
-def _engine(results: dict[str, Any]) -> str:
-    s = ["## 1. Engine\n\n", _section_meta(results, "engine")]
-    rows = rows_of(results, "engine")
-    if not rows:
-        return "".join(s) + _absent(results, "engine")
-    s.append(
-        "`Trainer.train_step()` with the full record (bench/engine_bench.py), µs per iteration, "
-        "median of repeated runs, one BLAS thread. *bare*: a hand-written NumPy forward/backward/"
-        "SGD step of the same net keeping every intermediate. *+layers*: the same step with every "
-        "per-layer record built (what the server pays when it sends an `iteration`). *floor*: one "
-        "tiny NumPy call. *torch*: PyTorch eager, CPU, float64, one thread.\n\n"
-    )
-    s.append(engine_bench.TABLE.markdown(rows) + "\n")
-    return "".join(s)
+# What each section's figures are, above its tables.
+ENGINE = (
+    "`Trainer.train_step()` with the full record (bench/engine_bench.py), µs per iteration, "
+    "median of repeated runs, one BLAS thread. *bare*: a hand-written NumPy forward/backward/"
+    "SGD step of the same net keeping every intermediate. *+layers*: the same step with every "
+    "per-layer record built (what the server pays when it sends an `iteration`). *floor*: one "
+    "tiny NumPy call. *torch*: PyTorch eager, CPU, float64, one thread.\n\n"
+)
+SERIALIZATION = (
+    "In process: `app.session.Session` + `app.protocol.dumps` (orjson). *handle*: the "
+    "server's whole work for one `step` except encoding and the socket (engine step, "
+    "whole-set metrics, message dict); *build*: the message dict alone; *encode*: `dumps`. "
+    "`iteration` per-sample tensors are capped at 64 rows (`truncated`).\n\n"
+)
+ROUND_TRIPS = (
+    "Step round trip: `step` (by iteration) → `iteration`, one socket, back to back. "
+    "*ping*: `ping` → `pong` on the same socket (the transport + validation floor).\n\n"
+)
+PLAY = (
+    "Play: `play` at full speed; the client either acks each `frame` at once or spends "
+    "100 ms on it first. *it/s* from the frames' `step` over the run; *ack→frame*: from the "
+    "client's `ack` to the next frame's arrival (an upper bound on a frame's age when it "
+    "arrives); *steps behind*: a `sync` sent on a frame's arrival reports how far the "
+    "server already was (an upper bound: it includes the sync's round trip), also in ms at "
+    "the training rate.\n\n"
+)
+HISTORY = (
+    "A checkpoint every 50 steps plus exact replay. *engine*: `History.seek`; *session*: "
+    "`Session.back('iteration', 1)` / `Session.seek` with the `state` and `series` replies "
+    "built (what a `back`/`seek` message costs the server before encoding). Back 1 step is "
+    "timed from every distance to the previous checkpoint (0–49 steps of replay); the "
+    "median and the worst are shown. *heap*: Python memory the session holds after the "
+    "run (tracemalloc: checkpoints, per-step chart log, data).\n\n"
+)
+CAPACITY = (
+    "N simulated learners, each stepping the default net at 10 Hz (`step` → `iteration`), "
+    "against one uvicorn process pinned to one core; the client runs in one asyncio process "
+    "on the other core. A level passes with p99 < 100 ms, every session at its 10 Hz and "
+    "zero errors. The search doubles N from 100 with 10 s levels, bisects, then confirms "
+    "the largest passing N for 60 s. *waited*: the share of time the server was runnable "
+    "but waiting for a CPU (/proc schedstat: other jobs on a shared machine); *other CPU*: "
+    "what the rest of the machine used meanwhile.\n\n"
+)
+AGED = (
+    "\nAged sessions: the same 10 Hz load on sessions that first stepped 10,000 times "
+    "each (1,000 per `step` message, all sessions at once), i.e. a full history and "
+    "chart log, as after ~17 minutes of a class. *during the fill*: /healthz every "
+    "50 ms while those long `step` commands ran.\n\n"
+)
+PLAYING = (
+    "\nOthers' latency while sessions play flat out (each client acks every frame at "
+    "once): /healthz (a new HTTP connection each time) and `ping` on an idle socket.\n\n"
+)
 
 
-def _serialization(results: dict[str, Any]) -> str:
-    s = ["## 2. Serialization\n\n", _section_meta(results, "serialization")]
-    rows = rows_of(results, "serialization")
-    if not rows:
-        return "".join(s) + _absent(results, "serialization")
-    s.append(
-        "In process: `app.session.Session` + `app.protocol.dumps` (orjson). *handle*: the "
-        "server's whole work for one `step` except encoding and the socket (engine step, "
-        "whole-set metrics, message dict); *build*: the message dict alone; *encode*: `dumps`. "
-        "`iteration` per-sample tensors are capped at 64 rows (`truncated`).\n\n"
-    )
-    s.append(serialization.TABLE.markdown(rows) + "\n")
+def _section(
+    results: dict[str, Any], name: str, title: str, body: Callable[[list[Row]], list[str]]
+) -> str:
+    """A section: its title, when and how long it ran, then `body(rows)` or why it is absent."""
+    head = f"## {title}\n\n" + _section_meta(results, name)
+    rows = rows_of(results, name)
+    return head + ("".join(body(rows)) if rows else _absent(results, name))
+
+
+def _engine(rows: list[Row]) -> list[str]:
+    return [ENGINE, engine_bench.TABLE.markdown(rows) + "\n"]
+
+
+def _serialization(rows: list[Row]) -> list[str]:
     notes = {r["net"]: r["note"] for r in rows if r.get("note")}
-    for net, note in notes.items():
-        s.append(f"\n{net}: {note}.\n")
-    return "".join(s)
+    return [SERIALIZATION, serialization.TABLE.markdown(rows) + "\n"] + [
+        f"\n{net}: {note}.\n" for net, note in notes.items()
+    ]
 
 
-def _protocol(results: dict[str, Any]) -> str:
-    s = ["## 3. Protocol (loopback, real uvicorn)\n\n", _section_meta(results, "protocol")]
-    rows = rows_of(results, "protocol")
-    if not rows:
-        return "".join(s) + _absent(results, "protocol")
-    s.append(
-        "Step round trip: `step` (by iteration) → `iteration`, one socket, back to back. "
-        "*ping*: `ping` → `pong` on the same socket (the transport + validation floor).\n\n"
-    )
+def _protocol(rows: list[Row]) -> list[str]:
     trips, plays = protocol.split(rows)
-    s.append(protocol.ROUND_TRIP_TABLE.markdown(trips) + "\n\n")
-    s.append(
-        "Play: `play` at full speed; the client either acks each `frame` at once or spends "
-        "100 ms on it first. *it/s* from the frames' `step` over the run; *ack→frame*: from the "
-        "client's `ack` to the next frame's arrival (an upper bound on a frame's age when it "
-        "arrives); *steps behind*: a `sync` sent on a frame's arrival reports how far the "
-        "server already was (an upper bound: it includes the sync's round trip), also in ms at "
-        "the training rate.\n\n"
-    )
-    s.append(protocol.PLAY_TABLE.markdown(plays) + "\n")
-    return "".join(s)
+    return [
+        ROUND_TRIPS,
+        protocol.ROUND_TRIP_TABLE.markdown(trips) + "\n\n",
+        PLAY,
+        protocol.PLAY_TABLE.markdown(plays) + "\n",
+    ]
 
 
-def _history(results: dict[str, Any]) -> str:
-    s = ["## 4. History\n\n", _section_meta(results, "history")]
-    rows = rows_of(results, "history")
-    if not rows:
-        return "".join(s) + _absent(results, "history")
-    s.append(
-        "A checkpoint every 50 steps plus exact replay. *engine*: `History.seek`; *session*: "
-        "`Session.back('iteration', 1)` / `Session.seek` with the `state` and `series` replies "
-        "built (what a `back`/`seek` message costs the server before encoding). Back 1 step is "
-        "timed from every distance to the previous checkpoint (0–49 steps of replay); the "
-        "median and the worst are shown. *heap*: Python memory the session holds after the "
-        "run (tracemalloc: checkpoints, per-step chart log, data).\n\n"
-    )
-    s.append(history.TABLE.markdown(rows) + "\n")
-    return "".join(s)
+def _history(rows: list[Row]) -> list[str]:
+    return [HISTORY, history.TABLE.markdown(rows) + "\n"]
 
 
-def _browser(results: dict[str, Any]) -> str:
-    s = ["## 5. Browser (headless Chromium)\n\n", _section_meta(results, "browser")]
-    rows = rows_of(results, "browser")
-    if not rows:
-        return "".join(s) + _absent(results, "browser")
-    s.append("From bench/browser_bench.py.\n\n")
-    s.append(by_keys(rows).markdown(rows) + "\n")
-    return "".join(s)
+def _browser(rows: list[Row]) -> list[str]:
+    return ["From bench/browser_bench.py.\n\n", by_keys(rows).markdown(rows) + "\n"]
 
 
-def _capacity(results: dict[str, Any]) -> str:
-    s = ["## 6. Capacity (bench/load.py)\n\n", _section_meta(results, "load")]
-    rows = rows_of(results, "load")
-    if not rows:
-        return "".join(s) + _absent(results, "load")
-    s.append(
-        "N simulated learners, each stepping the default net at 10 Hz (`step` → `iteration`), "
-        "against one uvicorn process pinned to one core; the client runs in one asyncio process "
-        "on the other core. A level passes with p99 < 100 ms, every session at its 10 Hz and "
-        "zero errors. The search doubles N from 100 with 10 s levels, bisects, then confirms "
-        "the largest passing N for 60 s. *waited*: the share of time the server was runnable "
-        "but waiting for a CPU (/proc schedstat: other jobs on a shared machine); *other CPU*: "
-        "what the rest of the machine used meanwhile.\n\n"
-    )
-    s.append(capacity.LEVELS_TABLE.markdown(rows) + "\n")
-    aged = [r for r in rows if r.get("prefill_steps")]
-    if aged:
-        s.append(
-            "\nAged sessions: the same 10 Hz load on sessions that first stepped 10,000 times "
-            "each (1,000 per `step` message, all sessions at once), i.e. a full history and "
-            "chart log, as after ~17 minutes of a class. *during the fill*: /healthz every "
-            "50 ms while those long `step` commands ran.\n\n"
-        )
-        s.append(capacity.AGED_TABLE.markdown(aged) + "\n")
-    rows_playing = rows_of(results, "playing")
-    if rows_playing:
-        s.append(
-            "\nOthers' latency while sessions play flat out (each client acks every frame at "
-            "once): /healthz (a new HTTP connection each time) and `ping` on an idle socket.\n\n"
-        )
-        s.append(playing.PLAYING_TABLE.markdown(rows_playing) + "\n")
-    answer = capacity.best(rows)
-    if answer:
-        s.append(
-            f"\nLargest passing N: **{answer['sessions']} sessions on one core** "
-            f"({answer['sessions'] * 10} steps/s); server CPU "
-            f"{answer['server_cpu_per_step_us']:.0f} µs per step; memory "
-            f"{answer['rss_per_session_kib']:.0f} KiB per session at connect, "
-            f"{answer['rss_per_session_end_kib']:.0f} KiB after {answer['duration_s']:.0f} s "
-            f"({answer['duration_s'] * 10:.0f} steps of history each).\n"
-        )
-    return "".join(s)
+def _capacity(results: dict[str, Any]) -> Callable[[list[Row]], list[str]]:
+    def body(rows: list[Row]) -> list[str]:
+        s = [CAPACITY, capacity.LEVELS_TABLE.markdown(rows) + "\n"]
+        aged = [r for r in rows if r.get("prefill_steps")]
+        if aged:
+            s += [AGED, capacity.AGED_TABLE.markdown(aged) + "\n"]
+        rows_playing = rows_of(results, "playing")
+        if rows_playing:
+            s += [PLAYING, playing.PLAYING_TABLE.markdown(rows_playing) + "\n"]
+        answer = capacity.best(rows)
+        if answer:
+            s.append(
+                f"\nLargest passing N: **{answer['sessions']} sessions on one core** "
+                f"({answer['sessions'] * 10} steps/s); server CPU "
+                f"{answer['server_cpu_per_step_us']:.0f} µs per step; memory "
+                f"{answer['rss_per_session_kib']:.0f} KiB per session at connect, "
+                f"{answer['rss_per_session_end_kib']:.0f} KiB after {answer['duration_s']:.0f} s "
+                f"({answer['duration_s'] * 10:.0f} steps of history each).\n"
+            )
+        return s
+
+    return body
 
 
 def _profiles(results: dict[str, Any]) -> str:

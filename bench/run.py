@@ -22,7 +22,6 @@ import os
 import sys
 import time
 import traceback
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -50,30 +49,6 @@ class NotMeasured(Exception):
     """A section that cannot run here (e.g. no browser benchmark yet); the reason is shown."""
 
 
-def _engine(quick: bool, smoke: bool = False) -> list[dict[str, Any]]:
-    from bench import engine_bench
-
-    return list(engine_bench.run(quick=quick))
-
-
-def _serialization(quick: bool, smoke: bool = False) -> list[dict[str, Any]]:
-    from bench import serialization
-
-    return serialization.run(quick, smoke)
-
-
-def _protocol(quick: bool, smoke: bool = False) -> list[dict[str, Any]]:
-    from bench import protocol
-
-    return protocol.run(quick, smoke)
-
-
-def _history(quick: bool, smoke: bool = False) -> list[dict[str, Any]]:
-    from bench import history
-
-    return history.run(quick, smoke)
-
-
 def _browser(quick: bool, smoke: bool = False) -> list[dict[str, Any]]:
     if smoke:
         raise NotMeasured("not run in a smoke run (it needs Chromium)")
@@ -84,24 +59,6 @@ def _browser(quick: bool, smoke: bool = False) -> list[dict[str, Any]]:
     except Exception as exc:
         raise NotMeasured(f"bench/browser_bench.py does not import: {exc}") from exc
     return list(browser_bench.run(quick))
-
-
-def _load(quick: bool, smoke: bool = False) -> list[dict[str, Any]]:
-    from bench import capacity
-
-    return capacity.run(quick, smoke)
-
-
-def _playing(quick: bool, smoke: bool = False) -> list[dict[str, Any]]:
-    from bench import playing
-
-    return playing.playing(quick, smoke)
-
-
-def _anchor(quick: bool, smoke: bool = False) -> list[dict[str, Any]]:
-    from bench import anchor
-
-    return anchor.run(quick, smoke)
 
 
 def _profile(quick: bool, results: dict[str, Any] | None = None) -> list[dict[str, Any]]:
@@ -118,38 +75,35 @@ def _profile(quick: bool, results: dict[str, Any] | None = None) -> list[dict[st
     return profile.run(quick, load_sessions=sessions)
 
 
-RUNNERS: dict[str, Callable[..., list[dict[str, Any]]]] = {
-    "engine": _engine,
-    "serialization": _serialization,
-    "protocol": _protocol,
-    "history": _history,
-    "browser": _browser,
-    "load": _load,
-    "playing": _playing,
-    "anchor": _anchor,
-}
-
-
-# The module whose `table(rows)` prints each section's rows (the same table models as
-# BENCHMARKS.md); capacity's levels were printed one by one as the search ran.
-TABLES = {
+# The module of each section: its `run(quick, smoke)` measures, its `table(rows)` (the same
+# table models as BENCHMARKS.md) prints the rows; capacity's levels were printed one by one
+# as the search ran.
+MODULES = {
     "engine": "bench.engine_bench",
     "serialization": "bench.serialization",
     "protocol": "bench.protocol",
     "history": "bench.history",
+    "load": "bench.capacity",
     "playing": "bench.playing",
+    "anchor": "bench.anchor",
     "profile": "bench.profile",
 }
+
+
+def _measure(name: str, quick: bool, smoke: bool, results: dict[str, Any]) -> list[dict[str, Any]]:
+    if name == "profile":
+        return _profile(quick, results)
+    if name == "browser":
+        return _browser(quick, smoke)
+    return list(importlib.import_module(MODULES[name]).run(quick or smoke, smoke))
 
 
 def _print_table(name: str, rows: list[dict[str, Any]]) -> None:
     if name == "load":
         return
     try:
-        if name in TABLES:
-            print(importlib.import_module(TABLES[name]).table(rows))
-        else:
-            print(by_keys(rows).text(rows))
+        module = importlib.import_module(MODULES.get(name, "bench.tables"))
+        print(module.table(rows) if hasattr(module, "table") else by_keys(rows).text(rows))
     except Exception as exc:  # a table that does not fit the rows must not lose the figures
         print(f"  (table failed: {exc}); rows: {rows}")
 
@@ -168,10 +122,7 @@ def run_sections(
             "quick": quick or smoke,
         }
         try:
-            if name == "profile":
-                rows = _profile(quick, results)
-            else:
-                rows = RUNNERS[name](quick or smoke, smoke)
+            rows = _measure(name, quick, smoke, results)
             entry["rows"] = rows
             _print_table(name, rows)
         except NotMeasured as why:

@@ -1,0 +1,111 @@
+"""Figures measured on two trees, round by round, and the table that compares them
+(bench.compare's result and BENCHMARKS.md's "Before/after" section)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from bench.common import median
+from bench.tables import Column, Table, col
+
+LIMIT = 1.10
+
+
+@dataclass(frozen=True)
+class Figure:
+    name: str
+    unit: str
+    lower_is_better: bool = True
+
+
+class Samples:
+    """Per figure and tree, one value per round."""
+
+    def __init__(self) -> None:
+        self.figures: dict[str, Figure] = {}
+        self.values: dict[str, dict[str, list[float]]] = {}
+
+    def add(self, figure: Figure, tree: str, value: float) -> None:
+        self.figures.setdefault(figure.name, figure)
+        self.values.setdefault(figure.name, {"baseline": [], "current": []})[tree].append(value)
+
+    def rows(self) -> list[dict[str, Any]]:
+        rows = []
+        for name, figure in self.figures.items():
+            base, cur = self.values[name]["baseline"], self.values[name]["current"]
+            rows.append(
+                {
+                    **asdict(figure),
+                    "baseline": median(base),
+                    "current": median(cur),
+                    "ratio": _cost_ratio(figure, median(base), median(cur)),
+                    "round_ratios": [
+                        _cost_ratio(figure, b, c) for b, c in zip(base, cur, strict=True)
+                    ],
+                    "rounds": len(cur),
+                }
+            )
+        for row in rows:
+            row["ok"] = bool(row["ratio"] <= LIMIT)
+        return rows
+
+
+def _cost_ratio(figure: Figure, base: float, cur: float) -> float:
+    """Above 1 when the current tree is worse."""
+    ratio = cur / base if figure.lower_is_better else base / cur
+    return ratio if math.isfinite(ratio) else float("nan")
+
+
+def orders(rounds: int) -> Iterator[tuple[str, str]]:
+    for r in range(rounds):
+        yield ("baseline", "current") if r % 2 == 0 else ("current", "baseline")
+
+
+def _spread(row: dict[str, Any]) -> str:
+    ratios = [x for x in row["round_ratios"] if math.isfinite(x)]
+    return f"{min(ratios):.2f}–{max(ratios):.2f}" if ratios else "—"
+
+
+def _value(key: str) -> Callable[[dict[str, Any]], str]:
+    def cell(r: dict[str, Any]) -> str:
+        v = r[key]
+        return f"{v:,.0f}" if abs(v) >= 1000 else f"{v:.3g}" if abs(v) < 10 else f"{v:.1f}"
+
+    return cell
+
+
+TABLE = Table(
+    [
+        Column("figure", lambda r: f"{r['name']} ({r['unit']})"),
+        Column("baseline", _value("baseline")),
+        Column("current", _value("current")),
+        col("ratio", "ratio", ".2f"),
+        Column("rounds' ratios (min–max)", _spread),
+        Column("verdict", lambda r: "ok" if r["ok"] else "WORSE"),
+    ]
+)
+
+
+def section(result: dict[str, Any]) -> str:
+    """BENCHMARKS.md's "Before/after" section from a saved comparison."""
+    base, cur = result["baseline"], result["current"]
+    worse = [r["name"] for r in result["rows"] if not r["ok"]]
+    return (
+        "## Before/after\n\n"
+        f"_({result['date']}, `python -m bench.compare --baseline {base['ref']}"
+        f"{' --quick' if result['plan_name'] == 'quick' else ''}`, took "
+        f"{result['seconds']:.0f} s; load average {result['load_average'][0]} at the start, "
+        f"{result['load_average'][1]} at the end)_\n\n"
+        f"Baseline `{base['sha'][:7]}` ({base['ref']}) against the current tree "
+        f"`{cur['sha'][:7]}`{' with uncommitted changes' if cur['dirty'] else ''}, measured "
+        f"interleaved in {result['plan']['rounds']} rounds (bench/compare.py says how). "
+        "*ratio*: current / baseline for times, baseline / current for rates (above 1 is "
+        f"worse); ok up to {LIMIT:.2f}. The last column shows the noise: the ratio of each "
+        "round's pair.\n\n"
+        + TABLE.markdown(result["rows"])
+        + "\n\n"
+        + (f"Worse by more than 10 %: {', '.join(worse)}.\n" if worse else "Every figure ok.\n")
+    )
