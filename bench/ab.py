@@ -20,6 +20,10 @@ class Figure:
     unit: str
     lower_is_better: bool = True
 
+    def of(self, *values: Any) -> Figure:
+        """This figure with its name's {} filled in (e.g. a number of sessions)."""
+        return Figure(self.name.format(*values), self.unit, self.lower_is_better)
+
 
 class Samples:
     """Per figure and tree, one value per round."""

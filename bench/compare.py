@@ -13,13 +13,14 @@ releases, so any ref works whatever its own bench/ looks like:
   tree whose `app` package is that tree's (`app.engine.Trainer`/`TrainConfig`/`Dataset`);
 * the step round trip (median, p99; default net) and the play rate (2-8-8-2, client acking
   at once), bench.protocol's client against a uvicorn serving each tree's `app.main:app`;
-* capacity: bench.load's 10 Hz stepping learners, a fixed number of sessions for a short
-  level; its p99 and the server's CPU µs per step.
+* capacity: bench.load's learners stepping at 10 Hz, a fixed number of sessions on each
+  server; the p99 of their round trips and the server's CPU µs per step.
 
 Both trees run with this venv (their dependencies are the same) and every worker and server
 checks that `app` came from its own tree. The machine is shared and noisy, so each figure is
 measured in rounds; a round measures the baseline and the current tree back to back, the
-order alternating from round to round (B C, C B, …) so that a drift falls on both. A figure is
+order alternating from round to round (B C, C B, …) so that a drift falls on both, and within
+a round the engine runs, round trips and capacity slices alternate between the trees too. A figure is
 the median over the rounds; *ratio* is current / baseline for times and baseline / current
 for rates, so above 1 is worse; ok up to 1.10.
 """
@@ -45,6 +46,7 @@ from bench.common import (
     BENCH_SERVER_ENV,
     ROOT,
     client_placement,
+    cpu_seconds,
     live_server,
     median,
     percentile,
@@ -63,17 +65,17 @@ class Plan:
     pairs: int  # timed runs per net, tree and round (baseline and current alternating)
     nets: int  # the first `nets` of engine_bench.cases()
     trips: int  # step round trips per tree and round
-    chunks: int  # ... in this many chunks, baseline and current alternating
+    chunks: int  # round trips and capacity slices per round, baseline and current alternating
     play_s: float
     sessions: int  # capacity: learners at 10 Hz
-    level_s: float
-    warmup_s: float
+    level_s: float  # capacity: seconds recorded per tree and round (in `chunks` slices)
+    warmup_s: float  # capacity: seconds stepped before each slice is recorded
 
 
 PLANS = {
-    "full": Plan(10, 0.02, 10, 4, 1000, 5, 4.0, 100, 8.0, 1.0),
-    "quick": Plan(6, 0.02, 5, 4, 600, 3, 2.0, 50, 3.0, 0.5),
-    "smoke": Plan(2, 0.002, 1, 2, 20, 2, 0.5, 3, 0.5, 0.2),
+    "full": Plan(10, 0.02, 10, 4, 1000, 5, 4.0, 100, 10.0, 0.5),
+    "quick": Plan(6, 0.02, 8, 4, 600, 3, 2.0, 50, 4.5, 0.3),
+    "smoke": Plan(2, 0.002, 1, 2, 20, 2, 0.5, 3, 0.4, 0.1),
 }
 
 # argv: the tree whose `app` to import, this tree (for `bench`), then engine_worker's own.
@@ -147,6 +149,8 @@ class EngineWorker:
 RT_MEDIAN = Figure("step round trip median, default net", "ms")
 RT_P99 = Figure("step round trip p99, default net", "ms")
 PLAY = Figure("play, 2-8-8-2, acking at once", "it/s", lower_is_better=False)
+CAP_P99 = Figure("capacity p99, {} sessions at 10 Hz", "ms")
+CAP_CPU = Figure("capacity server CPU per step, {} sessions", "µs")
 
 
 @contextlib.contextmanager
@@ -214,7 +218,6 @@ def _servers(
 
 
 async def _round(servers: dict[str, Any], plan: Plan, samples: Samples) -> None:
-    from bench.load import measure_level
     from bench.protocol import open_session, play, step_trips
 
     order = list(servers)
@@ -235,20 +238,39 @@ async def _round(servers: dict[str, Any], plan: Plan, samples: Samples) -> None:
     for tree in order:
         played = await play(servers[tree].ws_url, SMALL, plan.play_s, 0.0)
         samples.add(PLAY, tree, played["iterations_per_s"])
+    await _capacity(servers, plan, samples)
+
+
+async def _capacity(servers: dict[str, Any], plan: Plan, samples: Samples) -> None:
+    """bench.load's learners at 10 Hz on both servers at once, driven in turns (one tree's
+    slice, then the other's): a change of the machine's load between slices falls on both."""
+    from bench.load import connect_learners, drive_window
+
+    order = list(servers)
+    learners = {tree: await connect_learners(servers[tree].ws_url, plan.sessions) for tree in order}
+    cpu = dict.fromkeys(order, 0.0)
+    try:
+        for _ in range(plan.chunks):
+            for tree in order:
+                pid = servers[tree].process.pid
+                duration = plan.level_s / plan.chunks
+                before, after = await drive_window(
+                    learners[tree], plan.warmup_s, duration, lambda pid=pid: cpu_seconds(pid)
+                )
+                cpu[tree] += after - before
+    finally:
+        for group in learners.values():
+            for lr in group:
+                await lr.close()
+    n = plan.sessions
     for tree in order:
-        s = servers[tree]
-        level = await measure_level(
-            s.ws_url, s.port, s.process.pid, plan.sessions, plan.level_s, plan.warmup_s
-        )
-        if level["errors"]:
-            print(f"{tree}: capacity level errors {level['error_sample']}", flush=True)
-        n = plan.sessions
-        samples.add(Figure(f"capacity p99, {n} sessions at 10 Hz", "ms"), tree, level["p99_ms"])
-        samples.add(
-            Figure(f"capacity server CPU per step, {n} sessions", "µs"),
-            tree,
-            level["server_cpu_per_step_us"] or float("nan"),
-        )
+        errors = [e for lr in learners[tree] for e in lr.errors]
+        if errors:
+            print(f"{tree}: {len(errors)} errors in the capacity level: {errors[:3]}", flush=True)
+        steps = sum(lr.steps for lr in learners[tree])
+        latencies = [t for lr in learners[tree] for t in lr.latencies]
+        samples.add(CAP_P99.of(n), tree, percentile(latencies, 99) * 1e3)
+        samples.add(CAP_CPU.of(n), tree, cpu[tree] / steps * 1e6 if steps else float("nan"))
 
 
 def measure(trees: dict[str, Path], plan: Plan, log: Callable[[str], None] = print) -> Samples:

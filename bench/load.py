@@ -28,6 +28,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -174,14 +175,39 @@ class Learner:
                 await self.ws.close()
 
 
+async def connect_learners(url: str, n: int) -> list[Learner]:
+    """`n` learners with open sessions (`CONNECT_BATCH` connecting at a time)."""
+    learners = [Learner(url, RATE_HZ) for _ in range(n)]
+    for i in range(0, n, CONNECT_BATCH):
+        await asyncio.gather(*(lr.connect() for lr in learners[i : i + CONNECT_BATCH]))
+    return learners
+
+
+async def drive_window(
+    learners: list[Learner], warmup: float, duration: float, meter: Callable[[], Any]
+) -> tuple[Any, Any]:
+    """Every learner steps at 10 Hz, each from a random phase, for `warmup` + `duration` s;
+    only the last `duration` s are recorded. `meter()` is read when recording starts and
+    again when every learner is done."""
+    start = time.perf_counter() + 0.05
+    record_from = start + warmup
+    end = record_from + duration
+    tasks = [
+        asyncio.create_task(lr.drive(start + random.random() / RATE_HZ, record_from, end))
+        for lr in learners
+    ]
+    await asyncio.sleep(max(0.0, record_from - time.perf_counter()))
+    before = meter()
+    await asyncio.gather(*tasks)
+    return before, meter()
+
+
 async def measure_level(
     url: str, port: int, pid: int, n: int, duration: float, warmup: float, prefill: int = 0
 ) -> dict[str, Any]:
     rss_idle = rss_bytes(pid)
-    learners = [Learner(url, RATE_HZ) for _ in range(n)]
     connect_start = time.perf_counter()
-    for i in range(0, n, CONNECT_BATCH):
-        await asyncio.gather(*(lr.connect() for lr in learners[i : i + CONNECT_BATCH]))
+    learners = await connect_learners(url, n)
     connect_s = time.perf_counter() - connect_start
     rss_connected = rss_bytes(pid)
     prefill_s = 0.0
@@ -199,30 +225,26 @@ async def measure_level(
             stop.touch()
             prefill_health = probe_times(watcher)
 
-    start = time.perf_counter() + 0.05
-    record_from = start + warmup
-    end = record_from + duration
     probe = health_probe(port, duration, 0.2)
-    tasks = [
-        asyncio.create_task(lr.drive(start + random.random() / RATE_HZ, record_from, end))
-        for lr in learners
-    ]
     lags: list[float] = []
+    done = asyncio.Event()
 
     async def watch_client_loop() -> None:
         # How late this client's own event loop wakes up: a client-bound run shows here.
-        while time.perf_counter() < end:
+        while not done.is_set():
             before = time.perf_counter()
             await asyncio.sleep(0.005)
             lags.append(time.perf_counter() - before - 0.005)
 
+    def meter() -> tuple[float, float, os.times_result, float, float]:
+        now = time.perf_counter()
+        return cpu_seconds(pid), now, os.times(), machine_cpu_seconds(), runqueue_wait_seconds(pid)
+
     watcher = asyncio.create_task(watch_client_loop())
-    await asyncio.sleep(max(0.0, record_from - time.perf_counter()))
-    cpu0, wall0, client0 = cpu_seconds(pid), time.perf_counter(), os.times()
-    busy0, wait0 = machine_cpu_seconds(), runqueue_wait_seconds(pid)
-    await asyncio.gather(*tasks)
-    cpu1, wall1, client1 = cpu_seconds(pid), time.perf_counter(), os.times()
-    busy1, wait1 = machine_cpu_seconds(), runqueue_wait_seconds(pid)
+    (cpu0, wall0, client0, busy0, wait0), (cpu1, wall1, client1, busy1, wait1) = await drive_window(
+        learners, warmup, duration, meter
+    )
+    done.set()
     rss_end = rss_bytes(pid)
     await watcher
     health = probe_times(probe)

@@ -12,7 +12,7 @@ from typing import Any
 import orjson
 
 from bench.common import client_placement, cpu_seconds, live_server, median, percentile, server_cpus
-from bench.load import CONNECT_BATCH, RATE_HZ, Learner, health_probe, probe_times
+from bench.load import Learner, connect_learners, health_probe, probe_times
 from bench.protocol import open_session
 from bench.tables import Column, Table, col
 
@@ -20,9 +20,7 @@ from bench.tables import Column, Table, col
 async def _playing(url: str, port: int, pid: int, k: int, seconds: float) -> dict[str, Any]:
     """`k` sessions playing at full speed, each client acking every frame at once; /healthz
     and one extra `ping` socket measure how long anyone else waits meanwhile."""
-    learners = [Learner(url, RATE_HZ) for _ in range(k)]
-    for i in range(0, k, CONNECT_BATCH):
-        await asyncio.gather(*(lr.connect() for lr in learners[i : i + CONNECT_BATCH]))
+    learners = await connect_learners(url, k)
     steps: dict[int, list[tuple[float, int]]] = {i: [] for i in range(k)}
     end = time.perf_counter() + 1.0 + seconds
 
