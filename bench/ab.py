@@ -108,7 +108,7 @@ def section(result: dict[str, Any]) -> str:
         f"interleaved in {result['plan']['rounds']} rounds (bench/compare.py says how). "
         "*ratio*: current / baseline for times, baseline / current for rates (above 1 is "
         f"worse); ok up to {LIMIT:.2f}. The last column shows the noise: the ratio of each "
-        "round's pair.\n\n"
+        "round's pair. Raw figures: `bench/compare.json`.\n\n"
         + TABLE.markdown(result["rows"])
         + "\n\n"
         + (f"Worse by more than 10 %: {', '.join(worse)}.\n" if worse else "Every figure ok.\n")

@@ -277,7 +277,7 @@ def live_server(
     `cpus` pins the server (one process = one event loop) to those cores. The server's log
     must name `root`'s `app` package (bench.appapi.SERVER_SCRIPT checks it too).
     """
-    from bench.appapi import SERVER_SCRIPT
+    from bench.appapi import server_command
     from tests.conftest import LiveServer, free_port, wait_healthy
 
     with tempfile.TemporaryDirectory(prefix="bpl-bench-") as tmp:
@@ -286,14 +286,18 @@ def live_server(
         env = {**os.environ, **BENCH_SERVER_ENV, **(env or {}), "PYTHONPATH": str(root)}
         with log.open("wb") as out:
             process = subprocess.Popen(
-                [sys.executable, "-c", SERVER_SCRIPT, str(port), str(root)],
+                server_command(port, root),
                 cwd=root, env=env, stdout=out, stderr=subprocess.STDOUT,
             )  # fmt: skip
         server = LiveServer(port=port, process=process, log=log)
         try:
             wait_healthy(server.url, process, log)
-            served = log.read_text().split("bench: app from ", 1)[1].split("\n", 1)[0]
+            text = log.read_text()
+            served = text.split("bench: app from ", 1)[1].split("\n", 1)[0]
+            if not Path(served).is_relative_to(root.resolve()):
+                raise RuntimeError(f"the server imported app from {served}, not from {root}")
             server.app_file = served
+            server.options_from = text.split("bench: uvicorn options from ", 1)[1].split(" ", 1)[0]
             pin_process(process.pid, cpus)
             yield server
         finally:

@@ -211,7 +211,10 @@ def _servers(
             }
             if r == 0:
                 for tree, server in servers.items():
-                    log(f"{tree}: server's app is {server.app_file}")
+                    log(
+                        f"{tree}: server's app is {server.app_file}, uvicorn options from "
+                        f"{server.options_from}"
+                    )
             time.sleep(0.2)
             asyncio.run(_round(servers, plan, samples))
         log(f"round {r + 1}/{plan.rounds} of the servers done")
