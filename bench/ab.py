@@ -40,15 +40,17 @@ class Samples:
         rows = []
         for name, figure in self.figures.items():
             base, cur = self.values[name]["baseline"], self.values[name]["current"]
+            pairs = [_cost_ratio(figure, b, c) for b, c in zip(base, cur, strict=True)]
             rows.append(
                 {
                     **asdict(figure),
                     "baseline": median(base),
                     "current": median(cur),
-                    "ratio": _cost_ratio(figure, median(base), median(cur)),
-                    "round_ratios": [
-                        _cost_ratio(figure, b, c) for b, c in zip(base, cur, strict=True)
-                    ],
+                    # Each round's pair shared the machine's state of that moment: the median
+                    # of their ratios is steadier than the ratio of the medians when the
+                    # machine's load drifts between rounds.
+                    "ratio": median([x for x in pairs if math.isfinite(x)]),
+                    "round_ratios": pairs,
                     "rounds": len(cur),
                 }
             )
@@ -106,7 +108,8 @@ def section(result: dict[str, Any]) -> str:
         f"Baseline `{base['sha'][:7]}` ({base['ref']}) against the current tree "
         f"`{cur['sha'][:7]}`{' with uncommitted changes' if cur['dirty'] else ''}, measured "
         f"interleaved in {result['plan']['rounds']} rounds (bench/compare.py says how). "
-        "*ratio*: current / baseline for times, baseline / current for rates (above 1 is "
+        "*baseline*, *current*: medians over the rounds; *ratio*: the median over the rounds "
+        "of current / baseline for times, baseline / current for rates (above 1 is "
         f"worse); ok up to {LIMIT:.2f}. The last column shows the noise: the ratio of each "
         "round's pair. Raw figures: `bench/compare.json`.\n\n"
         + TABLE.markdown(result["rows"])

@@ -66,16 +66,16 @@ class Plan:
     nets: int  # the first `nets` of engine_bench.cases()
     trips: int  # step round trips per tree and round
     chunks: int  # round trips and capacity slices per round, baseline and current alternating
-    play_s: float
+    play_s: float  # play per tree and round (in `chunks` stints)
     sessions: int  # capacity: learners at 10 Hz
     level_s: float  # capacity: seconds recorded per tree and round (in `chunks` slices)
     warmup_s: float  # capacity: seconds stepped before each slice is recorded
 
 
 PLANS = {
-    "full": Plan(10, 0.02, 10, 4, 1000, 5, 4.0, 100, 10.0, 0.5),
-    "quick": Plan(6, 0.02, 8, 4, 600, 3, 2.0, 50, 4.5, 0.3),
-    "smoke": Plan(2, 0.002, 1, 2, 20, 2, 0.5, 3, 0.4, 0.1),
+    "full": Plan(12, 0.02, 16, 4, 1000, 5, 5.0, 100, 10.0, 0.5),
+    "quick": Plan(8, 0.02, 16, 4, 600, 3, 3.0, 50, 4.5, 0.3),
+    "smoke": Plan(2, 0.002, 1, 2, 20, 2, 1.0, 3, 0.4, 0.1),
 }
 
 # argv: the tree whose `app` to import, this tree (for `bench`), then engine_worker's own.
@@ -178,15 +178,15 @@ def _git(*args: str) -> str:
 def _engine(
     trees: dict[str, Path], plan: Plan, samples: Samples, cpus: set[int] | None, log: Any
 ) -> None:
-    """`Trainer.train_step()` of each net, one worker per tree, alternating net by net."""
-    workers = {tree: EngineWorker(path, plan, cpus) for tree, path in trees.items()}
-    try:
-        for tree, worker in workers.items():
-            log(f"{tree}: engine worker's app is {worker.app_file}")
-        nets = workers["current"].nets
-        for r, order in enumerate(orders(plan.rounds)):
-            log(f"round {r + 1}/{plan.rounds}: {' then '.join(order)}")
-            for i, net in enumerate(nets):
+    """`Trainer.train_step()` of each net, alternating between the trees run by run, in new
+    worker processes every round (so that no one process's memory layout counts for a tree)."""
+    for r, order in enumerate(orders(plan.rounds)):
+        workers = {tree: EngineWorker(trees[tree], plan, cpus) for tree in order}
+        try:
+            if r == 0:
+                for tree, worker in workers.items():
+                    log(f"{tree}: engine worker's app is {worker.app_file}")
+            for i, net in enumerate(workers["current"].nets):
                 runs: dict[str, list[float]] = {tree: [] for tree in order}
                 for _ in range(plan.pairs):
                     for tree in order:
@@ -194,9 +194,10 @@ def _engine(
                 figure = Figure(f"engine step, {net}", "µs")
                 for tree in order:
                     samples.add(figure, tree, median(runs[tree]) * 1e6)
-    finally:
-        for worker in workers.values():
-            worker.close()
+        finally:
+            for worker in workers.values():
+                worker.close()
+        log(f"round {r + 1}/{plan.rounds} of the engine done ({' then '.join(order)})")
 
 
 def _servers(
@@ -238,9 +239,13 @@ async def _round(servers: dict[str, Any], plan: Plan, samples: Samples) -> None:
     for tree in order:
         samples.add(RT_MEDIAN, tree, median(times[tree]) * 1e3)
         samples.add(RT_P99, tree, percentile(times[tree], 99) * 1e3)
+    rates: dict[str, list[float]] = {tree: [] for tree in order}
+    for _ in range(plan.chunks):
+        for tree in order:
+            played = await play(servers[tree].ws_url, SMALL, plan.play_s / plan.chunks, 0.0)
+            rates[tree].append(played["iterations_per_s"])
     for tree in order:
-        played = await play(servers[tree].ws_url, SMALL, plan.play_s, 0.0)
-        samples.add(PLAY, tree, played["iterations_per_s"])
+        samples.add(PLAY, tree, median(rates[tree]))
     await _capacity(servers, plan, samples)
 
 
