@@ -78,7 +78,7 @@ def _spread(row: dict[str, Any]) -> str:
 def _value(key: str) -> Callable[[dict[str, Any]], str]:
     def cell(r: dict[str, Any]) -> str:
         v = r[key]
-        return f"{v:,.0f}" if abs(v) >= 1000 else f"{v:.3g}" if abs(v) < 10 else f"{v:.1f}"
+        return f"{v:,.0f}" if abs(v) >= 1000 else f"{v:.2f}" if abs(v) < 10 else f"{v:.1f}"
 
     return cell
 
@@ -105,7 +105,8 @@ def section(result: dict[str, Any]) -> str:
         f"{' --quick' if result['plan_name'] == 'quick' else ''}`, took "
         f"{result['seconds']:.0f} s; load average {result['load_average'][0]} at the start, "
         f"{result['load_average'][1]} at the end)_\n\n"
-        f"Baseline `{base['sha'][:7]}` ({base['ref']}) against the current tree "
+        f"Baseline `{base['sha'][:7]}`"
+        f"{'' if base['sha'].startswith(base['ref']) else ' (' + base['ref'] + ')'} against the current tree "
         f"`{cur['sha'][:7]}`{' with uncommitted changes' if cur['dirty'] else ''}, measured "
         f"interleaved in {result['plan']['rounds']} rounds (bench/compare.py says how). "
         "*baseline*, *current*: medians over the rounds; *ratio*: the median over the rounds "

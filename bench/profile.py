@@ -19,6 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -105,29 +106,6 @@ while time.perf_counter() < end:
 """
 
 
-def _in_process(title: str, how: str, script: str, seconds: float, within: str) -> dict[str, Any]:
-    """py-spy at 1 kHz on `script` (a loop run for `seconds`), counting the samples in
-    `within` (the timed loop, not the start-up); `how` may name {seconds} and {samples}."""
-    with tempfile.TemporaryDirectory() as tmp:
-        out = Path(tmp) / "profile.txt"
-        argv = [sys.executable, "-c", script, str(seconds), str(ROOT)]
-        raw = _record(["-r", "1000", "--", *argv], out, seconds + 60)
-    summary = summarise(raw, within=within)
-    how = how.format(seconds=f"{seconds:.0f}", samples=summary["samples"])
-    return {"title": title, "how": how, **summary}
-
-
-def engine(seconds: float) -> dict[str, Any]:
-    return _in_process(
-        "engine, `Trainer.train_step()` on 2-8-8-2 b10",
-        "py-spy at 1 kHz over {seconds} s of back-to-back steps ({samples} samples; shares of "
-        "busy samples).",
-        ENGINE_LOOP,
-        seconds,
-        "Trainer.train_step",
-    )
-
-
 SESSION_LOOP = r"""
 import sys, time
 sys.path.insert(0, sys.argv[2])
@@ -147,15 +125,43 @@ while time.perf_counter() < end:
 """
 
 
-def session_step(seconds: float) -> dict[str, Any]:
-    return _in_process(
+@dataclass(frozen=True)
+class InProcess:
+    """A profile of a loop in its own process: `script` runs it for argv[1] seconds."""
+
+    title: str
+    how: str  # may name {seconds} and {samples}
+    script: str
+    within: str  # count only the samples with a frame starting so (the loop, not start-up)
+
+
+IN_PROCESS = (
+    InProcess(
+        "engine, `Trainer.train_step()` on 2-8-8-2 b10",
+        "py-spy at 1 kHz over {seconds} s of back-to-back steps ({samples} samples; shares of "
+        "busy samples).",
+        ENGINE_LOOP,
+        "Trainer.train_step",
+    ),
+    InProcess(
         "`Session.handle(step)` + `dumps`, in process (default net, no socket)",
         "py-spy at 1 kHz over {seconds} s of back-to-back `step` messages, each reply encoded "
         "({samples} samples in the loop; shares of them).",
         SESSION_LOOP,
-        seconds,
         "one (",
-    )
+    ),
+)
+
+
+def in_process(spec: InProcess, seconds: float) -> dict[str, Any]:
+    """py-spy at 1 kHz on the spec's loop for `seconds`."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "profile.txt"
+        argv = [sys.executable, "-c", spec.script, str(seconds), str(ROOT)]
+        raw = _record(["-r", "1000", "--", *argv], out, seconds + 60)
+    summary = summarise(raw, within=spec.within)
+    how = spec.how.format(seconds=f"{seconds:.0f}", samples=summary["samples"])
+    return {"title": spec.title, "how": how, **summary}
 
 
 def _server_profile(title: str, how: str, seconds: float, drive: Any) -> dict[str, Any]:
@@ -220,7 +226,8 @@ def server_load(sessions: int, seconds: float) -> dict[str, Any]:
 
 def run(quick: bool = False, load_sessions: int = 150) -> list[dict[str, Any]]:
     seconds = 2.0 if quick else 8.0
-    rows = [engine(seconds), session_step(seconds), server_round_trips(seconds)]
+    rows = [in_process(spec, seconds) for spec in IN_PROCESS]
+    rows.append(server_round_trips(seconds))
     rows.append(server_load(50 if quick else load_sessions, seconds))
     return rows
 
