@@ -51,7 +51,8 @@ def markdown(results: dict[str, Any]) -> str:
         "explains the figures lives in `bench/closing-notes.md` and "
         "[docs/perf-notes.md](docs/perf-notes.md). The machines are shared and noisy: every "
         "figure is a median (or a stated percentile) and comparisons are ratios measured in "
-        "the same run. Raw figures: `bench/results.json`.\n"
+        "the same run. Raw figures: `bench/results.json`. The Before/after section comes from "
+        "`make bench-compare` (`python -m bench.compare --baseline <ref>`).\n"
     )
     if quick:
         parts.append("> **Quick run**: short durations and few repeats; smoke figures only.\n")

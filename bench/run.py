@@ -6,6 +6,9 @@
     python -m bench.run --only engine,protocol --no-write
     python -m bench.run --smoke               # seconds; writes nothing (tests/bench)
 
+Against another commit, interleaved in one run: `python -m bench.compare --baseline <ref>`
+(`make bench-compare`), which writes BENCHMARKS.md's "Before/after" section.
+
 Sections: engine, serialization, protocol, history, browser, load (capacity), playing (others'
 latency while sessions play), anchor, profile.
 With `--only`, the other sections keep their figures from the previous results file, each
