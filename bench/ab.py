@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from bench.common import median
+from bench.common import median, percentile
 from bench.tables import Column, Table, col
 
 LIMIT = 1.10
@@ -19,28 +19,47 @@ class Figure:
     name: str
     unit: str
     lower_is_better: bool = True
+    # A percentile of latencies: measured on every round's latencies pooled, not per round
+    # (a stall of the machine delays every session at once, so one round's p99 depends on
+    # which tree's slice the few stalls fell in).
+    pooled: float | None = None
 
     def of(self, *values: Any) -> Figure:
         """This figure with its name's {} filled in (e.g. a number of sessions)."""
-        return Figure(self.name.format(*values), self.unit, self.lower_is_better)
+        return Figure(self.name.format(*values), self.unit, self.lower_is_better, self.pooled)
 
 
 class Samples:
-    """Per figure and tree, one value per round."""
+    """Per figure and tree, one value per round (and, for pooled figures, every latency)."""
 
     def __init__(self) -> None:
         self.figures: dict[str, Figure] = {}
         self.values: dict[str, dict[str, list[float]]] = {}
+        self.pools: dict[str, dict[str, list[float]]] = {}
 
-    def add(self, figure: Figure, tree: str, value: float) -> None:
+    def add(self, figure: Figure, tree: str, latencies: list[float]) -> None:
+        """One round's value: the median of `latencies` (or their pooled percentile)."""
         self.figures.setdefault(figure.name, figure)
+        q = figure.pooled
+        value = median(latencies) if q is None else percentile(latencies, q)
         self.values.setdefault(figure.name, {"baseline": [], "current": []})[tree].append(value)
+        if q is not None:
+            self.pools.setdefault(figure.name, {"baseline": [], "current": []})[tree] += latencies
 
     def rows(self) -> list[dict[str, Any]]:
         rows = []
         for name, figure in self.figures.items():
             base, cur = self.values[name]["baseline"], self.values[name]["current"]
             pairs = [_cost_ratio(figure, b, c) for b, c in zip(base, cur, strict=True)]
+            if figure.pooled is not None:
+                pool = self.pools[name]
+                b, c = (percentile(pool[t], figure.pooled) for t in ("baseline", "current"))
+                rows.append(
+                    {**asdict(figure), "baseline": b, "current": c,
+                     "ratio": _cost_ratio(figure, b, c), "round_ratios": pairs,
+                     "rounds": len(cur)}
+                )  # fmt: skip
+                continue
             rows.append(
                 {
                     **asdict(figure),
@@ -111,7 +130,8 @@ def section(result: dict[str, Any]) -> str:
         f"interleaved in {result['plan']['rounds']} rounds (bench/compare.py says how). "
         "*baseline*, *current*: medians over the rounds; *ratio*: the median over the rounds "
         "of current / baseline for times, baseline / current for rates (above 1 is "
-        f"worse); ok up to {LIMIT:.2f}. The last column shows the noise: the ratio of each "
+        f"worse); ok up to {LIMIT:.2f}. The p99 figures are the 99th percentile of every "
+        "round's latencies pooled, and their ratio. The last column shows the noise: the ratio of each "
         "round's pair. Raw figures: `bench/compare.json`.\n\n"
         + TABLE.markdown(result["rows"])
         + "\n\n"

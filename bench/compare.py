@@ -1,8 +1,8 @@
 """Before/after: a baseline tree against this one, interleaved in one run (issue 10's check:
 no step, round-trip or capacity figure worse than before by more than 10 %).
 
-    python -m bench.compare --baseline b5d8997            # ~6 min; BENCHMARKS.md "Before/after"
-    python -m bench.compare --baseline b5d8997 --quick    # ~2 min; the same section, marked quick
+    python -m bench.compare --baseline b5d8997            # ~12 min; BENCHMARKS.md "Before/after"
+    python -m bench.compare --baseline b5d8997 --quick    # ~5 min; the same section, marked quick
     python -m bench.compare --baseline HEAD --smoke       # seconds; writes nothing (tests/bench)
 
 The baseline commit is checked out into a temporary `git worktree`. Every figure is measured by
@@ -21,8 +21,9 @@ checks that `app` came from its own tree. The machine is shared and noisy, so ea
 measured in rounds; a round measures the baseline and the current tree back to back, the
 order alternating from round to round (B C, C B, …) so that a drift falls on both, and within
 a round the engine runs, round trips and capacity slices alternate between the trees too. A figure is
-the median over the rounds; *ratio* is current / baseline for times and baseline / current
-for rates, so above 1 is worse; ok up to 1.10.
+the median over the rounds (a p99, over every round's latencies pooled); *ratio* is current /
+baseline for times and baseline / current for rates (the median of the rounds' ratios; for a
+p99, the ratio of the pooled p99s), so above 1 is worse; ok up to 1.10.
 """
 
 from __future__ import annotations
@@ -48,8 +49,6 @@ from bench.common import (
     client_placement,
     cpu_seconds,
     live_server,
-    median,
-    percentile,
     pin_process,
     server_cpus,
 )
@@ -147,9 +146,9 @@ class EngineWorker:
 
 
 RT_MEDIAN = Figure("step round trip median, default net", "ms")
-RT_P99 = Figure("step round trip p99, default net", "ms")
+RT_P99 = Figure("step round trip p99, default net", "ms", pooled=99)
 PLAY = Figure("play, 2-8-8-2, acking at once", "it/s", lower_is_better=False)
-CAP_P99 = Figure("capacity p99, {} sessions at 10 Hz", "ms")
+CAP_P99 = Figure("capacity p99, {} sessions at 10 Hz", "ms", pooled=99)
 CAP_CPU = Figure("capacity server CPU per step, {} sessions", "µs")
 
 
@@ -193,7 +192,7 @@ def _engine(
                         runs[tree].append(workers[tree].seconds_per_step(i))
                 figure = Figure(f"engine step, {net}", "µs")
                 for tree in order:
-                    samples.add(figure, tree, median(runs[tree]) * 1e6)
+                    samples.add(figure, tree, [t * 1e6 for t in runs[tree]])
         finally:
             for worker in workers.values():
                 worker.close()
@@ -237,15 +236,16 @@ async def _round(servers: dict[str, Any], plan: Plan, samples: Samples) -> None:
         for ws in sockets.values():
             await ws.close()
     for tree in order:
-        samples.add(RT_MEDIAN, tree, median(times[tree]) * 1e3)
-        samples.add(RT_P99, tree, percentile(times[tree], 99) * 1e3)
+        ms = [t * 1e3 for t in times[tree]]
+        samples.add(RT_MEDIAN, tree, ms)
+        samples.add(RT_P99, tree, ms)
     rates: dict[str, list[float]] = {tree: [] for tree in order}
     for _ in range(plan.chunks):
         for tree in order:
             played = await play(servers[tree].ws_url, SMALL, plan.play_s / plan.chunks, 0.0)
             rates[tree].append(played["iterations_per_s"])
     for tree in order:
-        samples.add(PLAY, tree, median(rates[tree]))
+        samples.add(PLAY, tree, rates[tree])
     await _capacity(servers, plan, samples)
 
 
@@ -277,8 +277,8 @@ async def _capacity(servers: dict[str, Any], plan: Plan, samples: Samples) -> No
             print(f"{tree}: {len(errors)} errors in the capacity level: {errors[:3]}", flush=True)
         steps = sum(lr.steps for lr in learners[tree])
         latencies = [t for lr in learners[tree] for t in lr.latencies]
-        samples.add(CAP_P99.of(n), tree, percentile(latencies, 99) * 1e3)
-        samples.add(CAP_CPU.of(n), tree, cpu[tree] / steps * 1e6 if steps else float("nan"))
+        samples.add(CAP_P99.of(n), tree, [t * 1e3 for t in latencies])
+        samples.add(CAP_CPU.of(n), tree, [cpu[tree] / steps * 1e6 if steps else float("nan")])
 
 
 def measure(trees: dict[str, Path], plan: Plan, log: Callable[[str], None] = print) -> Samples:
@@ -295,7 +295,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--baseline", required=True, help="git ref of the 'before' tree")
     size = parser.add_mutually_exclusive_group()
-    size.add_argument("--quick", action="store_true", help="fewer, shorter rounds (~2 min)")
+    size.add_argument("--quick", action="store_true", help="fewer, shorter rounds (~5 min)")
     size.add_argument("--smoke", action="store_true", help="seconds; writes nothing (tests)")
     parser.add_argument("--rounds", type=int, help="override the plan's number of rounds")
     parser.add_argument("--sessions", type=int, help="override the capacity level's sessions")
