@@ -232,9 +232,10 @@ async def _round(servers: dict[str, Any], plan: Plan, samples: Samples) -> None:
     try:
         for tree in order:
             await step_trips(sockets[tree], 50)  # warm up
-        for _ in range(plan.trips // RT_CHUNK):
+        chunk = min(RT_CHUNK, plan.trips)
+        for _ in range(plan.trips // chunk):
             for tree in order:
-                times[tree] += (await step_trips(sockets[tree], RT_CHUNK))[0]
+                times[tree] += (await step_trips(sockets[tree], chunk))[0]
     finally:
         for ws in sockets.values():
             await ws.close()
