@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from app.limits import Limits
     from app.protocol import dumps, parse_client_message
     from app.session import Session
+    from app.session.messages import iteration_message
 
 __all__ = [
     "Dataset",
@@ -31,6 +32,7 @@ __all__ = [
     "TrainConfig",
     "Trainer",
     "dumps",
+    "iteration_message",
     "parse_client_message",
 ]
 
@@ -42,6 +44,7 @@ _WHERE = {
     "Session": "app.session",
     "dumps": "app.protocol",
     "parse_client_message": "app.protocol",
+    "iteration_message": "app.session.messages",
 }
 
 # Where a tree keeps the options its `backprop-lab` command gives uvicorn, newest first; a

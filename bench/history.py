@@ -66,7 +66,7 @@ def _measure(net: Net, quick: bool, smoke: bool = False) -> dict[str, Any]:
     target = steps + 2 * every - 1
     start = time.perf_counter()
     while session.trainer.step < target:
-        session._train_one()
+        session.timeline.train_one()
     train_s = time.perf_counter() - start
     held = tracemalloc.get_traced_memory()[0]
     tracemalloc.stop()

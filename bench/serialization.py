@@ -37,7 +37,7 @@ def _time(fn: Callable[[], Any], repeats: int) -> tuple[float, Any]:
 
 
 def run(quick: bool = False, smoke: bool = False) -> list[dict[str, Any]]:
-    from bench.appapi import dumps, parse_client_message
+    from bench.appapi import dumps, iteration_message, parse_client_message
 
     repeats = 3 if smoke else 30 if quick else 300
     step_msg = parse_client_message(b'{"type":"step","unit":"iteration"}')
@@ -52,10 +52,10 @@ def run(quick: bool = False, smoke: bool = False) -> list[dict[str, Any]]:
 
         handle_s, messages = _time(handle, repeats)
         iteration = next(m for m in messages if m["type"] == "iteration")
-        record = session._last_record
+        record = session.timeline.last_record
         losses = iteration["losses"]
         build_s, iteration = _time(
-            lambda s=session, r=record, l=losses: s.iteration_message(r, l), repeats
+            lambda s=session, r=record, l=losses: iteration_message(s.timeline, r, l), repeats
         )
         encode_s, text = _time(lambda m=iteration: dumps(m), repeats)
         rows.append(
