@@ -142,7 +142,9 @@ def data_source(m: Moment) -> str:
     parts = [
         "\n\n" + UNPACK_SOURCE,
         "",
-        f"# Training data: one sample per row, {d} inputs ({_features(m)}); labels are {y_doc}.",
+        *_paragraph(
+            f"Data: one sample per row, {d} inputs ({_features(m)}); labels are {y_doc}.", "# "
+        ),
         f"X_train = {s['X_train']}",
         f"y_train = {s['y_train']}",
         f"X_test = {s['X_test']}",
