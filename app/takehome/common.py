@@ -43,8 +43,14 @@ def architecture(m: Moment) -> str:
 
 
 def _paragraph(text: str, indent: str = "") -> list[str]:
-    return textwrap.wrap(text, 92, initial_indent=indent, subsequent_indent=indent,
-                         break_on_hyphens=False, break_long_words=False)
+    return textwrap.wrap(
+        text,
+        92,
+        initial_indent=indent,
+        subsequent_indent=indent,
+        break_on_hyphens=False,
+        break_long_words=False,
+    )
 
 
 def header(m: Moment, flavour: str, steps: int, needs: str, agreement: str) -> str:

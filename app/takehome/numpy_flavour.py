@@ -406,16 +406,17 @@ def numpy_script(m: Moment, steps: int) -> str:
         "\n",
         ACTIVATIONS[cfg.activation],
         "",
-        fill(specialise(NETWORK, **flags), {"sizes": "-".join(map(str, m.sizes)),
-                                             "output_doc": output_doc}),
+        fill(
+            specialise(NETWORK, **flags),
+            {"sizes": "-".join(map(str, m.sizes)), "output_doc": output_doc},
+        ),
         LOSS_CLASSIFICATION if m.task == "classification" else LOSS_REGRESSION,
         specialise(BACKWARD, **flags),
     ]
     if flags["reg"]:
         kind = "both" if cfg.l1 and cfg.l2 else ("l2" if cfg.l2 else "l1")
         formula, expression = REGULARISATION[kind]
-        parts.append(fill(REGULARISATION_TEMPLATE, {"formula": formula,
-                                                    "expression": expression}))
+        parts.append(fill(REGULARISATION_TEMPLATE, {"formula": formula, "expression": expression}))
     parts.append(OPTIMIZERS[cfg.optimizer])
     initial = INITIAL_STATE[cfg.optimizer]
     parts.append(fill(specialise(TRAINING, **flags), {"initial_state": initial}))

@@ -39,32 +39,88 @@ CASES = {
     # circle: 280 training samples, batch 10 → 28 steps an epoch; step 3 is mid-epoch and the
     # 30 steps cross into epoch 1 (a new permutation from the order generator).
     "sgd-mid-epoch-crossing": Case({"dataset": "circle"}, 3, 30),
-    "momentum-l2": Case({"dataset": "xor", "optimizer": "momentum", "l2": 0.01,
-                         "learning_rate": 0.05}, 7, 25),  # fmt: skip
-    "nesterov-l1-relu": Case({"dataset": "spiral", "optimizer": "nesterov", "l1": 0.003,
-                              "activation": "relu", "init": "he", "hidden": (8, 8)}, 12, 25),  # fmt: skip
-    "rmsprop-l1-l2-dropout": Case({"dataset": "moons", "optimizer": "rmsprop", "l1": 0.001,
-                                   "l2": 0.002, "dropout": 0.3, "hidden": (6, 5),
-                                   "learning_rate": 0.01}, 20, 30),  # fmt: skip
-    "adam-dropout-sigmoid": Case({"dataset": "gauss", "optimizer": "adam", "dropout": 0.5,
-                                  "activation": "sigmoid", "batch_size": 7}, 15, 40),  # fmt: skip
+    "momentum-l2": Case(
+        {"dataset": "xor", "optimizer": "momentum", "l2": 0.01, "learning_rate": 0.05}, 7, 25
+    ),
+    "nesterov-l1-relu": Case(
+        {
+            "dataset": "spiral",
+            "optimizer": "nesterov",
+            "l1": 0.003,
+            "activation": "relu",
+            "init": "he",
+            "hidden": (8, 8),
+        },
+        12,
+        25,
+    ),
+    "rmsprop-l1-l2-dropout": Case(
+        {
+            "dataset": "moons",
+            "optimizer": "rmsprop",
+            "l1": 0.001,
+            "l2": 0.002,
+            "dropout": 0.3,
+            "hidden": (6, 5),
+            "learning_rate": 0.01,
+        },
+        20,
+        30,
+    ),
+    "adam-dropout-sigmoid": Case(
+        {
+            "dataset": "gauss",
+            "optimizer": "adam",
+            "dropout": 0.5,
+            "activation": "sigmoid",
+            "batch_size": 7,
+        },
+        15,
+        40,
+    ),
     "adam-from-step-0": Case({"dataset": "circle", "optimizer": "adam"}, 0, 10),
     # digits: 1,258 training samples, batch 32 → 40 steps an epoch; 30 + 20 crosses it.
-    "digits-10-classes-adam": Case({"dataset": "digits", "optimizer": "adam", "hidden": (16,),
-                                    "activation": "relu", "batch_size": 32,
-                                    "learning_rate": 0.01}, 30, 20),  # fmt: skip
-    "plane-regression-momentum": Case({"dataset": "plane", "optimizer": "momentum",
-                                       "activation": "leaky_relu", "init": "he"}, 5, 30),  # fmt: skip
-    "multigauss-regression-linear-l2": Case({"dataset": "multigauss", "activation": "linear",
-                                             "l2": 0.01, "hidden": (3,)}, 2, 10),  # fmt: skip
-    "custom-csv-sigmoid-rmsprop": Case({"dataset": "custom", "optimizer": "rmsprop",
-                                        "activation": "sigmoid", "test_fraction": 0.2}, 9, 20,
-                                       csv=CSV),  # fmt: skip
+    "digits-10-classes-adam": Case(
+        {
+            "dataset": "digits",
+            "optimizer": "adam",
+            "hidden": (16,),
+            "activation": "relu",
+            "batch_size": 32,
+            "learning_rate": 0.01,
+        },
+        30,
+        20,
+    ),
+    "plane-regression-momentum": Case(
+        {"dataset": "plane", "optimizer": "momentum", "activation": "leaky_relu", "init": "he"},
+        5,
+        30,
+    ),
+    "multigauss-regression-linear-l2": Case(
+        {"dataset": "multigauss", "activation": "linear", "l2": 0.01, "hidden": (3,)}, 2, 10
+    ),
+    "custom-csv-sigmoid-rmsprop": Case(
+        {
+            "dataset": "custom",
+            "optimizer": "rmsprop",
+            "activation": "sigmoid",
+            "test_fraction": 0.2,
+        },
+        9,
+        20,
+        csv=CSV,
+    ),
     # Changed live: adam state reset (t = 0 at step 10), a new batch size mid-epoch.
-    "optimizer-and-batch-changed-live": Case({"dataset": "xor", "optimizer": "momentum"}, 10, 25,
-                                             change={"optimizer": "adam", "batch_size": 13}),  # fmt: skip
-    "no-hidden-layer-dropout-ignored": Case({"dataset": "gauss", "hidden": (), "dropout": 0.5},
-                                            4, 8),  # fmt: skip
+    "optimizer-and-batch-changed-live": Case(
+        {"dataset": "xor", "optimizer": "momentum"},
+        10,
+        25,
+        change={"optimizer": "adam", "batch_size": 13},
+    ),
+    "no-hidden-layer-dropout-ignored": Case(
+        {"dataset": "gauss", "hidden": (), "dropout": 0.5}, 4, 8
+    ),
     "no-test-set": Case({"dataset": "xor", "test_fraction": 0.0, "samples": 50}, 1, 12),
 }
 
@@ -97,8 +153,12 @@ def expected(name: str) -> Expected:
     state = trainer.capture()
     records = [trainer.train_step() for _ in range(case.steps)]
     m = trainer.evaluate()
-    metrics = {"train_loss": m.train_loss, "train_accuracy": m.train_accuracy,
-               "test_loss": m.test_loss, "test_accuracy": m.test_accuracy}  # fmt: skip
+    metrics = {
+        "train_loss": m.train_loss,
+        "train_accuracy": m.train_accuracy,
+        "test_loss": m.test_loss,
+        "test_accuracy": m.test_accuracy,
+    }
     _expected[name] = Expected(
         state,
         trainer,
@@ -153,9 +213,12 @@ def _lint(source: str, tmp_path: Path, name: str) -> str:
     path.write_text(source, encoding="utf-8")
     root = Path(__file__).resolve().parents[2]
     ruff = Path(sys.executable).parent / "ruff"
-    done = subprocess.run([str(ruff), "check", "--no-cache", "--config",
-                           str(root / "pyproject.toml"), str(path)],
-                          capture_output=True, text=True, check=False)  # fmt: skip
+    done = subprocess.run(
+        [str(ruff), "check", "--no-cache", "--config", str(root / "pyproject.toml"), str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     return done.stdout + done.stderr if done.returncode else ""
 
 
@@ -173,8 +236,13 @@ def test_numpy_flavour_imports_numpy_and_the_standard_library_only() -> None:
     want = expected("rmsprop-l1-l2-dropout")
     source = export_script(want.state, want.trainer.data, "numpy", 10)
     imports = [l for l in source.splitlines() if l.startswith(("import ", "from "))]
-    assert imports == ["import argparse", "import base64", "import math", "import zlib",
-                       "import numpy as np"]  # fmt: skip
+    assert imports == [
+        "import argparse",
+        "import base64",
+        "import math",
+        "import zlib",
+        "import numpy as np",
+    ]
     assert "torch" not in source.split('"""', 2)[2]
 
 
@@ -205,5 +273,3 @@ def test_report_measured_differences(capsys: pytest.CaptureFixture[str]) -> None
     with capsys.disabled():
         for flavour, worst in sorted(MEASURED.items()):
             print(f"\ntakehome: largest relative difference, {flavour}: {worst:.3g}")
-
-

@@ -1,0 +1,54 @@
+"""`GET /api/sessions/{id}/export.py`: the session's moment as a runnable training script."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.responses import Response
+
+from app.server.hub import Entry, SessionHub
+from app.takehome import DEFAULT_STEPS, MAX_STEPS, Flavour, export_script, filename
+
+router = APIRouter(prefix="/api", tags=["api"])
+
+
+def _session(request: Request, session_id: str, token: str) -> Entry:
+    # As api._session: from memory or from its checkpoint; 404 for a wrong token.
+    hub: SessionHub = request.app.state.hub
+    entry = hub.find(session_id, token)
+    if entry is None or not secrets.compare_digest(entry.session.token, token):
+        raise HTTPException(404, "no session with this id and token")
+    return entry
+
+
+@router.get(
+    "/sessions/{session_id}/export.py",
+    response_class=Response,
+    responses={200: {"content": {"text/x-python": {}}, "description": "the script"}},
+)
+def export_python(
+    request: Request,
+    session_id: str,
+    token: Annotated[str, Query(max_length=64)],
+    flavour: Flavour = "numpy",
+    steps: Annotated[int, Query(ge=1, le=MAX_STEPS)] = DEFAULT_STEPS,
+) -> Response:
+    """A self-contained Python script (`flavour` numpy: from scratch, NumPy only; torch:
+    torch.nn + torch.optim) that trains `steps` more steps from the moment the session shows
+    and prints each step's batch loss: the same numbers as the app's next steps."""
+    session = _session(request, session_id, token).session
+    # Mid-phase-walk the moment shown is the state before the pending iteration.
+    before = session.pending_before
+    moment = session.trainer.capture() if before is None else before
+    try:
+        source = export_script(moment, session.trainer.data, flavour, steps)
+    except ValueError as exc:
+        raise HTTPException(422, str(exc)) from None
+    name = filename(moment.step, flavour)
+    return Response(
+        source,
+        media_type="text/x-python; charset=utf-8",
+        headers={"content-disposition": f'attachment; filename="{name}"'},
+    )
