@@ -46,7 +46,7 @@ def array_source(a: npt.NDArray[Any]) -> str:
     raw = data.tobytes()
     zipped = len(raw) > ZIP_OVER
     if zipped:
-        raw = zlib.compress(raw, 9)
+        raw = zlib.compress(raw, 6)
     text = base64.b64encode(raw).decode("ascii")
     lines = "\n".join(text[i : i + LINE] for i in range(0, len(text), LINE))
     shape = repr(tuple(int(n) for n in a.shape))

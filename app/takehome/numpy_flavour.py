@@ -403,7 +403,8 @@ def numpy_script(m: Moment, steps: int) -> str:
         "",
         settings_source(m, steps),
         data_source(m),
-        "\n",
+        "\n\n",
+        "# ── activation of the hidden layers: f beside its derivative f′ ──────────────────────\n\n",
         ACTIVATIONS[cfg.activation],
         "",
         fill(

@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
 
 from app.server.hub import Entry, SessionHub
 from app.takehome import DEFAULT_STEPS, MAX_STEPS, Flavour, export_script, filename
@@ -28,7 +29,7 @@ def _session(request: Request, session_id: str, token: str) -> Entry:
     response_class=Response,
     responses={200: {"content": {"text/x-python": {}}, "description": "the script"}},
 )
-def export_python(
+async def export_python(
     request: Request,
     session_id: str,
     token: Annotated[str, Query(max_length=64)],
@@ -39,11 +40,16 @@ def export_python(
     torch.nn + torch.optim) that trains `steps` more steps from the moment the session shows
     and prints each step's batch loss: the same numbers as the app's next steps."""
     session = _session(request, session_id, token).session
-    # Mid-phase-walk the moment shown is the state before the pending iteration.
+    # Captured here, on the event loop, where no training step can be half done (play runs
+    # there too); mid-phase-walk the moment shown is the state before the pending iteration.
     before = session.pending_before
     moment = session.trainer.capture() if before is None else before
+    # Its arrays are immutable: the script is written in a worker thread (the digits take
+    # ~0.1-0.6 s, mostly zlib, which would stall every session's socket on the loop).
     try:
-        source = export_script(moment, session.trainer.data, flavour, steps)
+        source = await run_in_threadpool(
+            export_script, moment, session.trainer.data, flavour, steps
+        )
     except ValueError as exc:
         raise HTTPException(422, str(exc)) from None
     name = filename(moment.step, flavour)
