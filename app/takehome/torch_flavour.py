@@ -26,6 +26,7 @@ SETUP = """
 torch.set_default_dtype(torch.float64)  # the app computes in float64
 torch.use_deterministic_algorithms(True)
 torch.set_num_threads(1)  # one thread: the same summation order on every run
+
 """
 
 MODULES = {
