@@ -397,7 +397,7 @@ def numpy_script(m: Moment, steps: int) -> str:
             "numpy",
             steps,
             "Python 3.10+ and NumPy; nothing else",
-            "bit for bit with the same NumPy build; to ~1e-15 relative on another machine",
+            "bit for bit with the same NumPy build; another BLAS may change the last digits",
         ),
         IMPORTS,
         "",

@@ -2,7 +2,8 @@
 
 The data order and the dropout masks come from NumPy generators restored from the app's
 states (torch's own generators would give other batches and masks). Matrix products and
-autograd sum in another order than NumPy, so numbers agree to ~1e-15 relative per step.
+autograd sum in another order than NumPy: over 8-40 steps of the tests' 13 sessions the batch
+losses, weights and metrics differed from the app's by at most 4.8e-14 (relative).
 """
 
 from __future__ import annotations
@@ -232,7 +233,7 @@ def torch_script(m: Moment, steps: int) -> str:
     if not flags["reg"]:
         body = body.replace("\n\n\n\ndef make_optimizer", "\n\ndef make_optimizer")
     parts = [
-        header(m, "torch", steps, needs, "to ~1e-14 relative: torch sums in another order"),
+        header(m, "torch", steps, needs, "to ~1e-13 relative: torch sums in another order"),
         IMPORTS,
         SETUP,
         settings_source(m, steps),
