@@ -119,15 +119,3 @@ export function phaseCaption(p) {
   }
 }
 
-/**
- * The list of phases of one iteration for L layers, in order, with their 0-based index:
- * forward 1..L, loss, backward L..1, update.
- */
-export function phaseOrder(L) {
-  const out = [];
-  for (let l = 1; l <= L; l++) out.push({ phase: "forward", layer: l });
-  out.push({ phase: "loss", layer: null });
-  for (let l = L; l >= 1; l--) out.push({ phase: "backward", layer: l });
-  out.push({ phase: "update", layer: null });
-  return out;
-}

@@ -5,7 +5,8 @@
 import { h } from "./dom.js";
 import { divergingLut, legendGradient, lutIndex, niceExtent } from "./colors.js";
 import { classNames as namesOfClasses, formatNumber, formatPercent, superscript } from "./format.js";
-import { phaseCaption, phaseOrder } from "./captions.js";
+import { phaseCaption } from "./captions.js";
+import { phaseOrder } from "./protocol.js";
 
 const $ = (id) => document.getElementById(id);
 
