@@ -4,6 +4,7 @@
 
 import { forward, featurize, inputFeatures } from "./nn.js";
 import { layerCount } from "./store.js";
+import { backwardIndex, forwardIndex, lossIndex, updateIndex } from "./protocol.js";
 
 /** The network input of training sample `index` as the page knows it, or null. */
 export function sampleInput(data, index, split = "train") {
@@ -69,7 +70,7 @@ export function computeDisplay(model, opts = {}) {
   const shown = model.shown;
   if (shown && walk && !model.playing) {
     out.mode = shown.phase;
-    const f1 = phases[0];
+    const f1 = phases[forwardIndex(1)];
     const batch = f1?.batch;
     out.batchSize = batch?.indices?.length ?? f1?.A_prev?.length ?? 0;
     row = Math.min(row, Math.max(0, out.batchSize - 1));
@@ -86,17 +87,17 @@ export function computeDisplay(model, opts = {}) {
       out.values[0] = { kind: "a", values: out.input };
       const upto = shown.phase === "forward" ? shown.layer : L;
       for (let l = 1; l <= upto; l++) {
-        const msg = phases[l - 1];
+        const msg = phases[forwardIndex(l)];
         out.values[l] = { kind: "a", values: rowOf(msg?.A, row) };
       }
       if (shown.phase === "backward" || shown.phase === "update") {
         const lowest = shown.phase === "backward" ? shown.layer : 1;
         for (let l = L; l >= lowest; l--) {
-          const msg = phases[L + 1 + (L - l)];
+          const msg = phases[backwardIndex(l, L)];
           out.values[l] = { kind: "dz", values: rowOf(msg?.dZ, row) };
         }
       }
-      const lossMsg = phases[L];
+      const lossMsg = phases[lossIndex(L)];
       if (lossMsg) {
         out.loss = lossMsg.loss;
         out.probs = rowOf(lossMsg.A, row);
@@ -106,11 +107,11 @@ export function computeDisplay(model, opts = {}) {
       }
     }
     for (let l = 1; l <= L; l++) {
-      const msg = phases[L + 1 + (L - l)];
-      if (msg && shown.index >= L + 1 + (L - l)) out.grads[l - 1] = msg.dW;
+      const msg = phases[backwardIndex(l, L)];
+      if (msg && shown.index >= backwardIndex(l, L)) out.grads[l - 1] = msg.dW;
     }
     if (shown.phase === "update") {
-      const up = phases[2 * L + 1];
+      const up = phases[updateIndex(L)];
       if (up?.layers) {
         out.next = up.layers.map((x) => ({ W: x.W_next, b: x.b_next }));
         out.delta = up.layers.map((x) => ({ W: x.update_W, b: x.update_b }));
@@ -150,9 +151,8 @@ export function computeDisplay(model, opts = {}) {
   const split = following ? (model.followSplit ?? "train") : "train";
   const x = sampleInput(model.data, index, split);
   if (x && model.config && x.length === model.layers[0].W[0]?.length) {
-    const task = model.data?.task ?? "classification";
     out.split = split;
-    const pass = forward(model.layers, x, model.config.activation, task);
+    const pass = forward(model.layers, x, model.config.activation, model.data?.task);
     out.source = "page";
     out.sampleIndex = index;
     out.label = model.data?.[split]?.y?.[index] ?? null;
@@ -234,10 +234,10 @@ export function momentRecord(model, opts = {}) {
       if (fwd) Object.assign(rec.layers[k], { Z: s.Z, A: s.A });
       if (bwd) Object.assign(rec.layers[k], { dZ: s.dZ, dW: s.dW, db: s.db, sampleDW: s.dW });
     });
-    const lossShown = !shown || shown.index >= L2;
+    const lossShown = !shown || shown.index >= lossIndex(L2);
     rec.loss = lossShown ? smp.loss : null;
     rec.probs = lossShown || (shown?.phase === "forward" && shown.layer === L2) ? (smp.layers?.[L2 - 1]?.A ?? null) : null;
-    const up = shown?.phase === "update" ? walk.phases[2 * L2 + 1] : null;
+    const up = shown?.phase === "update" ? walk.phases[updateIndex(L2)] : null;
     if (up?.layers) {
       rec.learningRate = up.learning_rate;
       rec.optimizer = up.optimizer;
@@ -246,7 +246,7 @@ export function momentRecord(model, opts = {}) {
   } else if (shownIndex >= 0 && !model.playing) {
     rec.mode = model.shown.phase;
     const phases = walk.phases;
-    const f1 = phases[0];
+    const f1 = phases[forwardIndex(1)];
     rec.m = f1?.batch?.indices?.length ?? f1?.A_prev?.length ?? 0;
     rec.truncated = Boolean(f1?.batch?.truncated ?? false);
     row = Math.min(row, Math.max(0, rec.m - 1));
@@ -256,7 +256,7 @@ export function momentRecord(model, opts = {}) {
     rec.y = f1?.batch?.y?.[row] ?? null;
     rec.x = rowOf(f1?.A_prev, row);
     for (let l = 1; l <= L; l++) {
-      const f = phases[l - 1];
+      const f = phases[forwardIndex(l)];
       const t = rec.layers[l - 1];
       if (f) {
         t.W = f.W ?? t.W;
@@ -266,7 +266,7 @@ export function momentRecord(model, opts = {}) {
         t.mask = rowOf(f.mask, row);
         t.A_prev_all = f.A_prev;
       }
-      const bw = phases[L + 1 + (L - l)];
+      const bw = phases[backwardIndex(l, L)];
       if (bw) {
         t.dA = rowOf(bw.dA, row);
         t.dZ = rowOf(bw.dZ, row);
@@ -276,13 +276,13 @@ export function momentRecord(model, opts = {}) {
         t.dW_reg = bw.dW_reg ?? null;
       }
     }
-    const loss = phases[L];
+    const loss = phases[lossIndex(L)];
     if (loss) {
       rec.loss = loss.loss;
       rec.probs = rowOf(loss.A, row);
       if (rec.y === null && Array.isArray(loss.y)) rec.y = loss.y[row] ?? null;
     }
-    const up = phases[2 * L + 1];
+    const up = phases[updateIndex(L)];
     if (up?.layers) {
       rec.learningRate = up.learning_rate;
       rec.optimizer = up.optimizer;
@@ -329,7 +329,7 @@ export function momentRecord(model, opts = {}) {
     const split = following ? (model.followSplit ?? "train") : "train";
     const x = sampleInput(model.data, index, split);
     if (x && model.config && x.length === model.layers[0].W[0]?.length) {
-      const pass = forward(model.layers, x, model.config.activation, model.data.task ?? "classification");
+      const pass = forward(model.layers, x, model.config.activation, model.data.task);
       rec.source = "page";
       rec.sampleIndex = index;
       rec.split = split;
