@@ -7,7 +7,7 @@ import { divergingLut, legendGradient, niceExtent } from "./colors.js";
 import { paintWeightVector } from "./paint.js";
 import { classNames as namesOfClasses, formatNumber, formatPercent, superscript } from "./format.js";
 import { phaseCaption } from "./captions.js";
-import { phaseOrder } from "./protocol.js";
+import { isClassification, phaseOrder } from "./protocol.js";
 import { pixelRange } from "./output/gallery.js";
 
 const $ = (id) => document.getElementById(id);
@@ -107,7 +107,7 @@ export function renderSampleNav(display, { follow, setRow }) {
 export function renderStats(model) {
   const m = model.metrics;
   const el = $("stats");
-  const classification = model.data?.task !== "regression";
+  const classification = isClassification(model.data?.task);
   const items = [
     ["Train loss", formatNumber(m?.train_loss, 4)],
     ["Test loss", formatNumber(m?.test_loss, 4)],
