@@ -33,8 +33,8 @@ export class Thumbnails {
   }
 
   /**
-   * What to picture: {grid: {layers, outs, res} | null, layers, activation, imageShape} (the
-   * output view's `thumbnailSource()`), or null for none.
+   * What to picture: {grid: {layers, outs, res} | null, layers (the weights an image task's
+   * pictures show), activation, imageShape} (the output view's `thumbnailSource()`), or null.
    */
   setSource(source) {
     this.source = source;
@@ -113,7 +113,8 @@ export class Thumbnails {
   }
 
   /** One picture per hidden unit: its activation over the input plane. */
-  unitImages({ grid, layers, activation }, wanted, lut) {
+  unitImages({ grid, activation }, wanted, lut) {
+    const { layers } = grid;
     const L = grid.outs.length;
     const res = grid.res;
     const n = res * res;
