@@ -4,7 +4,7 @@
 // into the controls (never into the one being edited).
 
 import { h } from "./dom.js";
-import { drawTile } from "./thumbs.js";
+import { drawTile } from "./tiles.js";
 import { featureLabel, formatCount, formatNumber } from "./format.js";
 import { choices, describeRange, optionKeys, optionLabel, rangeError, rangeOf } from "./options.js";
 import { isClassification } from "./protocol.js";
