@@ -16,6 +16,7 @@ from typing import Literal
 import numpy as np
 
 from app.engine import diagnostics as diag
+from app.engine.losses import OUTPUT_HEADS
 from app.engine.network import Pass
 from app.engine.optimizers import OptimizerState
 from app.engine.types import AnyArray, Array, BoolArray, IntArray
@@ -107,23 +108,23 @@ class RecordParts:
                 mask.setflags(write=False)
             layers.append(
                 LayerRecord(
-                    l + 1,
-                    self.output_activation if l == L - 1 else ps.activation,
-                    ps.A[l - 1] if l else X,
-                    self.W[l],
-                    self.b[l],
-                    ps.Z[l],
-                    ps.A[l],
-                    mask,
-                    ps.dA[l],
-                    ps.dZ[l],
-                    ps.dW[l],
-                    reg,
-                    ps.db[l],
-                    self.updates[2 * l],
-                    self.updates[2 * l + 1],
-                    self.W_next[l],
-                    self.b_next[l],
+                    layer=l + 1,
+                    activation=self.output_activation if l == L - 1 else ps.activation,
+                    A_prev=ps.A[l - 1] if l else X,
+                    W=self.W[l],
+                    b=self.b[l],
+                    Z=ps.Z[l],
+                    A=ps.A[l],
+                    mask=mask,
+                    dA=ps.dA[l],
+                    dZ=ps.dZ[l],
+                    dW=ps.dW[l],
+                    dW_reg=reg,
+                    db=ps.db[l],
+                    update_W=self.updates[2 * l],
+                    update_b=self.updates[2 * l + 1],
+                    W_next=self.W_next[l],
+                    b_next=self.b_next[l],
                 )
             )
         return tuple(layers)
@@ -191,9 +192,7 @@ class IterationRecord:
     @cached_property
     def accuracy(self) -> float | None:
         """Fraction of the batch whose most probable class is the label (None for regression)."""
-        if self.task != "classification":
-            return None
-        return float((self.output.argmax(axis=1) == self.y).mean())
+        return OUTPUT_HEADS[self.task].accuracy(self.output, self.y)
 
     @cached_property
     def diagnostics(self) -> diag.Diagnostics:
@@ -207,14 +206,6 @@ class IterationRecord:
             self._parts.ps.A_f,
             self.activation,
         )
-
-    def layer_optimizer_state(self, layer: int) -> dict[str, Array]:
-        """Optimizer state of layer ``layer`` (1-based) after this update, e.g.
-        ``{"exp_avg_W": …, "exp_avg_b": …, "exp_avg_sq_W": …, "exp_avg_sq_b": …}``."""
-        state = self.optimizer_state
-        named = {f"{k}_W": v for k, v in state.named(2 * (layer - 1)).items()}
-        named.update({f"{k}_b": v for k, v in state.named(2 * (layer - 1) + 1).items()})
-        return named
 
     def phases(self) -> list[Phase]:
         """The iteration as the page animates it.
