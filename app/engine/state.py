@@ -81,9 +81,10 @@ def to_arrays(state: TrainerState) -> tuple[dict[str, Any], dict[str, AnyArray]]
         arrays[f"W{l + 1}"] = state.W[l]
         arrays[f"b{l + 1}"] = state.b[l]
     arrays["order"] = state.order
-    for param, slot in zip(_parameter_names(L), opt.slots, strict=True):
-        for name, a in zip(OPTIMIZERS[opt.name], slot, strict=True):
-            arrays[f"{name}.{param}"] = a
+    if opt.slots:  # none before the first update
+        for param, slot in zip(_parameter_names(L), opt.slots, strict=True):
+            for name, a in zip(OPTIMIZERS[opt.name], slot, strict=True):
+                arrays[f"{name}.{param}"] = a
     config = {
         k: list(v) if isinstance(v, tuple) else v
         for k, v in dataclasses.asdict(state.config).items()
