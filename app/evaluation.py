@@ -50,7 +50,9 @@ class Evaluation:
                 continue
             Xc = X[self._row : self._row + EVAL_CHUNK_ROWS]
             yc = y[self._row : self._row + EVAL_CHUNK_ROWS]
-            self._chunks[self._split].append(measure(self._W, self._b, Xc, yc, self._act, self._head))
+            self._chunks[self._split].append(
+                measure(self._W, self._b, Xc, yc, self._act, self._head)
+            )
             self._row += len(Xc)
             if end is not None and time.perf_counter() > end:
                 break

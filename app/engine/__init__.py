@@ -15,7 +15,7 @@ Imports only NumPy and the standard library.
 
 from app.engine.activations import ACTIVATIONS
 from app.engine.config import HYPERPARAMETERS, TrainConfig
-from app.engine.data import DATASETS, DataSpec, Dataset, make_dataset, parse_csv
+from app.engine.data import DATASETS, Dataset, DataSpec, make_dataset, parse_csv
 from app.engine.diagnostics import Diagnostics, LayerDiagnostics
 from app.engine.features import FEATURES
 from app.engine.gradcheck import GradCheckResult

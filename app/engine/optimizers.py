@@ -51,7 +51,9 @@ def _frozen(a: Array) -> Array:
     return a
 
 
-def sgd(grads: Sequence[Array], slots: Slots, lr: float, momentum: float, t: int) -> tuple[list[Array], Slots]:
+def sgd(
+    grads: Sequence[Array], slots: Slots, lr: float, momentum: float, t: int
+) -> tuple[list[Array], Slots]:
     """``torch.optim.SGD()``: ``Δ = −lr·g``; no state."""
     return [(-lr) * g for g in grads], ()
 
@@ -192,3 +194,33 @@ def optimizer_step(
     t = state.t + 1
     updates, slots = RULES[state.name].step(grads, state.slots, lr, momentum, t)
     return updates, OptimizerState(state.name, t, slots)
+
+
+@dataclass(frozen=True)
+class Update:
+    """One optimizer step applied: ``updates`` ``Δ`` per parameter (``W1, b1, W2, …``), the
+    new weights ``W_next[l] = W[l] + Δ`` ``(out, in)`` and biases ``b_next`` ``(out,)``, and
+    the optimizer's new ``state``."""
+
+    updates: list[Array]
+    W_next: list[Array]
+    b_next: list[Array]
+    state: OptimizerState
+
+
+def apply_update(
+    state: OptimizerState,
+    W: Sequence[Array],
+    b: Sequence[Array],
+    dW: Sequence[Array],
+    db: Sequence[Array],
+    lr: float,
+    momentum: float,
+) -> Update:
+    """``optimizer_step`` on the gradients ``dW``, ``db`` of every layer, and ``p + Δ``."""
+    L = len(W)
+    grads = [g for l in range(L) for g in (dW[l], db[l])]
+    updates, new_state = optimizer_step(state, grads, lr, momentum)
+    W_next = [W[l] + updates[2 * l] for l in range(L)]
+    b_next = [b[l] + updates[2 * l + 1] for l in range(L)]
+    return Update(updates, W_next, b_next, new_state)

@@ -16,9 +16,10 @@ from typing import Literal
 import numpy as np
 
 from app.engine import diagnostics as diag
+from app.engine.config import TrainConfig
 from app.engine.losses import OUTPUT_HEADS
 from app.engine.network import Pass
-from app.engine.optimizers import OptimizerState
+from app.engine.optimizers import OptimizerState, Update
 from app.engine.types import AnyArray, Array, BoolArray, IntArray
 
 
@@ -264,3 +265,59 @@ class IterationRecord:
             f"{'-'.join(map(str, sizes))} batch {len(self.indices)}, "
             f"loss {self.loss:.4g}{acc}, {self.optimizer} lr {self.learning_rate:g})"
         )
+
+
+def make_record(
+    *,
+    kind: Literal["train", "sample"],
+    step: int,
+    epoch: int,
+    completed: bool,
+    idx: IntArray,
+    X: Array,
+    y: AnyArray,
+    ps: Pass,
+    masks: Sequence[BoolArray | None] | None,
+    W: Sequence[Array],
+    b: Sequence[Array],
+    update: Update,
+    config: TrainConfig,
+    task: Literal["classification", "regression"],
+    output_activation: str,
+    zeros_W: Sequence[Array],
+) -> IterationRecord:
+    """The record of one pass ``ps`` over the batch ``X`` ``(m, in)`` (rows ``idx`` of the
+    data) and the ``update`` computed from it, under ``config``'s hyperparameters.
+
+    ``completed``: the batch finished the epoch; ``zeros_W``: zero matrices standing in for
+    ``dW_reg`` without regularisation; ``output_activation``: the output head's name.
+    """
+    # Tuples: the trainer's own lists change when a weight is edited, records never do.
+    parts = RecordParts(
+        ps=ps,
+        masks=masks,
+        W=tuple(W),
+        b=tuple(b),
+        updates=update.updates,
+        W_next=tuple(update.W_next),
+        b_next=tuple(update.b_next),
+        zeros_W=zeros_W,
+        output_activation=output_activation,
+    )
+    return IterationRecord(
+        kind=kind,
+        step=step,
+        epoch=epoch,
+        epoch_completed=completed,
+        task=task,
+        indices=idx,
+        X=X,
+        y=y,
+        loss=ps.loss,
+        reg_loss=ps.reg_loss,
+        learning_rate=config.learning_rate,
+        optimizer=config.optimizer,
+        optimizer_state=update.state,
+        activation=config.activation,
+        _parts=parts,
+    )

@@ -67,6 +67,28 @@ class TrainerState:
         return out
 
 
+def check_restorable(state: TrainerState, current: TrainerState) -> None:
+    """Raise ``ValueError`` unless ``state`` can replace ``current`` (a trainer's own): same
+    shapes, finite float64 weights and optimizer state, a permutation as the data order and
+    position, step and epoch in range."""
+    if (
+        [w.shape for w in state.W] != [w.shape for w in current.W]
+        or [v.shape for v in state.b] != [v.shape for v in current.b]
+        or len(state.order) != len(current.order)
+    ):
+        raise ValueError("this snapshot belongs to a different network or data set")
+    arrays = state.arrays()
+    if any(a.dtype != np.float64 for a in arrays[:-1]) or any(
+        not np.isfinite(a).all() for a in arrays[:-1]
+    ):
+        raise ValueError("a snapshot's weights and optimizer state must be finite float64")
+    order = state.order
+    if order.dtype.kind not in "iu" or not np.array_equal(np.sort(order), np.arange(len(order))):
+        raise ValueError("a snapshot's data order must be a permutation of the training set")
+    if not 0 <= state.position < len(order) or state.step < 0 or state.epoch < 0:
+        raise ValueError("a snapshot's position, step and epoch must be in range")
+
+
 def _parameter_names(layers: int) -> list[str]:
     """``W1, b1, W2, b2, …``: the order of the optimizer's slots."""
     return [f"{p}{l}" for l in range(1, layers + 1) for p in ("W", "b")]

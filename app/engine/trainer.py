@@ -12,8 +12,8 @@ masks — so switching dropout on does not change the order of the data.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
-from typing import Any, Literal
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -26,11 +26,11 @@ from app.engine.grid import GridOutput, grid
 from app.engine.init import init_network
 from app.engine.losses import OUTPUT_HEADS
 from app.engine.metrics import Metrics, combine, measure
-from app.engine.network import Pass, dropout_masks, forward_backward
-from app.engine.optimizers import OptimizerState, optimizer_step
-from app.engine.records import IterationRecord, RecordParts
-from app.engine.state import TrainerState
-from app.engine.types import AnyArray, Array, BoolArray, IntArray
+from app.engine.network import dropout_masks, forward_backward
+from app.engine.optimizers import OptimizerState, apply_update
+from app.engine.records import IterationRecord, make_record
+from app.engine.state import TrainerState, check_restorable
+from app.engine.types import AnyArray, Array, IntArray
 
 __all__ = ["Diverged", "GridOutput", "Metrics", "Trainer", "TrainerState"]
 
@@ -135,24 +135,21 @@ class Trainer:
             ps = forward_backward(
                 W, b, X, y, Y, ACTIVATIONS[cfg.activation], data.task, cfg.l1, cfg.l2, D
             )
-            grads = [g for l in range(L) for g in (ps.dW[l], ps.db[l])]
-            updates, opt = optimizer_step(self._opt, grads, cfg.learning_rate, cfg.momentum)
-            W_next = [W[l] + updates[2 * l] for l in range(L)]
-            b_next = [b[l] + updates[2 * l + 1] for l in range(L)]
-            finite = all_finite(ps, W_next, b_next, opt)
+            u = apply_update(self._opt, W, b, ps.dW, ps.db, cfg.learning_rate, cfg.momentum)
+            finite = all_finite(ps, u.W_next, u.b_next, u.state)
         if not finite:
             if rng_state is not None:
                 self._rng_dropout.bit_generator.state = rng_state
-            layer, quantity = locate_nonfinite(ps, W_next, b_next, opt)
+            layer, quantity = locate_nonfinite(ps, u.W_next, u.b_next, u.state)
             raise Diverged(self.step + 1, layer, quantity, cfg.learning_rate)
         for l in range(L):
-            W_next[l].setflags(write=False)
-            b_next[l].setflags(write=False)
+            u.W_next[l].setflags(write=False)
+            u.b_next[l].setflags(write=False)
         epoch = self.epoch
         completed = end >= n
-        self.W = W_next
-        self.b = b_next
-        self._opt = opt
+        self.W = u.W_next
+        self.b = u.b_next
+        self._opt = u.state
         self.step += 1
         if completed:
             self.epoch += 1
@@ -162,7 +159,7 @@ class Trainer:
             self.position = end
         if not build_record:
             return None
-        return self._record(
+        return make_record(
             kind="train",
             step=self.step,
             epoch=epoch,
@@ -174,60 +171,11 @@ class Trainer:
             masks=masks,
             W=W,
             b=b,
-            updates=updates,
-            W_next=W_next,
-            b_next=b_next,
-            opt=opt,
-        )
-
-    def _record(
-        self,
-        *,
-        kind: Literal["train", "sample"],
-        step: int,
-        epoch: int,
-        completed: bool,
-        idx: IntArray,
-        X: Array,
-        y: AnyArray,
-        ps: Pass,
-        masks: Sequence[BoolArray | None] | None,
-        W: Sequence[Array],
-        b: Sequence[Array],
-        updates: Sequence[Array],
-        W_next: Sequence[Array],
-        b_next: Sequence[Array],
-        opt: OptimizerState,
-    ) -> IterationRecord:
-        cfg = self.config
-        # Tuples: the trainer's own lists change when a weight is edited, records never do.
-        parts = RecordParts(
-            ps=ps,
-            masks=masks,
-            W=tuple(W),
-            b=tuple(b),
-            updates=updates,
-            W_next=tuple(W_next),
-            b_next=tuple(b_next),
-            zeros_W=self._zeros_W,
+            update=u,
+            config=cfg,
+            task=data.task,
             output_activation=self.head.activation,
-        )
-        return IterationRecord(
-            kind=kind,
-            step=step,
-            epoch=epoch,
-            epoch_completed=completed,
-            task=self.data.task,
-            indices=idx,
-            X=X,
-            y=y,
-            loss=ps.loss,
-            reg_loss=ps.reg_loss,
-            learning_rate=cfg.learning_rate,
-            optimizer=cfg.optimizer,
-            optimizer_state=opt,
-            activation=cfg.activation,
-            _parts=parts,
+            zeros_W=self._zeros_W,
         )
 
     # ── changing things ──────────────────────────────────────────────────────────────────
@@ -316,24 +264,8 @@ class Trainer:
 
     def restore(self, state: TrainerState) -> None:
         """Return exactly to a snapshot of this trainer (same data and architecture)."""
-        if (
-            [w.shape for w in state.W] != [w.shape for w in self.W]
-            or [v.shape for v in state.b] != [v.shape for v in self.b]
-            or len(state.order) != len(self._order)
-        ):
-            raise ValueError("this snapshot belongs to a different network or data set")
+        check_restorable(state, self.capture())
         arrays = state.arrays()
-        if any(a.dtype != np.float64 for a in arrays[:-1]) or any(
-            not np.isfinite(a).all() for a in arrays[:-1]
-        ):
-            raise ValueError("a snapshot's weights and optimizer state must be finite float64")
-        order = state.order
-        if order.dtype.kind not in "iu" or not np.array_equal(
-            np.sort(order), np.arange(len(order))
-        ):
-            raise ValueError("a snapshot's data order must be a permutation of the training set")
-        if not 0 <= state.position < len(order) or state.step < 0 or state.epoch < 0:
-            raise ValueError("a snapshot's position, step and epoch must be in range")
         for a in arrays:
             a.setflags(write=False)
         self.config = state.config
@@ -354,11 +286,13 @@ class Trainer:
         """Data loss and accuracy on the whole train and test sets (no dropout)."""
         d = self.data
         act = ACTIVATIONS[self.config.activation]
-        train_loss, train_acc = combine([measure(self.W, self.b, d.X_train, d.y_train, act, self.head)])
-        if d.n_test == 0:
-            return Metrics(train_loss, train_acc, None, None)
-        test_loss, test_acc = combine([measure(self.W, self.b, d.X_test, d.y_test, act, self.head)])
-        assert train_loss is not None
+
+        def split(X: Array, y: AnyArray) -> tuple[float | None, float | None]:
+            return combine([measure(self.W, self.b, X, y, act, self.head)])
+
+        train_loss, train_acc = split(d.X_train, d.y_train)
+        test_loss, test_acc = split(d.X_test, d.y_test) if d.n_test else (None, None)
+        assert train_loss is not None  # a data set has at least 1 training row
         return Metrics(train_loss, train_acc, test_loss, test_acc)
 
     def grid(self, n: int = 50, extent: float = 6.0) -> GridOutput:
@@ -386,17 +320,16 @@ class Trainer:
         X = X_all[index : index + 1].copy()
         y = y_all[index : index + 1].copy()
         Y = self.head.targets(y, d.n_classes)
-        L = len(self.W)
+        W, b = self.W, self.b
         with np.errstate(all="ignore"):
             ps = forward_backward(
-                self.W, self.b, X, y, Y, ACTIVATIONS[cfg.activation], d.task, cfg.l1, cfg.l2
+                W, b, X, y, Y, ACTIVATIONS[cfg.activation], d.task, cfg.l1, cfg.l2
             )
-            grads = [g for l in range(L) for g in (ps.dW[l], ps.db[l])]
-            updates, opt = optimizer_step(self._opt, grads, cfg.learning_rate, cfg.momentum)
-            W_next = [_freeze(self.W[l] + updates[2 * l]) for l in range(L)]
-            b_next = [_freeze(self.b[l] + updates[2 * l + 1]) for l in range(L)]
+            u = apply_update(self._opt, W, b, ps.dW, ps.db, cfg.learning_rate, cfg.momentum)
+        for a in (*u.W_next, *u.b_next):
+            a.setflags(write=False)
         idx = np.array([index], dtype=np.int64)
-        return self._record(
+        return make_record(
             kind="sample",
             step=self.step,
             epoch=self.epoch,
@@ -406,12 +339,13 @@ class Trainer:
             y=y,
             ps=ps,
             masks=None,
-            W=self.W,
-            b=self.b,
-            updates=updates,
-            W_next=W_next,
-            b_next=b_next,
-            opt=opt,
+            W=W,
+            b=b,
+            update=u,
+            config=cfg,
+            task=d.task,
+            output_activation=self.head.activation,
+            zeros_W=self._zeros_W,
         )
 
     def gradient_check(
@@ -428,20 +362,10 @@ class Trainer:
         X = d.X_train[:k]
         y = d.y_train[:k]
         cfg = self.config
+        act = ACTIVATIONS[cfg.activation]
+        network = (self.W, self.b, X, y, act, d.task, d.output_dim, cfg.l1, cfg.l2)
         with np.errstate(all="ignore"):
-            return check_network(
-                self.W,
-                self.b,
-                X,
-                y,
-                ACTIVATIONS[cfg.activation],
-                d.task,
-                d.output_dim,
-                cfg.l1,
-                cfg.l2,
-                eps=eps,
-                layers=layers,
-            )
+            return check_network(*network, eps=eps, layers=layers)
 
 
 def _check_index(name: str, value: int, size: int, context: str) -> None:

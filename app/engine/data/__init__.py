@@ -17,7 +17,7 @@ from app.engine.data.csvfile import parse_csv
 from app.engine.data.dataset import Dataset
 from app.engine.data.digits import load_digits
 from app.engine.data.generators import GENERATORS
-from app.engine.data.registry import DATASETS, DataSpec, DatasetInfo, Task
+from app.engine.data.registry import DATASETS, DatasetInfo, DataSpec, Task
 from app.engine.features import map_features
 from app.engine.types import IntArray
 

@@ -11,6 +11,7 @@ from app.engine.data.registry import Task
 from app.engine.losses import OUTPUT_HEADS
 from app.engine.types import AnyArray, Array
 
+
 @dataclass(frozen=True, eq=False)
 class Dataset:
     """A data set split into train and test, ready for the network.
@@ -110,4 +111,3 @@ class Dataset:
             f"Dataset({self.name!r}, {self.task}, {self.n_train} train + {self.n_test} test, "
             f"{self.input_dim} inputs → {self.output_dim} outputs)"
         )
-

@@ -23,4 +23,3 @@ def load_digits() -> tuple[Array, IntArray]:
     pixels.setflags(write=False)
     labels.setflags(write=False)
     return pixels, labels
-

@@ -23,7 +23,6 @@ import numpy as np
 from app.engine.types import AnyArray, Array
 
 
-
 def _uniform(rng: np.random.Generator, low: float, high: float, n: int) -> Array:
     return rng.uniform(low, high, size=n)
 
@@ -156,4 +155,3 @@ GENERATORS: Mapping[str, Callable[[np.random.Generator, int, float], tuple[Array
 )
 """The 2-D generators by name: ``(rng, n, noise) → (points (n, 2), labels)``: class indices
 ``(n,)`` (classification) or targets ``(n, 1)`` (regression: plane, multigauss)."""
-
