@@ -20,7 +20,7 @@ from types import MappingProxyType
 
 import numpy as np
 
-from app.engine.types import AnyArray, Array, IntArray
+from app.engine.types import AnyArray, Array, IntArray, Task
 
 
 def softmax(Z: Array) -> Array:
@@ -147,7 +147,7 @@ class OutputHead:
       float64 targets ``(n, k)``); ``ValueError`` says what is wrong.
     """
 
-    task: str
+    task: Task
     activation: str
     loss_name: str
     classes: bool

@@ -17,7 +17,7 @@ import numpy as np
 
 from app.engine import diagnostics as diag
 from app.engine.config import TrainConfig
-from app.engine.losses import OUTPUT_HEADS
+from app.engine.losses import OUTPUT_HEADS, OutputHead
 from app.engine.network import Pass
 from app.engine.optimizers import OptimizerState, Update
 from app.engine.types import AnyArray, Array, BoolArray, IntArray
@@ -282,15 +282,14 @@ def make_record(
     b: Sequence[Array],
     update: Update,
     config: TrainConfig,
-    task: Literal["classification", "regression"],
-    output_activation: str,
+    head: OutputHead,
     zeros_W: Sequence[Array],
 ) -> IterationRecord:
     """The record of one pass ``ps`` over the batch ``X`` ``(m, in)`` (rows ``idx`` of the
     data) and the ``update`` computed from it, under ``config``'s hyperparameters.
 
     ``completed``: the batch finished the epoch; ``zeros_W``: zero matrices standing in for
-    ``dW_reg`` without regularisation; ``output_activation``: the output head's name.
+    ``dW_reg`` without regularisation; ``head``: the output head of the data's task.
     """
     # Tuples: the trainer's own lists change when a weight is edited, records never do.
     parts = RecordParts(
@@ -302,14 +301,14 @@ def make_record(
         W_next=tuple(update.W_next),
         b_next=tuple(update.b_next),
         zeros_W=zeros_W,
-        output_activation=output_activation,
+        output_activation=head.activation,
     )
     return IterationRecord(
         kind=kind,
         step=step,
         epoch=epoch,
         epoch_completed=completed,
-        task=task,
+        task=head.task,
         indices=idx,
         X=X,
         y=y,

@@ -173,8 +173,7 @@ class Trainer:
             b=b,
             update=u,
             config=cfg,
-            task=data.task,
-            output_activation=self.head.activation,
+            head=self.head,
             zeros_W=self._zeros_W,
         )
 
@@ -343,8 +342,7 @@ class Trainer:
             b=b,
             update=u,
             config=cfg,
-            task=d.task,
-            output_activation=self.head.activation,
+            head=self.head,
             zeros_W=self._zeros_W,
         )
 

@@ -17,9 +17,9 @@ from app.engine.data.csvfile import parse_csv
 from app.engine.data.dataset import Dataset
 from app.engine.data.digits import load_digits
 from app.engine.data.generators import GENERATORS
-from app.engine.data.registry import DATASETS, DatasetInfo, DataSpec, Task
+from app.engine.data.registry import DATASETS, DatasetInfo, DataSpec
 from app.engine.features import map_features
-from app.engine.types import IntArray
+from app.engine.types import IntArray, Task
 
 __all__ = [
     "DATASETS",

@@ -9,7 +9,7 @@ import math
 import numpy as np
 
 from app.engine.data.dataset import Dataset
-from app.engine.data.registry import Task
+from app.engine.types import Task
 
 MAX_CSV_BYTES = 2_000_000
 MAX_CSV_ROWS = 10_000

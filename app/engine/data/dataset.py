@@ -7,9 +7,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from app.engine.data.registry import Task
 from app.engine.losses import OUTPUT_HEADS
-from app.engine.types import AnyArray, Array
+from app.engine.types import AnyArray, Array, Task
 
 
 @dataclass(frozen=True, eq=False)

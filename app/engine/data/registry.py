@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Literal, Protocol
+from typing import Protocol
 
-Task = Literal["classification", "regression"]
+from app.engine.types import Task
 
 
 @dataclass(frozen=True)
