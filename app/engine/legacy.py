@@ -36,13 +36,14 @@ def from_release1(skeleton: Any, arrays: Mapping[str, AnyArray]) -> TrainerState
     """
     try:
         state = _decode(skeleton, arrays)
+        if not isinstance(state, TrainerState):
+            raise StateFormatError("a release-1 state must be a TrainerState")
+        header, named = to_arrays(state)
     except StateFormatError:
         raise
-    except (KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise StateFormatError(f"release-1 state: {type(exc).__name__}: {exc}") from None
-    if not isinstance(state, TrainerState):
-        raise StateFormatError("a release-1 state must be a TrainerState")
-    return from_arrays(*to_arrays(state))
+    return from_arrays(header, named)
 
 
 def _decode(node: Any, arrays: Mapping[str, AnyArray]) -> Any:
