@@ -65,11 +65,6 @@ class Diagnostics:
         """Some layer's gradient vanishes."""
         return any(d.vanishing for d in self.layers)
 
-    @property
-    def any_exploding(self) -> bool:
-        """Some layer's gradient explodes."""
-        return any(d.exploding for d in self.layers)
-
 
 def _norm(a: Array) -> float:
     return math.sqrt(float(np.vdot(a, a)))
