@@ -505,9 +505,11 @@ def _which(flags: Sequence[bool]) -> tuple[int, ...]:
 
 
 def _sig2(x: float) -> str:
-    """Two significant figures, thousands separated: 4,200; 14; 2.7."""
+    """Two significant figures, thousands separated: 4,200; 14; 2.7; 1.7e+53."""
     if not math.isfinite(x):
         return "∞"
+    if x >= 1e6:
+        return f"{x:.2g}"
     if x >= 100:
         return f"{float(f'{x:.2g}'):,.0f}"
     return f"{x:.2g}"
