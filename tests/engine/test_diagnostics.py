@@ -14,7 +14,9 @@ import pytest
 
 from app.engine import Diverged, TrainConfig, Trainer
 from app.engine import diagnostics as diag
+from app.engine.activations import ACTIVATIONS
 from app.engine.diagnostics import Diagnostics
+from app.engine.network import forward
 
 DEEP = (8,) * 6
 
@@ -177,9 +179,6 @@ def test_chunked_activity_equals_one_pass() -> None:
     X = trainer.data.X_train
     whole = diag.unit_health(trainer.W, trainer.b, X, "tanh")
     activity = diag.UnitActivity("tanh", [8, 8])
-    from app.engine.activations import ACTIVATIONS
-    from app.engine.network import forward
-
     for start in range(0, len(X), 7):
         Z, _, A_f = forward(trainer.W, trainer.b, X[start : start + 7], ACTIVATIONS["tanh"])
         activity.add(Z, A_f)
@@ -285,3 +284,31 @@ def test_non_finite_values_become_null_without_warnings() -> None:
     msg = last.message()
     json.dumps(msg, allow_nan=False)
     assert msg["exploding"] == [1, 2, 3]
+
+
+def test_a_drop_through_inactive_units_is_not_called_vanishing() -> None:
+    # ReLU + He on xor, one step at learning rate 1: 7 of the 8 units of layer 6 are inactive
+    # on every sample of the next batch (5 of 8 on the whole set: dead). ρ¹/ρ⁶ = 9.2e-5, but
+    # the cause is the inactive units, so the flag is `dead`, not `vanishing`.
+    trainer = Trainer(
+        TrainConfig(dataset="xor", hidden=DEEP, activation="relu", init="he", learning_rate=0.1)
+    )
+    trainer.update_hyper(learning_rate=1.0)
+    trainer.train_step()
+    trainer.update_hyper(learning_rate=0.1)
+    d = trainer.train_step().diagnostics
+    assert d.signal_ratio is not None and d.signal_ratio < diag.VANISHING_RATIO / 100
+    assert d.layers[5].dead_fraction == 0.875
+    assert d.vanishing == []
+    units = _whole_set(trainer)
+    assert units.dead == (6,) and units.layers[5].dead_fraction == 0.625
+    assert _codes(d, units) == ["dead"]
+
+
+def test_one_large_drop_between_two_layers_is_not_a_trend() -> None:
+    # The default 2-4-2-1 net with leaky ReLU on plane learns normally; on 13 of its first 300
+    # steps ρ¹ < ρ²/100 (a single layer-to-layer step), which DEPTH_STEPS = 2 does not flag.
+    trainer = Trainer(TrainConfig(dataset="plane", activation="leaky_relu"))
+    history = _train(trainer, 300)
+    assert sum(h.dz_rms[0] < diag.VANISHING_RATIO * h.dz_rms[1] for h in history) == 13
+    assert all(h.vanishing == [] and h.exploding == [] for h in history)
