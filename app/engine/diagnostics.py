@@ -25,7 +25,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from app.engine.activations import ACTIVATIONS
+from app.engine.activations import ACTIVATIONS, LEAKY_SLOPE
 from app.engine.network import forward
 from app.engine.types import Array, BoolArray
 
@@ -392,10 +392,19 @@ def compute(
         fprime: list[float | None] = [None] * L
         dead: list[float | None] = [None] * L
         for l in range(L - 1):
+            if not Z[l].size:
+                continue
+            if activation in _RELU_FAMILY:  # f′ is 1 for z > 0, else 0 (ReLU) or 0.01 (leaky)
+                positive = Z[l] > 0.0
+                share = float(positive.mean())
+                low = 0.0 if activation == "relu" else LEAKY_SLOPE
+                fprime[l] = share + low * (1.0 - share)
+                dead[l] = 1.0 - float(positive.any(axis=0).mean())
+                continue
             slope = act.f_prime(Z[l], A_f[l])
-            fprime[l] = float(slope.mean()) if slope.size else math.nan
-            if can_be_inactive:
-                dead[l] = float(_inactive(activation, slope).all(axis=0).mean())
+            fprime[l] = float(slope.mean())
+            if can_be_inactive:  # inactive on every row = even the largest f′ is below
+                dead[l] = float(_inactive(activation, slope.max(axis=0)).mean())
     ratio: list[float | None] = [
         None if w == 0.0 else u / w for u, w in zip(update, weight, strict=True)
     ]
