@@ -394,17 +394,19 @@ def compute(
         for l in range(L - 1):
             if not Z[l].size:
                 continue
+            # (count_nonzero and sum / size: ndarray.mean costs ~10 µs of Python per call)
+            units = Z[l].shape[1]
             if activation in _RELU_FAMILY:  # f′ is 1 for z > 0, else 0 (ReLU) or 0.01 (leaky)
                 positive = Z[l] > 0.0
-                share = float(positive.mean())
+                share = np.count_nonzero(positive) / positive.size
                 low = 0.0 if activation == "relu" else LEAKY_SLOPE
                 fprime[l] = share + low * (1.0 - share)
-                dead[l] = 1.0 - float(positive.any(axis=0).mean())
+                dead[l] = 1.0 - np.count_nonzero(positive.any(axis=0)) / units
                 continue
             slope = act.f_prime(Z[l], A_f[l])
-            fprime[l] = float(slope.mean())
+            fprime[l] = float(slope.sum()) / slope.size
             if can_be_inactive:  # inactive on every row = even the largest f′ is below
-                dead[l] = float(_inactive(activation, slope.max(axis=0)).mean())
+                dead[l] = np.count_nonzero(_inactive(activation, slope.max(axis=0))) / units
     ratio: list[float | None] = [
         None if w == 0.0 else u / w for u, w in zip(update, weight, strict=True)
     ]
