@@ -46,7 +46,7 @@ UPDATE_RATIO_MAX = 2.0
 """Layer ``l`` is exploding where its update is more than twice its weights,
 ``‖ΔW‖ > 2·‖W‖``: then ``‖W + ΔW‖ ≥ ‖ΔW‖ − ‖W‖ > ‖W‖`` — the weights come out larger than they
 went in, whatever the direction (the signature of an oscillation that grows). Healthy training
-has ratios around 1e-3 … 1e-1: the default 2-4-2 tanh net stays below 0.035 for 300 steps on
+has ratios around 1e-3 … 1e-1: the default tanh net (hidden 4, 2) stays below 0.035 for 300 steps on
 each of the six generated data sets; a linear net on plane reaches 1.04 at step 1 and then
 converges (hence 2, not 1)."""
 
@@ -61,7 +61,7 @@ SATURATION = INACTIVE_SLOPE
 DEPTH_STEPS = 2
 """Vanishing and exploding are trends along the depth: they are judged only at layers at least
 two layer-to-layer steps below the last hidden layer (``l ≤ L − 3``). A single 100× drop is one
-layer's weights: the default 2-4-2-1 leaky-ReLU net on plane has ρ¹/ρ² ≈ 1/100 on 13 of its
+layer's weights: the default 2-4-2-1 leaky-ReLU net on plane has ρ¹ < ρ²/100 on 13 of its
 first 300 steps while learning normally."""
 
 BLOCKED_FRACTION = 0.5
