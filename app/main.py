@@ -1,5 +1,5 @@
 """The ASGI application object: ``uvicorn app.main:app``."""
 
-from app.server.main import create_app
+from app.server.app import create_app
 
 app = create_app()

@@ -17,8 +17,9 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from app.engine import Dataset
+from app.protocol import SPECTATOR_TYPES, Message
 from app.server.checkpoints import CheckpointStore
-from app.server.config import Settings
+from app.server.settings import Settings
 from app.session import Session
 
 log = logging.getLogger("backprop_lab.hub")
@@ -46,6 +47,8 @@ class SessionsFull(Exception):
 
 @dataclass
 class Entry:
+    """A session in this process, with its sockets and its lifecycle."""
+
     session: Session
     browser: str | None
     controller: Peer | None = None
@@ -56,6 +59,32 @@ class Entry:
     # The version of the checkpoint this process last wrote or loaded: a different file on
     # disk was written by another process, which then owns the session.
     checkpoint_version: tuple[int, int, int] | None = None
+    created: float = field(default_factory=time.monotonic)
+    last_active: float = field(default_factory=time.monotonic)
+    last_ack: float = field(default_factory=time.monotonic)
+
+    def heard(self, kind: str) -> None:
+        """The controller sent a message of type `kind`.
+
+        Any message but `ack` is activity (and may change the session: checkpoint it); `ack`
+        and `play` (whose first frame needs no ack) prove the client draws the frames.
+        """
+        now = time.monotonic()
+        if kind != "ack":
+            self.last_active = now
+            self.dirty = True
+        if kind in ("ack", "play"):
+            self.last_ack = now
+
+    def publish(self, message: Message, text: str) -> None:
+        """Copy a controller's message to the spectators, if it is one they may see.
+
+        Only `SPECTATOR_TYPES`: never a `hello`, whose token and watch key would let every
+        holder of the watch link take the session over.
+        """
+        if message["type"] in SPECTATOR_TYPES:
+            for watcher in list(self.watchers):
+                watcher.enqueue(text)
 
 
 class DatasetStore:
@@ -131,7 +160,7 @@ class SessionHub:
                     f"this browser has {len(mine)} open sessions (limit "
                     f"{s.max_sessions_per_browser}); close a tab first"
                 )
-        session = Session(s.limits, self.datasets.get, config)
+        session = Session(s.limits, self.datasets.get, config, pace=self)
         entry = Entry(session=session, browser=browser)
         self.entries[session.id] = entry
         return entry
@@ -158,11 +187,14 @@ class SessionHub:
                 session_id, token, self.settings.limits, self.datasets.get
             )
         except Exception:  # an unreadable or outdated checkpoint: a fresh session instead
+            # MERGE: an unreadable checkpoint (checkpoints.CheckpointUnreadable, from the engine
+            # side) must reach the client as an error, not a fresh session; wire it here.
             log.exception("restoring session %s failed", session_id[:6])
             loaded = None
         if loaded is None:
             return None
         session, browser = loaded
+        session.use_pace(self)
         entry = Entry(
             session=session,
             browser=browser,
@@ -240,11 +272,10 @@ class SessionHub:
         s = self.settings
         now = time.monotonic()
         for entry in list(self.entries.values()):
-            session = entry.session
-            idle = now - session.last_active
-            if session.playing and now - session.last_ack < s.idle_timeout_s:
+            idle = now - entry.last_active
+            if entry.session.playing and now - entry.last_ack < s.idle_timeout_s:
                 idle = 0.0  # playing for someone who draws the frames: not idle
-            too_old = now - session.created > s.max_session_age_s
+            too_old = now - entry.created > s.max_session_age_s
             if entry.controller is None:
                 expired = entry.disconnected_at is not None and (
                     now - entry.disconnected_at > s.resume_window_s
@@ -266,7 +297,7 @@ class SessionHub:
                 await _close_all(entry.controller, entry.watchers, "idle for too long")
                 if entry.controller is not None:
                     self.detach(entry, entry.controller)
-            elif (session.playing or entry.dirty) and (
+            elif (entry.session.playing or entry.dirty) and (
                 now - entry.last_checkpoint > s.checkpoint_interval_s
             ):
                 # Periodically, for sessions that changed (stepped by hand or playing), so a

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from app.server.config import Settings
-from app.server.main import create_app
+from app.server.app import create_app
+from app.server.settings import Settings
 from tests.server.helpers import Peer
 
 Connect = Callable[..., AbstractContextManager[Peer]]

@@ -36,6 +36,20 @@ def test_options_describe_the_controls(client: TestClient) -> None:
     assert body["limits"]["max_batch_size"] == 256 and body["protocol"] == 1
 
 
+def test_options_carry_the_numeric_ranges_the_protocol_checks(client: TestClient) -> None:
+    ranges = client.get("/api/options").json()["ranges"]
+    assert ranges["momentum"] == {"min": 0.0, "max": 0.999, "min_exclusive": False,
+                                  "max_exclusive": False, "integer": False}  # fmt: skip
+    assert ranges["samples"]["min"] == 20 and ranges["samples"]["integer"] is True
+    assert ranges["learning_rate"]["min_exclusive"] is True
+    with client.websocket_connect("/ws") as ws:
+        ws.receive_text()
+        for _ in range(3):
+            ws.receive_text()
+        ws.send_json({"type": "configure", "config": {"samples": ranges["samples"]["min"] - 1}})
+        assert ws.receive_json()["code"] == "invalid_message"
+
+
 def test_upload_multipart_and_text_then_train_on_it(client: TestClient, connect: Connect) -> None:
     for multipart in (True, False):
         response = upload(client, multipart=multipart)

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from app.server.config import Settings
-from app.server.main import create_app
+from app.server.app import create_app
+from app.server.settings import Settings
 from tests.server.conftest import make_connect
 
 

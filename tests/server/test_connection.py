@@ -1,4 +1,4 @@
-"""The connection's send path against a fake socket: the FIELD-NOTES send traps, in isolation."""
+"""The connection's send path against a fake socket: send-after-close and stalled peers."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 from starlette.websockets import WebSocketDisconnect, WebSocketDisconnected, WebSocketState
 
-from app.server.config import Settings
 from app.server.hub import SessionHub
 from app.server.routes.ws import Closed, Connection
+from app.server.settings import Settings
 
 
 class FakeSocket:

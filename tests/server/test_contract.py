@@ -580,8 +580,8 @@ def test_spectator_sees_everything_and_controls_nothing(connect: Connect) -> Non
 def test_spectators_per_session_are_capped() -> None:
     from fastapi.testclient import TestClient
 
-    from app.server.config import Settings
-    from app.server.main import create_app
+    from app.server.app import create_app
+    from app.server.settings import Settings
     from tests.server.conftest import make_connect
 
     with TestClient(create_app(Settings(max_watchers_per_session=2))) as client:

@@ -1,6 +1,6 @@
 """Issue 6 on a real server: caps, culling, stalled readers, load, faults, restarts.
 
-Each FIELD-NOTES trap has a regression test here (named in its docstring). Timings are
+Each known uvicorn/starlette trap has a regression test here (named in its docstring). Timings are
 asserted with generous bounds only; the measured figures are printed (`-s`) for the README.
 """
 

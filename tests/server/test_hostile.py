@@ -13,8 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from starlette.websockets import WebSocketDisconnect
 
-from app.server.config import Settings
-from app.server.main import create_app
+from app.server.app import create_app
+from app.server.settings import Settings
 from app.session import Session
 from tests.server.conftest import Connect, make_connect
 from tests.server.helpers import Peer

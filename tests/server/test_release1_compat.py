@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from app.server.config import Settings
-from app.server.main import create_app
+from app.server.app import create_app
+from app.server.settings import Settings
 from tests.fixtures.release1.record import continue_training, drain
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "release1"

@@ -5,8 +5,8 @@ from __future__ import annotations
 import schemathesis
 from hypothesis import HealthCheck, settings
 
-from app.server.config import Settings
-from app.server.main import create_app
+from app.server.app import create_app
+from app.server.settings import Settings
 
 app = create_app(Settings())
 schema = schemathesis.openapi.from_asgi("/openapi.json", app)

@@ -97,7 +97,7 @@ def test_frame_losses_stay_bounded_when_the_client_never_acks() -> None:
     session.start_play(None)
     for _ in range(200):
         session.play_slice(0.002)
-        assert len(session._frame_losses) <= 4 * MAX_FRAME_LOSSES + 1000
+        assert len(session.player.frame_losses) <= 4 * MAX_FRAME_LOSSES + 1000
     assert session.trainer.step > 4 * MAX_FRAME_LOSSES
     frame = session.frame_message()
     assert len(frame["losses"]) <= MAX_FRAME_LOSSES

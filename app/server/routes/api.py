@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 
 from app import protocol
 from app.engine import TrainConfig, parse_csv
+from app.engine.options import OPTIONS, RANGES
 from app.server.hub import Entry, SessionHub, SessionsFull
 from app.session import Session
 
@@ -42,21 +43,23 @@ class Options(BaseModel):
     defaults: dict[str, Any]
     limits: dict[str, Any]
     protocol: int
+    ranges: dict[str, dict[str, Any]]
 
 
 @router.get("/options")
 def options(request: Request) -> Options:
     """Everything a client needs to build its controls."""
     return Options(
-        datasets=list(protocol.DATASETS),
-        features=list(protocol.FEATURES),
-        activations=list(protocol.ACTIVATIONS),
-        inits=list(protocol.INITS),
-        optimizers=list(protocol.OPTIMIZERS),
+        datasets=list(OPTIONS["dataset"]),
+        features=list(OPTIONS["features"]),
+        activations=list(OPTIONS["activation"]),
+        inits=list(OPTIONS["init"]),
+        optimizers=list(OPTIONS["optimizer"]),
         units=list(protocol.UNITS),
         defaults=default_config(),
         limits=_hub(request).settings.limits.as_dict(),
         protocol=protocol.PROTOCOL_VERSION,
+        ranges={name: r.as_dict() for name, r in RANGES.items()},
     )
 
 
@@ -183,7 +186,7 @@ def import_session(request: Request, body: SessionExport) -> ImportedSession:
     except ValueError as exc:
         hub.drop(entry)
         raise HTTPException(422, str(exc)) from None
-    entry.disconnected_at = entry.session.created
+    entry.disconnected_at = entry.created
     hub.save(entry)  # any process sharing the checkpoint directory can resume it now
     return ImportedSession(session=entry.session.id, token=entry.session.token)
 

@@ -1,9 +1,10 @@
-"""The WebSocket endpoint: handshake checks, the receive loop, play with flow control.
+"""The WebSocket endpoint: it moves bytes, enforces limits and flow control, nothing else.
 
-Traps this module guards against (FIELD-NOTES): the Origin header is checked before `accept`;
-every send has a deadline (a client that stops reading is dropped, its session kept); the play
-loop yields to the event loop between short slices; sending after close raises either
-`WebSocketDisconnect` or a RuntimeError, both caught; frames go one in flight, newest first.
+What it guards against: the Origin header is checked before `accept` (browsers let any page
+open a socket to any host); every send has a deadline (a client that stops reading is dropped,
+its session kept); sending after close raises either `WebSocketDisconnect` or a RuntimeError
+(Starlette's `WebSocketDisconnected`), both caught; spectators get a bounded queue and only
+what `Entry.publish` lets through. What a message means is `Session.handle`'s business.
 """
 
 from __future__ import annotations
@@ -11,35 +12,29 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
-from collections.abc import Iterator
 from typing import Any
 
 from fastapi import APIRouter, WebSocket
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 
-from app.protocol import WATCHER_TYPES, ProtocolError, dumps, parse_client_message
+from app.protocol import WATCHER_TYPES, ClientMessage, ProtocolError, dumps, parse_client_message
+from app.server.admission import RateLimiter, origin_allowed
 from app.server.hub import Entry, SessionHub, SessionsFull
-from app.server.limits import RateLimiter, origin_allowed
-from app.session import Message, Session
+from app.session import CHECKPOINT, Message, Offload, PeerGone, Session
 
 router = APIRouter()
 log = logging.getLogger("backprop_lab.ws")
 
 BROWSER_COOKIE = "bpl_browser"
-FRAME_INTERVAL_S = 1 / 60  # no point drawing faster than the screen refreshes
 WATCHER_QUEUE = 64
 CLOSE_TIMEOUT_S = 1.0
 # A send waits until the previous messages have (nearly) left the buffer: a big one (an
 # iteration of the largest network is ~3 MB) gets extra time at this slowest acceptable rate
 # (~1 Mbit/s school Wi-Fi) before the peer counts as stalled.
-SLOW_LINK_BYTES_PER_S = 128 * 1024  # a close frame to a peer that does not read would wait forever
-MUTATING_WHILE_PLAYING = frozenset(
-    {"step", "back", "seek", "reset", "set_weight", "set_bias", "gradcheck"}
-)
+SLOW_LINK_BYTES_PER_S = 128 * 1024
 
 
-class Closed(Exception):
+class Closed(PeerGone):
     """The connection is gone (or was dropped for missing a send deadline)."""
 
 
@@ -53,16 +48,12 @@ class Connection:
         self.entry: Entry | None = None
         self.closed = False
         self._send_lock = asyncio.Lock()
-        self._play_task: asyncio.Task[None] | None = None
-        self._acked = asyncio.Event()
-        self._awaiting_frame: int | None = None
         self._queue: asyncio.Queue[str] | None = None
         self._pump: asyncio.Task[None] | None = None
         self._receiver: asyncio.Task[Any] | None = None
         self.dropped = False  # by us, for missing a send deadline
         self._last_size = 0  # bytes of the previous message, which this send waits to drain
-        self._play_token = object()  # this connection's play loop, among the hub's busy work
-        self._command_token = object()  # its command under way
+        self._command_token = object()  # its command under way, among the hub's busy work
         settings = hub.settings
         self._limiter = RateLimiter(
             settings.rate_limit_per_s, settings.rate_limit_burst, settings.rate_abuse_after_s
@@ -95,12 +86,11 @@ class Connection:
             raise Closed from None
 
     async def emit(self, messages: list[Message]) -> None:
-        """Send to this connection and copy to the session's spectators."""
+        """Send to this connection; a controller's messages also go to the spectators."""
         for message in messages:
             text = dumps(message)
             if self.entry is not None and self.role == "control":
-                for watcher in list(self.entry.watchers):
-                    watcher.enqueue(text)
+                self.entry.publish(message, text)
             await self.send_text(text)
 
     def enqueue(self, text: str) -> None:
@@ -120,16 +110,15 @@ class Connection:
                 await self.send_text(await self._queue.get())
 
     async def error(self, code: str, message: str, msg_id: Any = None) -> None:
-        await self.emit_own({"type": "error", "code": code, "message": message, "id": msg_id})
-
-    async def emit_own(self, message: Message) -> None:
-        """A reply for this connection only (errors, pongs)."""
-        await self.send_text(dumps(message))
+        """An error for this connection only."""
+        await self.send_text(
+            dumps({"type": "error", "code": code, "message": message, "id": msg_id})
+        )
 
     async def close(self, code: int, reason: str) -> None:
         if code == 4001 and not self.closed:
             with contextlib.suppress(Closed):
-                await self.emit_own({"type": "taken_over"})
+                await self.send_text(dumps({"type": "taken_over"}))
         await self._close_quietly(code, reason)
 
     async def _close_quietly(self, code: int, reason: str) -> None:
@@ -144,61 +133,6 @@ class Connection:
             # The receive loop would wait for a peer that may never send again: end it, so the
             # endpoint returns and the server lets go of the connection.
             receiver.cancel()
-
-    # -- play ---------------------------------------------------------------------------------
-
-    def start_play(self, speed: float | None) -> None:
-        self.session.start_play(speed)
-        self._acked.set()  # the first frame needs no ack
-        if self._play_task is None or self._play_task.done():
-            self._play_task = asyncio.get_running_loop().create_task(self._play_loop())
-
-    async def stop_play(self) -> None:
-        self.session.stop_play()
-        task, self._play_task = self._play_task, None
-        if task is not None and task is not asyncio.current_task():
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Closed):
-                await task
-
-    async def _play_loop(self) -> None:
-        session = self.session
-        last_frame = 0.0
-        busy = self.hub.busy
-        busy.add(self._play_token)
-        try:
-            while session.playing and not self.closed:
-                stopped = session.play_slice(self.hub.slice_s())
-                if stopped:
-                    await self.emit(stopped)
-                    for _ in session.finish_play():
-                        await asyncio.sleep(0)
-                    await self.emit([session.state_message()])
-                    break
-                now = time.monotonic()
-                if self._acked.is_set() and now - last_frame >= FRAME_INTERVAL_S:
-                    self._acked.clear()
-                    frame = session.frame_message()
-                    self._awaiting_frame = frame["frame"]
-                    last_frame = now
-                    await self.emit([frame])
-                # Yield every slice, whatever happens: an unyielding loop starves the process.
-                await asyncio.sleep(min(session.seconds_until_next_step(), FRAME_INTERVAL_S))
-        except Closed:
-            session.stop_play()
-        except Exception:
-            log.exception("play loop failed")
-            session.stop_play()
-            with contextlib.suppress(Closed):
-                await self.error("internal_error", "training stopped by an internal error")
-        finally:
-            busy.discard(self._play_token)
-
-    def on_ack(self, frame: int) -> None:
-        if self.entry is not None and self.role == "control":
-            self.entry.session.last_ack = time.monotonic()
-        if self._awaiting_frame is None or frame >= self._awaiting_frame:
-            self._acked.set()
 
     # -- receiving ----------------------------------------------------------------------------
 
@@ -238,7 +172,7 @@ class Connection:
             msg_id = msg.id
             if self.role == "watch" and msg.type not in WATCHER_TYPES:
                 raise ProtocolError("read_only", "a spectator cannot control the session")
-            await self.dispatch(msg)
+            await self.run(msg)
         except ProtocolError as exc:
             await self.error(exc.code, exc.message, exc.id if exc.id is not None else msg_id)
         except Closed:
@@ -247,81 +181,44 @@ class Connection:
             log.exception("handler failed")
             await self.error("internal_error", "the message could not be applied", msg_id)
 
-    async def dispatch(self, msg: Any) -> None:
-        session = self.session
-        kind = msg.type
-        if kind == "ack":
-            self.on_ack(msg.frame)
-            return
-        if self.entry is not None:
-            self.entry.dirty = True
-        if kind == "play":
-            self.start_play(msg.speed)
-            await self.emit([_with_id(session.status_message(), msg.id)])
-            return
-        if kind == "pause":
-            was_playing = session.playing
-            await self.stop_play()
-            await self.emit([_with_id(session.status_message("paused"), msg.id)])
-            if was_playing:
-                for _ in session.finish_play():
-                    await asyncio.sleep(0)
-            await self.emit(
-                [session.state_message(), session.series_message(), *session.after_state()]
-            )
-            if was_playing and self.entry is not None:
-                self.hub.save(self.entry)
-            return
-        if kind in MUTATING_WHILE_PLAYING and session.playing:
-            await self.stop_play()
-            await self.emit([session.status_message("paused")])
-        if kind == "gradcheck":
-            # Central differences take up to ~1 s for the largest network: off the loop.
-            job = session.gradcheck_job(msg.layer)
-            batch = await asyncio.to_thread(job)
-            await self.emit([_with_id(batch[0], msg.id), *batch[1:]])
-            return
+    async def run(self, msg: ClientMessage) -> None:
+        """Carry out `msg` by `Session.handle`, one slice of the hub's round at a time."""
+        entry = self.entry
+        assert entry is not None
+        if self.role == "watch":
+            if msg.type == "ack":
+                return  # frames are paced by the controller's acks only
+        else:
+            entry.heard(msg.type)
         busy = self.hub.busy
         busy.add(self._command_token)
         try:
-            await self._run(session, msg)
+            for item in entry.session.handle(msg, self):
+                if self.closed or (self.role == "control" and entry.controller is not self):
+                    # Taken over (or dropped) mid-command: the new controller owns the session
+                    # now; this command stops here, never two controllers at once.
+                    raise Closed
+                if isinstance(item, Offload):
+                    await self.emit(await asyncio.to_thread(item.job))
+                elif item is CHECKPOINT:
+                    self.hub.save(entry)
+                elif item:
+                    await self.emit(item)  # type: ignore[arg-type]
+                await asyncio.sleep(0)  # let every other session run between slices
         finally:
             busy.discard(self._command_token)
 
-    async def _run(self, session: Session, msg: Any) -> None:
-        first = True
-        for batch in _sliced(session, msg, self.hub):
-            taken = (
-                self.role == "control"
-                and self.entry is not None
-                and (self.entry.controller is not self)
-            )
-            if self.closed or taken:
-                # Taken over (or dropped) mid-command: the new controller owns the session now;
-                # this command stops here, never two controllers at once.
-                raise Closed
-            if batch:
-                if first and msg.id is not None:
-                    batch = [_with_id(batch[0], msg.id), *batch[1:]]
-                first = False
-                await self.emit(batch)
-            await asyncio.sleep(0)  # let every other session run between slices
-
-
-def _sliced(session: Session, msg: Any, hub: SessionHub) -> Iterator[list[Message]]:
-    """The command's batches; before each slice the session gets its share of the round."""
-    work = session.handle(msg)
-    while True:
-        session.slice_s = hub.slice_s()
-        try:
-            batch = next(work)
-        except StopIteration:
-            return
-        yield batch
-
-
-def _with_id(message: Message, msg_id: Any) -> Message:
-    return {**message, "id": msg_id} if msg_id is not None else message
+    async def start(self, entry: Entry, resumed: bool) -> None:
+        """Attach to `entry` and send the welcome; spectators get their queue first."""
+        self.entry = entry
+        if self.role == "watch":
+            self._queue = asyncio.Queue(WATCHER_QUEUE)
+            entry.watchers.add(self)
+        else:
+            await self.hub.attach(entry, self)
+        await self.emit(entry.session.welcome(self.role, resumed))
+        if self.role == "watch":
+            self._pump = asyncio.get_running_loop().create_task(self._pump_queue())
 
 
 @router.websocket("/ws")
@@ -347,13 +244,7 @@ async def websocket_endpoint(ws: WebSocket) -> None:
                 conn.closed = True
                 await ws.close(1013, f"this session has {len(entry.watchers)} spectators already")
                 return
-            conn.entry = entry
-            conn._queue = asyncio.Queue(WATCHER_QUEUE)
-            entry.watchers.add(conn)
-            s = entry.session
-            await conn.emit([s.hello("watch"), s.data_message(), s.state_message()])
-            await conn.emit([s.series_message(), *s.after_state()])
-            conn._pump = asyncio.get_running_loop().create_task(conn._pump_queue())
+            await conn.start(entry, resumed=False)
             await conn.receive_loop()
             return
 
@@ -376,11 +267,7 @@ async def websocket_endpoint(ws: WebSocket) -> None:
                 conn.closed = True
                 await ws.close(code=1013, reason=str(full)[:120])
                 return
-        conn.entry = entry
-        await hub.attach(entry, conn)
-        s = entry.session
-        await conn.emit([s.hello("control", resumed), s.data_message(), s.state_message()])
-        await conn.emit([s.series_message(), *s.after_state()])
+        await conn.start(entry, resumed)
         await conn.receive_loop()
     except (Closed, WebSocketDisconnect):
         pass
@@ -391,8 +278,6 @@ async def websocket_endpoint(ws: WebSocket) -> None:
         log.debug("socket ended: %s", exc)
     finally:
         conn.closed = True
-        if conn._play_task is not None:
-            conn._play_task.cancel()
         if conn._pump is not None:
             conn._pump.cancel()
         if conn.entry is not None:

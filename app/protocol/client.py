@@ -1,14 +1,16 @@
-"""The WebSocket contract (docs/protocol.md): client messages as pydantic models.
+"""Client messages (docs/protocol.md) as pydantic models, built from the engine's tables.
 
 Every incoming frame is parsed with orjson and validated by one `TypeAdapter` over a
-discriminated union on ``type``. Numbers are strict: booleans are not numbers, integers must be
-integers, floats must be finite. Ranges that depend on the server's limits (widths, batch size,
-samples) are checked by the session, which knows them; fixed ranges live here.
+discriminated union on ``type``. The choices of each option field are `app.engine.options.OPTIONS`
+(the engine's registries) and the bounds of each numeric field are its `RANGES`, turned into
+pydantic constraints here. Numbers are strict: booleans are not numbers, integers must be
+integers, floats must be finite. Ranges that depend on the server's `Limits` (widths, batch size,
+samples, learning rate) are checked by `app.limits.check_limits`.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import orjson
 from pydantic import (
@@ -21,19 +23,22 @@ from pydantic import (
     model_validator,
 )
 
+from app.engine.options import OPTIONS, RANGES, Range
+
 PROTOCOL_VERSION = 1
 
-DATASETS = ("circle", "xor", "gauss", "spiral", "moons", "plane", "multigauss", "digits", "custom")
-FEATURES = ("x1", "x2", "x1^2", "x2^2", "x1*x2", "sin(x1)", "sin(x2)")
-ACTIVATIONS = ("relu", "leaky_relu", "tanh", "sigmoid", "linear")
-INITS = ("he", "xavier", "uniform")
-OPTIMIZERS = ("sgd", "momentum", "nesterov", "rmsprop", "adam")
+DATASETS = OPTIONS["dataset"]
+FEATURES = OPTIONS["features"]
+ACTIVATIONS = OPTIONS["activation"]
+INITS = OPTIONS["init"]
+OPTIMIZERS = OPTIONS["optimizer"]
 UNITS = ("phase", "iteration", "epoch")
-SEED_MAX = 2**31 - 1
+MAX_STEP_COUNT = 1000  # `step` and `back` take count 1..1000
+MAX_HIDDEN_LIST = 64  # a list longer than this is refused before any limit is looked at
 
 
 def _reject_bool(value: Any) -> Any:
-    # JSON true/false would otherwise pass as 1/0 in lax mode (FIELD-NOTES).
+    # Pydantic's lax mode would take JSON true/false as the integers 1/0.
     if isinstance(value, bool):
         raise ValueError("booleans are not numbers")
     return value
@@ -46,14 +51,54 @@ MessageId = (
     | Annotated[int, BeforeValidator(_reject_bool), Field(strict=True, ge=-(2**63), lt=2**63)]
 )
 
-Dataset = Literal[
-    "circle", "xor", "gauss", "spiral", "moons", "plane", "multigauss", "digits", "custom"
-]
-Feature = Literal["x1", "x2", "x1^2", "x2^2", "x1*x2", "sin(x1)", "sin(x2)"]
-Activation = Literal["relu", "leaky_relu", "tanh", "sigmoid", "linear"]
-Init = Literal["he", "xavier", "uniform"]
-Optimizer = Literal["sgd", "momentum", "nesterov", "rmsprop", "adam"]
-Unit = Literal["phase", "iteration", "epoch"]
+
+def _bound(x: float, integer: bool) -> int | float:
+    """Integral bounds as ints: pydantic then says "≥ 0", as release 1 did, not "≥ 0.0"."""
+    return int(x) if integer or float(x).is_integer() else x
+
+
+def ranged(name: str) -> Any:
+    """The type of numeric field `name`: `Int` or `Float` constrained to `RANGES[name]`."""
+    r: Range = RANGES[name]
+    bounds: dict[str, int | float] = {}
+    if r.min is not None:
+        bounds["gt" if r.min_exclusive else "ge"] = _bound(r.min, r.integer)
+    if r.max is not None:
+        bounds["lt" if r.max_exclusive else "le"] = _bound(r.max, r.integer)
+    return Annotated[Int if r.integer else Float, Field(**bounds)]  # type: ignore[call-overload]
+
+
+if TYPE_CHECKING:  # what a checker sees; pydantic validates the real types below
+    Dataset = str
+    Feature = str
+    Activation = str
+    Init = str
+    Optimizer = str
+    Unit = str
+    Samples = int
+    DataSeed = int
+    Seed = int
+    Width = int
+    BatchSize = int
+    Noise = float
+    TestFraction = float
+    Momentum = float
+    LearningRate = float
+    L1 = float
+    L2 = float
+    Dropout = float
+else:
+    Dataset = Literal[DATASETS]
+    Feature = Literal[FEATURES]
+    Activation = Literal[ACTIVATIONS]
+    Init = Literal[INITS]
+    Optimizer = Literal[OPTIMIZERS]
+    Unit = Literal[UNITS]
+    Samples, Noise, TestFraction = ranged("samples"), ranged("noise"), ranged("test_fraction")
+    Width, Momentum, LearningRate = ranged("hidden"), ranged("momentum"), ranged("learning_rate")
+    BatchSize, L1 = ranged("batch_size"), ranged("l1")
+    L2, Dropout = ranged("l2"), ranged("dropout")
+    Seed, DataSeed = ranged("seed"), ranged("data_seed")
 
 
 class _Strict(BaseModel):
@@ -65,22 +110,22 @@ class ConfigPatch(_Strict):
 
     dataset: Dataset | None = None
     dataset_id: Annotated[str, Field(min_length=1, max_length=64)] | None = None
-    samples: Annotated[Int, Field(ge=20)] | None = None
-    noise: Annotated[Float, Field(ge=0, le=1)] | None = None
-    test_fraction: Annotated[Float, Field(ge=0.05, le=0.9)] | None = None
-    data_seed: Annotated[Int, Field(ge=0, le=SEED_MAX)] | None = None
-    features: Annotated[list[Feature], Field(min_length=1, max_length=7)] | None = None
-    hidden: Annotated[list[Annotated[Int, Field(ge=1)]], Field(max_length=64)] | None = None
+    samples: Samples | None = None
+    noise: Noise | None = None
+    test_fraction: TestFraction | None = None
+    data_seed: DataSeed | None = None
+    features: Annotated[list[Feature], Field(min_length=1, max_length=len(FEATURES))] | None = None
+    hidden: Annotated[list[Width], Field(max_length=MAX_HIDDEN_LIST)] | None = None
     activation: Activation | None = None
     init: Init | None = None
     optimizer: Optimizer | None = None
-    momentum: Annotated[Float, Field(ge=0, le=0.999)] | None = None
-    learning_rate: Annotated[Float, Field(gt=0)] | None = None
-    batch_size: Annotated[Int, Field(ge=1)] | None = None
-    l1: Annotated[Float, Field(ge=0, le=1)] | None = None
-    l2: Annotated[Float, Field(ge=0, le=1)] | None = None
-    dropout: Annotated[Float, Field(ge=0, le=0.9)] | None = None
-    seed: Annotated[Int, Field(ge=0, le=SEED_MAX)] | None = None
+    momentum: Momentum | None = None
+    learning_rate: LearningRate | None = None
+    batch_size: BatchSize | None = None
+    l1: L1 | None = None
+    l2: L2 | None = None
+    dropout: Dropout | None = None
+    seed: Seed | None = None
 
     @model_validator(mode="after")
     def _no_nulls(self) -> ConfigPatch:
@@ -107,13 +152,13 @@ class Configure(_Message):
 class Step(_Message):
     type: Literal["step"]
     unit: Unit = "iteration"
-    count: Annotated[Int, Field(ge=1, le=1000)] = 1
+    count: Annotated[Int, Field(ge=1, le=MAX_STEP_COUNT)] = 1
 
 
 class Back(_Message):
     type: Literal["back"]
     unit: Unit = "iteration"
-    count: Annotated[Int, Field(ge=1, le=1000)] = 1
+    count: Annotated[Int, Field(ge=1, le=MAX_STEP_COUNT)] = 1
 
 
 class Seek(_Message):
@@ -137,7 +182,7 @@ class Ack(_Message):
 
 class Reset(_Message):
     type: Literal["reset"]
-    seed: Annotated[Int, Field(ge=0, le=SEED_MAX)] | None = None
+    seed: Seed | None = None
 
 
 class SetWeight(_Message):
@@ -258,19 +303,3 @@ def _short(value: Any) -> str:
     """A client's value, quoted in an error message, cut short (errors never echo 64 KiB)."""
     text = repr(value)
     return text if len(text) <= 40 else text[:37] + "..."
-
-
-def dumps(message: dict[str, Any]) -> str:
-    """Encode a server message; numpy arrays are written as nested lists of round-trip floats."""
-    return orjson.dumps(message, option=orjson.OPT_SERIALIZE_NUMPY, default=_fallback).decode()
-
-
-def _fallback(obj: Any) -> Any:
-    import numpy as np
-
-    if isinstance(obj, np.ndarray):
-        # orjson serializes only C-contiguous arrays of native types itself.
-        return np.ascontiguousarray(obj, dtype=np.float64 if obj.dtype.kind == "f" else None)
-    if isinstance(obj, tuple | set | frozenset):
-        return list(obj)
-    raise TypeError(f"cannot encode {type(obj).__name__}")

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import logging
-import os
 import re
 import secrets
-import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -17,9 +15,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app import __version__
 from app.paths import STATIC_DIR
-from app.server.config import Settings
 from app.server.hub import SessionHub
 from app.server.routes import api, pages, ws
+from app.server.settings import Settings
 
 
 class RedactSecrets(logging.Filter):
@@ -73,15 +71,10 @@ class BrowserCookie:
         await self.app(scope, receive, send_with_headers)
 
 
-def instance_name() -> str:
-    """`BPL_INSTANCE`, else host-pid: says which process answered (server-requests #1)."""
-    return os.environ.get("BPL_INSTANCE") or f"{socket.gethostname()}-{os.getpid()}"
-
-
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings.from_env()
     hub = SessionHub(settings)
-    instance = instance_name()
+    instance = settings.instance_name
     for name in ("uvicorn.error", "uvicorn.access"):
         logging.getLogger(name).addFilter(REDACT)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from urllib.parse import urlsplit
 
-from app.server.config import Settings
+from app.server.settings import Settings
 
 
 def origin_allowed(origin: str | None, host: str | None, settings: Settings) -> bool:

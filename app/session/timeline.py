@@ -1,0 +1,396 @@
+"""The timeline of one session: trainer, history, step log and the moment shown.
+
+The moment is a step plus how many phases of the next iteration are revealed. While a phase
+walk is under way the trainer has already applied that iteration (`pending`) and `before`
+holds the state it started from, so changes made mid-walk can redo it exactly.
+
+Commands are generators: they yield lists of domain events (below) between short slices of
+work, so the event loop is never held for more than a slice (`Pace.slice_s`, ~1 ms a round).
+`app.session.messages` turns the events into protocol messages.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Callable, Generator, Iterator
+from typing import Any
+
+from app.engine import Dataset, Diverged, History, IterationRecord, TrainConfig, Trainer
+from app.evaluation import Evaluation
+from app.limits import Limits, check_limits
+from app.protocol import Phase, ProtocolError, phase_order
+from app.session.events import (
+    Edited,
+    Events,
+    IterationDone,
+    Moved,
+    PhaseRevealed,
+    Rebuilt,
+    Reconfigured,
+    Shown,
+    WentDiverged,
+)
+from app.session.pace import Pace
+from app.steplog import LogEntry, StepLog, finite
+
+HISTORY_BUDGET_BYTES = 8 << 20  # checkpoints kept for back/seek, per session
+MAX_EPOCH_STEPS = 50_000  # a `step` by epoch that would take more updates is refused (busy)
+
+DatasetLookup = Callable[[str], Dataset | None]
+
+
+class Timeline:
+    """One network, its history and step log, and the moment shown to the user."""
+
+    def __init__(self, limits: Limits, datasets: DatasetLookup, pace: Pace) -> None:
+        self.limits = limits
+        self.pace = pace
+        self._datasets = datasets
+        self.dataset_id: str | None = None
+        self.follow: tuple[int, str] | None = None
+        self.latest_metrics: dict[str, Any] | None = None
+        self.trainer: Trainer
+        self.history: History
+        self.log: StepLog
+        self.last_record: IterationRecord | None = None
+        self.pending: IterationRecord | None = None
+        self.before: Any = None
+        self.revealed = 0
+        self.phases: list[Phase] = []
+        self._on_install: list[Callable[[], None]] = []
+
+    def on_install(self, listener: Callable[[], None]) -> None:
+        """Call `listener` whenever a new network replaces the current one."""
+        self._on_install.append(listener)
+
+    # -- building -----------------------------------------------------------------------------
+
+    def build(self, config: dict[str, Any] | None) -> None:
+        """The first network: the default config, or `config` (a patch of it)."""
+        changes = dict(config or {})
+        dataset_id = changes.pop("dataset_id", None)
+        base = TrainConfig()
+        cfg = replace_config(base, {k: v for k, v in changes.items() if hasattr(base, k)})
+        trainer = self.make_trainer(cfg, dataset_id)
+        self.dataset_id = dataset_id if cfg.dataset == "custom" else None
+        self.install(trainer)
+        self.store_metrics(Evaluation(self.trainer).result())
+
+    def custom(self, cfg: TrainConfig, dataset_id: str | None) -> Dataset | None:
+        if cfg.dataset != "custom":
+            return None
+        found = self._datasets(dataset_id) if dataset_id else None
+        if found is None:
+            raise ProtocolError(
+                "unknown_dataset",
+                "dataset 'custom' needs a dataset_id returned by POST /api/datasets"
+                + (f"; {dataset_id!r} is unknown" if dataset_id else ""),
+            )
+        return found
+
+    def make_trainer(self, cfg: TrainConfig, dataset_id: str | None) -> Trainer:
+        """A trainer for `cfg`, after checking the limits (before allocating anything)."""
+        custom = self.custom(cfg, dataset_id)
+        check_limits(cfg, custom, self.limits)
+        try:
+            return Trainer(cfg, custom)
+        except ValueError as exc:
+            raise ProtocolError("invalid_message", str(exc)) from None
+
+    def install(self, trainer: Trainer) -> None:
+        """Make `trainer` the session's network; history and log start afresh.
+
+        Whole-set metrics of step 0 are left to the caller (in slices, `evaluate_sliced`).
+        """
+        old: History | None = self.__dict__.get("history")
+        if old is not None:
+            old.close()
+        self.trainer = trainer
+        self.history = self.new_history(trainer)
+        self.pending, self.before, self.revealed = None, None, 0
+        self.phases = phase_order(len(trainer.W))
+        self.log = StepLog(len(trainer.W), LogEntry(0, trainer.epoch, trainer.position, None))
+        self.last_record = None
+        self.latest_metrics = None
+        self.follow = None
+        for listener in self._on_install:
+            listener()
+
+    def new_history(self, trainer: Trainer) -> History:
+        """History over `max_seek_history` steps within `HISTORY_BUDGET_BYTES`.
+
+        A checkpoint holds the weights and up to two optimizer slots (Adam): 8·3·parameters
+        bytes, ~415 KB for the largest network. Every 50 steps over 10,000 steps that would be
+        80 MB per session; bigger networks are checkpointed less often instead (a seek then
+        replays more steps, in slices).
+        """
+        params = sum(W.size + b.size for W, b in zip(trainer.W, trainer.b, strict=True))
+        state_bytes = 8 * 3 * params + 8 * trainer.data.n_train // 4
+        keep = self.limits.max_seek_history
+        every = max(50, -(-keep * state_bytes // HISTORY_BUDGET_BYTES))
+        return History(trainer, keep=keep, checkpoint_every=min(every, max(keep, 1)))
+
+    # -- the moment ---------------------------------------------------------------------------
+
+    @property
+    def step(self) -> int:
+        """The step of the moment shown: updates applied before the phases on screen."""
+        return self.trainer.step - 1 if self.pending is not None else self.trainer.step
+
+    @property
+    def n_phases(self) -> int:
+        return len(self.phases)
+
+    @property
+    def pending_before(self) -> Any:
+        """The trainer state of the moment shown while a phase walk is under way."""
+        return self.before if self.pending is not None else None
+
+    def config_dict(self) -> dict[str, Any]:
+        cfg = dataclasses.asdict(self.trainer.config)
+        cfg = {k: list(v) if isinstance(v, tuple) else v for k, v in cfg.items()}
+        cfg["dataset_id"] = self.dataset_id
+        return cfg
+
+    def store_metrics(self, metrics: dict[str, Any]) -> None:
+        self.log.set_metrics(metrics["step"], metrics)
+        self.latest_metrics = metrics
+
+    def evaluate_sliced(self) -> Generator[Events, None, dict[str, Any]]:
+        """Whole-set metrics at the current step, yielding between chunks; logged."""
+        evaluation = Evaluation(self.trainer)
+        while not evaluation.run(self.pace.slice_s()):
+            yield []
+        metrics = evaluation.result()
+        self.store_metrics(metrics)
+        return metrics
+
+    # -- training primitives ------------------------------------------------------------------
+
+    def train_one(self) -> IterationRecord:
+        """Apply one update; log and record it. Raises Diverged with nothing changed."""
+        record = self.trainer.train_step()
+        if self.trainer.step > self.history.newest:
+            self.history.record()
+        layers = record.diagnostics.layers
+        entry = LogEntry(
+            record.step,
+            self.trainer.epoch,
+            self.trainer.position,
+            float(record.loss),
+            tuple(float(d.grad_norm) for d in layers),
+            tuple(finite(d.update_ratio) for d in layers),
+        )
+        if entry.step >= self.log.first_step:
+            # Replaying a logged step (after back/seek) overwrites it with the same figures and
+            # keeps the metrics measured there: the logged future stays valid, replay is exact.
+            self.log.put(entry)
+            # The log covers what history can restore plus as much again for the charts;
+            # trimmed in batches (a shift of the columns), its memory is bounded.
+            floor = self.history.oldest - self.limits.max_seek_history
+            if floor - self.log.first_step > max(64, self.limits.max_seek_history // 8):
+                self.log.drop_before(floor)
+        self.last_record = record
+        return record
+
+    def settle(self) -> None:
+        """Drop a phase walk, returning the trainer to the moment's iteration boundary."""
+        if self.pending is not None:
+            self.trainer.restore(self.before)
+            self._close_walk()
+
+    def _close_walk(self) -> None:
+        self.pending, self.before, self.revealed = None, None, 0
+
+    def branch(self) -> None:
+        """The state at the current step is about to change: the recorded future is void."""
+        step = self.trainer.step
+        self.history.truncate_after(step)
+        self.log.truncate_after(step)
+
+    def open_walk(self, revealed: int) -> Events:
+        """Start showing the phases of the next iteration (the trainer applies it now)."""
+        before = self.trainer.capture()
+        try:
+            record = self.train_one()
+        except Diverged as exc:
+            return [WentDiverged(exc)]
+        self.before, self.pending, self.revealed = before, record, revealed
+        return []
+
+    def goto(self, step: int, revealed: int = 0) -> Iterator[Events]:
+        """Return exactly to `step` (in history), replaying from a checkpoint in slices."""
+        self.settle()
+        trainer = self.trainer
+        if step != trainer.step:
+            start = max(s for s in self.history.checkpoints if s <= step)
+            if not start <= trainer.step <= step:
+                self.history.seek(start)  # a stored checkpoint: restored without replay
+            deadline = time.perf_counter() + self.pace.slice_s()
+            while trainer.step < step:
+                trainer.train_step()  # the recorded timeline, replayed bit for bit
+                if time.perf_counter() > deadline:
+                    yield []
+                    deadline = time.perf_counter() + self.pace.slice_s()
+        if revealed:
+            failed = self.open_walk(revealed)
+            if failed:
+                yield failed
+
+    def check_in_history(self, step: int) -> None:
+        if step < 0:
+            raise ProtocolError("out_of_range", "cannot go back before step 0")
+        if step < self.history.oldest or step > self.history.newest:
+            raise ProtocolError(
+                "out_of_range",
+                f"step {step} is not in the kept history "
+                f"({self.history.oldest}..{self.history.newest})",
+            )
+
+    # -- commands -----------------------------------------------------------------------------
+
+    def step_phases(self, count: int) -> Iterator[Events]:
+        for _ in range(count):
+            if self.pending is None:
+                failed = self.open_walk(0)
+                if failed:
+                    yield failed
+                    return
+            record = self.pending
+            assert record is not None
+            self.revealed += 1
+            out: Events = [PhaseRevealed(record, self.revealed - 1)]
+            if self.revealed == self.n_phases:
+                self._close_walk()
+                yield from self.evaluate_sliced()
+                out.append(IterationDone(record, [(record.step, float(record.loss))]))
+            yield out
+
+    def step_iterations(self, count: int, until_epoch: int | None = None) -> Iterator[Events]:
+        """Run `count` iterations (or until `epoch` reaches `until_epoch`), in slices."""
+        losses: list[tuple[int, float]] = []
+        last = self.pending
+        if last is not None:
+            # Mixed units: complete the iteration on screen (its remaining phases unsent).
+            losses.append((last.step, float(last.loss)))
+            self._close_walk()
+            count -= 1
+        deadline = time.perf_counter() + self.pace.slice_s()
+        done = 0
+        while (until_epoch is None and done < count) or (
+            until_epoch is not None and self.trainer.epoch < until_epoch
+        ):
+            try:
+                last = self.train_one()
+            except Diverged as exc:
+                if last is not None:
+                    yield from self.evaluate_sliced()
+                    yield [IterationDone(last, losses)]
+                yield [WentDiverged(exc)]
+                return
+            losses.append((last.step, float(last.loss)))
+            done += 1
+            if time.perf_counter() > deadline:
+                yield []
+                deadline = time.perf_counter() + self.pace.slice_s()
+        if last is not None:
+            yield from self.evaluate_sliced()
+            yield [IterationDone(last, losses), *([Shown()] if until_epoch is not None else [])]
+
+    def step_epochs(self, count: int) -> Iterator[Events]:
+        t = self.trainer
+        remaining = t.steps_per_epoch - t.position // max(1, t.config.batch_size)
+        steps = remaining + (count - 1) * t.steps_per_epoch
+        if steps > MAX_EPOCH_STEPS:
+            raise ProtocolError(
+                "busy",
+                f"count: {count} epochs are {steps} updates at this batch size; "
+                f"at most {MAX_EPOCH_STEPS} per message (step fewer epochs or raise batch_size)",
+            )
+        target = t.epoch + count
+        if self.pending is not None and self.pending.epoch_completed:
+            target -= 1  # the iteration on screen completes an epoch of its own
+        yield from self.step_iterations(0, until_epoch=target)
+
+    def back(self, unit: str, count: int) -> Iterator[Events]:
+        """Return exactly to an earlier moment; `out_of_range` changes nothing."""
+        if unit == "phase":
+            target = self.step * self.n_phases + self.revealed - count
+            if target < 0:
+                raise ProtocolError("out_of_range", "cannot go back before step 0")
+            step, revealed = divmod(target, self.n_phases)
+        elif unit == "iteration":
+            mid_walk = self.pending is not None
+            step, revealed = self.step - (count - (1 if mid_walk else 0)), 0
+        else:
+            step, revealed = self._epoch_back_target(count), 0
+        self.check_in_history(step)
+        yield from self.goto(step, revealed)
+        yield [Moved()]
+
+    def _epoch_back_target(self, count: int) -> int:
+        """The start of the current epoch (or of earlier ones) among the logged steps."""
+        starts = self.log.epoch_starts(self.step)
+        step, at_start = self.step, self.revealed == 0
+        for _ in range(count):
+            earlier = [s for s in starts if (s < step if at_start else s <= step)]
+            if not earlier:
+                raise ProtocolError("out_of_range", "cannot go back before the first kept epoch")
+            step, at_start = earlier[-1], True
+        return step
+
+    def seek(self, step: int) -> Iterator[Events]:
+        self.check_in_history(step)
+        yield from self.goto(step)
+        yield [Moved()]
+
+    def rebuild(self, cfg: TrainConfig, dataset_id: str | None, announce: bool) -> Iterator[Events]:
+        """A new network for `cfg` (checked first: a refusal changes nothing)."""
+        trainer = self.make_trainer(cfg, dataset_id)
+        self.settle()
+        self.dataset_id = dataset_id if cfg.dataset == "custom" else None
+        self.install(trainer)
+        yield from self.evaluate_sliced()
+        yield [Rebuilt(announce)]
+
+    def retune(self, changed: dict[str, Any]) -> Iterator[Events]:
+        """Live hyperparameters from the next update; a phase walk on screen is redone."""
+        cfg = replace_config(self.trainer.config, changed)  # validates before anything changes
+        check_limits(cfg, self.custom(cfg, self.dataset_id), self.limits)
+        revealed = self.revealed
+        self.settle()
+        self.branch()
+        self.trainer.update_hyper(**changed)  # History checkpoints the changed state
+        out = self.open_walk(revealed) if revealed else []
+        yield [Reconfigured(), *out]
+
+    def set_parameter(
+        self, layer: int, row: int, col: int | None, value: float
+    ) -> Iterator[Events]:
+        n_layers = len(self.trainer.W)
+        if not 1 <= layer <= n_layers:
+            raise ProtocolError("out_of_range", f"layer: must be 1..{n_layers}")
+        out_units, in_units = self.trainer.W[layer - 1].shape
+        if not 0 <= row < out_units:
+            raise ProtocolError("out_of_range", f"row: layer {layer} has units 0..{out_units - 1}")
+        if col is not None and not 0 <= col < in_units:
+            raise ProtocolError(
+                "out_of_range", f"col: layer {layer - 1} has units 0..{in_units - 1}"
+            )
+        self.settle()
+        self.branch()
+        if col is None:
+            self.trainer.set_bias(layer, row, value)
+        else:
+            self.trainer.set_weight(layer, row, col, value)
+        yield from self.evaluate_sliced()
+        yield [Edited()]
+
+
+def replace_config(cfg: TrainConfig, changes: dict[str, Any]) -> TrainConfig:
+    """`cfg` with `changes`, or `invalid_message` naming the field the engine refused."""
+    try:
+        return cfg.replace(**changes)
+    except (ValueError, TypeError) as exc:
+        raise ProtocolError("invalid_message", f"config.{exc}") from None
