@@ -10,10 +10,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from app.server.config import Settings
-from app.server.main import create_app
 from fastapi.testclient import TestClient
 
+from app.server.app import create_app
+from app.server.settings import Settings
 from tests.server.conftest import Connect, make_connect
 from tests.takehome.helpers import max_relative, run_script
 
