@@ -206,6 +206,7 @@ class IterationRecord:
             [r.Z for r in L],
             self._parts.ps.A_f,
             self.activation,
+            dZ=[r.dZ for r in L],
         )
 
     def layer_optimizer_state(self, layer: int) -> dict[str, Array]:
