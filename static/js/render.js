@@ -5,6 +5,7 @@
 import { layerCount, isWatching } from "./store.js";
 import { computeDisplay, momentRecord } from "./display.js";
 import { networkShape, paintWeights, renderCaption, renderLegend, renderSampleNav, renderStats } from "./panels.js";
+import { GRADIENT_FLOW_ID, renderGradientFlow } from "./gradient-flow.js";
 
 /** While playing, the inspector is redrawn at most this often (ms). */
 const INSPECTOR_INTERVAL_MS = 250;
@@ -84,7 +85,10 @@ export class Renderer {
     renderStats(model);
     controls.syncTransport(model, ui, readOnly);
     if (has(changes, "chart", "network")) charts.update(model.chart, L);
-    if (has(changes, "iteration", "frame", "state")) charts.setWarnings(model.diagnostics);
+    if (has(changes, "iteration", "frame", "state", "network")) {
+      charts.setWarnings(model.diagnostics);
+      renderGradientFlow(document.getElementById(GRADIENT_FLOW_ID), model.diagnostics, L);
+    }
     this.renderInspector(changes, L, readOnly);
     if (this.commands.stepClickedAt !== null && has(changes, "phase", "iteration", "state")) {
       this.stats.lastStepLatency = performance.now() - this.commands.stepClickedAt;
