@@ -5,19 +5,20 @@
 // Y for the displayed sample (row r of the batch); "dX" is ∂L/∂X; j is the unit, i its input,
 // both 1-based like every index on the page.
 
-import { formatTerm, superscript as sup, subscript as sub } from "./format.js";
+import { formatNumber, formatTerm, superscript as sup, subscript as sub } from "./format.js";
 import { activationLabel } from "./captions.js";
 import { DERIVATIVES } from "./nn.js";
 import { isClassification } from "./protocol.js";
 
 export const MAX_TERMS = 6;
 
-/** A shown number. */
-export const n = (v, digits = 4) => ({ v, digits });
+/** A shown number; `plain`: written without parentheses (a function's argument). */
+export const n = (v, digits = 4, plain = false) => ({ v, digits, plain });
 
 /** A part's text. */
 export function partText(p) {
-  return typeof p === "string" ? p : formatTerm(p.v, p.digits);
+  if (typeof p === "string") return p;
+  return p.plain ? formatNumber(p.v, p.digits).replace("-", "−") : formatTerm(p.v, p.digits);
 }
 
 /** A line's text. */
@@ -72,7 +73,7 @@ export function neuronLines(c, j, rec, ctx) {
     } else if (c === L) out.push(line("identity", `ŷ${J} = z${sup(c)}${J} = `, n(t.A[j])));
     else {
       const f = act === "linear" ? "z" : `${activationLabel(act)}(z)`;
-      const fz = act === "linear" ? [n(t.Z[j])] : [`${activationLabel(act)}(`, n(t.Z[j]), ")"];
+      const fz = act === "linear" ? [n(t.Z[j])] : [`${activationLabel(act)}(`, n(t.Z[j], 4, true), ")"];
       if (t.mask) out.push(line("activation", `a${sup(c)}${J} = ${f}·d = `, fz, "·", n(t.mask[j]), " = ", n(t.A[j])));
       else out.push(line("activation", `a${sup(c)}${J} = ${f} = `, fz, " = ", n(t.A[j])));
     }
@@ -92,16 +93,17 @@ export function neuronLines(c, j, rec, ctx) {
     } else out.push(line("dZ_out", `dZ${sup(c)}${J} = ∂L/∂z${sup(c)}${J} = `, n(t.dZ[j])));
   } else {
     const next = rec.layers[c];
+    let dA = t.dA?.[j];
     if (next?.dZ && next.W) {
       const ws = next.W.map((row) => row[j]);
-      const dA = t.dA?.[j] ?? ws.reduce((s, w, k) => s + w * next.dZ[k], 0);
+      dA ??= ws.reduce((s, w, k) => s + w * next.dZ[k], 0);
       out.push(line("dA", `dA${sup(c)}${J} = Σₖ dZ${sup(c + 1)}ₖ·W${sup(c + 1)}ₖ${J} = `, sumParts(next.dZ, ws), " = ", n(dA)));
     }
     const fp = t.Z ? DERIVATIVES[act]?.(t.Z[j]) : undefined;
     const fname = act === "linear" ? "1" : `${activationLabel(act)}′(z)`;
-    if (t.dA && fp !== undefined) {
-      if (t.mask) out.push(line("dZ", `dZ${sup(c)}${J} = dA·d·${fname} = `, n(t.dA[j]), "·", n(t.mask[j]), "·", n(fp), " = ", n(t.dZ[j])));
-      else out.push(line("dZ", `dZ${sup(c)}${J} = dA·${fname} = `, n(t.dA[j]), "·", n(fp), " = ", n(t.dZ[j])));
+    if (typeof dA === "number" && fp !== undefined) {
+      if (t.mask) out.push(line("dZ", `dZ${sup(c)}${J} = dA·d·${fname} = `, n(dA), "·", n(t.mask[j]), "·", n(fp), " = ", n(t.dZ[j])));
+      else out.push(line("dZ", `dZ${sup(c)}${J} = dA·${fname} = `, n(dA), "·", n(fp), " = ", n(t.dZ[j])));
     } else out.push(line("dZ", `dZ${sup(c)}${J} = ∂L/∂z${sup(c)}${J} = `, n(t.dZ[j])));
   }
   if (t.db) out.push(line("db", rec.source === "sample" ? `db${sup(c)}${J} = dZ${sup(c)}${J} (one sample) = ` : `db${sup(c)}${J} = Σᵣ dZ${sup(c)}ᵣ${sub(j + 1)} over the ${m} samples = `, n(t.db[j])));
@@ -134,9 +136,11 @@ export function edgeLines(l, j, i, rec, ctx) {
   const rows = rec.truncated ? ` (the ${t.dZ_all.length} rows sent)` : "";
   const l1 = ctx.config?.l1 > 0;
   const l2 = ctx.config?.l2 > 0;
-  const reg = t.dW_reg?.[j]?.[i] ?? null;
+  const lam1 = l1 ? ctx.config.l1 : 0;
+  const lam2 = l2 ? ctx.config.l2 : 0;
+  const reg = t.dW_reg?.[j]?.[i] ?? lam2 * w + lam1 * Math.sign(w);
   const total = t.dW?.[j]?.[i];
-  if ((l1 || l2) && reg !== null && !rec.truncated) {
+  if ((l1 || l2) && !rec.truncated) {
     const regText = [l2 ? "λ₂·w" : "", l1 ? "λ₁·sign(w)" : ""].filter(Boolean).join(" + ");
     out.push(line("grad", `dW${sup(l)}${J}${I} = Σᵣ dZᵣ${J}·aᵣ${I} + ${regText} = `, n(sum), " + ", n(reg), " = ", n(total)));
   } else if (rec.truncated) {
