@@ -85,9 +85,10 @@ function probePass(model, opts) {
  * @returns {{
  *   mode: string, shown: object|null, L: number,
  *   values: Array<{kind: "a"|"dz"|null, values: number[]|null}>,
- *   input: number[]|null, weights: Array|null, next: Array|null, delta: Array|null,
+ *   input: number[]|null, weights: Array|null, next: Array|null, glow: Array|null,
  *   grads: Array<number[][]|null>, source: string, sampleIndex: number|null, split: string,
- *   label: any, probs: number[]|null, loss: number|null, batchSize: number, row: number
+ *   label: any, probs: number[]|null, loss: number|null, regLoss: number|null, batchSize: number, row: number
+ *   (glow: per layer {W: dW, b: db}, the edges' glow at the update)
  * }}
  */
 export function computeDisplay(model, opts = {}) {
@@ -100,7 +101,7 @@ export function computeDisplay(model, opts = {}) {
     input: null,
     weights: model.layers,
     next: null,
-    delta: null,
+    glow: null,
     grads: Array.from({ length: L }, () => null),
     source: "none",
     sampleIndex: null,
@@ -162,7 +163,7 @@ export function computeDisplay(model, opts = {}) {
       const up = phases[updateIndex(L)];
       if (up?.layers) {
         out.next = up.layers.map((x) => ({ W: x.W_next, b: x.b_next }));
-        out.delta = up.layers.map((x) => ({ W: x.update_W, b: x.update_b }));
+        out.glow = up.layers.map((x) => ({ W: x.dW ?? x.update_W, b: x.db ?? x.update_b }));
       }
     }
     return out;
@@ -186,7 +187,7 @@ export function computeDisplay(model, opts = {}) {
     out.loss = record.loss;
     out.regLoss = record.reg_loss ?? null;
     out.grads = record.layers.map((x) => x.dW);
-    out.delta = record.layers.map((x) => ({ W: x.update_W, b: x.update_b }));
+    out.glow = record.layers.map((x) => ({ W: x.dW ?? x.update_W, b: x.db ?? x.update_b }));
     return out;
   }
 
