@@ -67,8 +67,9 @@ export function renderCaption(model, display, L) {
 export function renderLegend(display, theme, edgeMax) {
   const el = $("legend");
   const kinds = new Set(display.values.map((v) => (v.values ? v.kind : null)).filter(Boolean));
-  const what = kinds.has("dz") && kinds.has("a") ? "neurons: a, then dZ (per-layer scale)" : kinds.has("dz") ? "neurons: dZ = ∂L/∂Z (per-layer scale)" : "neurons: activation a";
-  const key = `${theme}|${what}|${formatNumber(edgeMax, 2)}`;
+  const what = kinds.has("dz") && kinds.has("a") ? "neurons: a of the shown sample, then dZ = ∂L/∂Z once the backward pass reaches them (scale per layer)" : kinds.has("dz") ? "neurons: dZ = ∂L/∂Z of the shown sample (scale per layer)" : "neurons: activation a of the shown sample";
+  const glow = display.mode === "update" || display.mode === "done" ? "glow: |dW| of each weight (the update)" : "";
+  const key = `${theme}|${what}|${glow}|${formatNumber(edgeMax, 2)}`;
   if (el.dataset.key === key) return;
   el.dataset.key = key;
   el.replaceChildren(
@@ -83,6 +84,7 @@ export function renderLegend(display, theme, edgeMax) {
       h("i", { style: `height:5px;background:var(--ink-3)` }),
       `width ∝ |w| ≤ ${formatNumber(edgeMax, 2)}`,
     ),
+    glow ? h("span", { class: "edge-key" }, h("i", { style: "height:5px;background:rgba(220,160,0,0.6)" }), glow) : "",
   );
 }
 

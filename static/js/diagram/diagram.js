@@ -151,7 +151,7 @@ export class Diagram {
 
   /**
    * Draw every edge for `weights` (defaults to the last drawn). `glow` (per layer {W: dW}) lights
-   * changed weights, with strength `glowAlpha`.
+   * each edge by its |dW|, with strength `glowAlpha`.
    */
   drawEdges(weights = this.weights, glow = this.glow, glowAlpha = this.glowAlpha ?? 0) {
     if (weights) this.weights = weights;
