@@ -97,13 +97,13 @@ export function neuronLines(c, j, rec, ctx) {
     if (next?.dZ && next.W) {
       const ws = next.W.map((row) => row[j]);
       dA ??= ws.reduce((s, w, k) => s + w * next.dZ[k], 0);
-      out.push(line("dA", `dA${sup(c)}${J} = Σₖ dZ${sup(c + 1)}ₖ·W${sup(c + 1)}ₖ${J} = `, sumParts(next.dZ, ws), " = ", n(dA)));
+      out.push(line("dA", `dA${sup(c)}${J} = ∂L/∂a${sup(c)}${J} = Σₖ dZ${sup(c + 1)}ₖ·W${sup(c + 1)}ₖ${J} = `, sumParts(next.dZ, ws), " = ", n(dA)));
     }
     const fp = t.Z ? DERIVATIVES[act]?.(t.Z[j]) : undefined;
     const fname = act === "linear" ? "1" : `${activationLabel(act)}′(z)`;
     if (typeof dA === "number" && fp !== undefined) {
-      if (t.mask) out.push(line("dZ", `dZ${sup(c)}${J} = dA·d·${fname} = `, n(dA), "·", n(t.mask[j]), "·", n(fp), " = ", n(t.dZ[j])));
-      else out.push(line("dZ", `dZ${sup(c)}${J} = dA·${fname} = `, n(dA), "·", n(fp), " = ", n(t.dZ[j])));
+      if (t.mask) out.push(line("dZ", `dZ${sup(c)}${J} = ∂L/∂z${sup(c)}${J} = dA·d·${fname} = `, n(dA), "·", n(t.mask[j]), "·", n(fp), " = ", n(t.dZ[j])));
+      else out.push(line("dZ", `dZ${sup(c)}${J} = ∂L/∂z${sup(c)}${J} = dA·${fname} = `, n(dA), "·", n(fp), " = ", n(t.dZ[j])));
     } else out.push(line("dZ", `dZ${sup(c)}${J} = ∂L/∂z${sup(c)}${J} = `, n(t.dZ[j])));
   }
   if (t.db) out.push(line("db", rec.source === "sample" ? `db${sup(c)}${J} = dZ${sup(c)}${J} (one sample) = ` : `db${sup(c)}${J} = Σᵣ dZ${sup(c)}ᵣ${sub(j + 1)} over the ${m} samples = `, n(t.db[j])));

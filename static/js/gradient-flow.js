@@ -62,15 +62,25 @@ export function renderGradientFlow(root, diagnostics, L) {
     return h(
       "div",
       { class: `gflow-col${flagged ? " flagged" : ""}`, "data-layer": String(b.layer), "data-rms": b.rms === null ? "" : String(b.rms), "data-flags": b.flags.join(" "), title },
-      h("span", { class: "gflow-val" }, b.rms === null ? "—" : formatNumber(b.rms, 2)),
+      h("span", { class: "gflow-val" }, b.rms === null ? "—" : formatNumber(b.rms, 1)),
       h("span", { class: "gflow-track" }, h("span", { class: "gflow-bar", style: `height:${Math.max(2, Math.round(b.frac * 100))}%` })),
       h("span", { class: "gflow-layer" }, b.layer === last ? `${b.layer} out` : String(b.layer)),
-      h("span", { class: "gflow-fp" }, b.fprime === null ? "" : `f′ ${formatNumber(b.fprime, 2)}`),
-      flagged ? h("span", { class: "gflow-flag" }, b.flags.join(", ")) : "",
+      h("span", { class: "gflow-fp" }, b.fprime === null ? "" : formatNumber(b.fprime, 2)),
+      h("span", { class: "gflow-flag", "aria-hidden": "true" }, flagged ? "⚠" : ""),
     );
   });
-  const scale = h("div", { class: "gflow-scale", "aria-hidden": "true" }, h("span", {}, `1e${flow.hi}`), h("span", {}, `1e${flow.lo}`));
+  const flagged = FLAG_NAMES.map((f) => [f, flow.bars.filter((b) => b.flags.includes(f)).map((b) => b.layer)]).filter(([, ls]) => ls.length);
+  const flags = flagged.length ? h("p", { class: "gflow-flags" }, `⚠ Flagged by the server: ${flagged.map(([f, ls]) => `${f} at layer${ls.length > 1 ? "s" : ""} ${ls.join(", ")}`).join("; ")}.`) : "";
+  const scale = h(
+    "div",
+    { class: "gflow-col gflow-scale", "aria-hidden": "true" },
+    h("span", { class: "gflow-val" }, "ρ"),
+    h("span", { class: "gflow-ticks" }, h("span", {}, `1e${flow.hi}`), h("span", {}, `1e${flow.lo}`)),
+    h("span", { class: "gflow-layer" }, "layer"),
+    h("span", { class: "gflow-fp" }, "|f′|"),
+    h("span", { class: "gflow-flag" }, ""),
+  );
   const ratio = typeof flow.ratio === "number" ? ` ρ¹/ρ${sup(Math.max(1, last - 1))} = ${formatNumber(flow.ratio, 2)}.` : "";
   const summary = h("p", { class: "gflow-note" }, `Each bar is ρ = RMS(dZ) of a layer, the gradient signal it receives; under it the mean |f′(Z)| of the layer, the factor a hidden layer multiplies that signal by on its way back.${ratio}`);
-  root.replaceChildren(head, h("div", { class: "gflow-plot", role: "img", "aria-label": flow.bars.map((b) => `layer ${b.layer} ${b.rms === null ? "no value" : formatNumber(b.rms, 2)}`).join(", ") }, scale, ...cols), summary);
+  root.replaceChildren(head, h("div", { class: "gflow-plot", role: "img", "aria-label": flow.bars.map((b) => `layer ${b.layer} ${b.rms === null ? "no value" : formatNumber(b.rms, 2)}`).join(", ") }, scale, ...cols), flags, summary);
 }
