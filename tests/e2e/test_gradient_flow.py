@@ -77,3 +77,55 @@ def test_deep_sigmoid_gradient_flow(
         assert not errors, errors
     finally:
         context.close()
+
+
+def test_captions_inspector_and_help_with_adam_dropout_and_l2(
+    browser: Browser, live_server: LiveServer, output_dir: Path
+) -> None:
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    try:
+        url = "/?optimizer=adam&learning_rate=0.01&dropout=0.5&l2=0.01&l1=0.001"
+        traffic = open_app(page, live_server.url + url)
+        step = page.get_by_role("button", name="Step forward", exact=True)
+        for k in range(1, 5):
+            step.click()
+            wait_until(page, lambda k=k: len(traffic.of_type("phase")) >= k, what=f"phase {k}")
+        expect(page.locator("#phase-title")).to_have_text("Loss")
+        expect(page.locator("#equations")).to_contain_text("J = L + R = ")
+        page.wait_for_timeout(600)
+        page.screenshot(path=str(output_dir / "1280-loss-caption.png"))
+        for k in range(5, 7):
+            step.click()
+            wait_until(page, lambda k=k: len(traffic.of_type("phase")) >= k, what=f"phase {k}")
+        expect(page.locator("#equations")).to_contain_text("dZ² = dA² ⊙ D² ⊙ tanh′(Z²)")
+        page.locator('.neuron[data-layer="2"][data-unit="0"]').click()
+        inspector = page.locator("#inspector")
+        expect(inspector).to_contain_text("∂L/∂z")
+        expect(inspector).to_contain_text("tanh(z)·d = ")
+        page.wait_for_timeout(600)
+        page.screenshot(path=str(output_dir / "1280-backward-inspector.png"))
+        inspector.screenshot(path=str(output_dir / "1280-inspector.png"))
+        step.click()
+        wait_until(page, lambda: len(traffic.of_type("phase")) >= 7, what="phase 7")
+        edge = page.locator("#inspector")
+        page.locator('.neuron[data-layer="1"][data-unit="0"]').click()
+        expect(edge).to_contain_text("dZ¹₁")
+        step.click()
+        wait_until(page, lambda: len(traffic.of_type("phase")) >= 8, what="the update")
+        expect(page.locator("#phase-title")).to_have_text("Update · Adam")
+        expect(page.locator("#phase-note")).to_contain_text("not the batch size m")
+        page.wait_for_timeout(900)
+        page.screenshot(path=str(output_dir / "1280-update-adam.png"))
+        page.keyboard.press("?")
+        help_dialog = page.get_by_role("dialog", name="Keyboard shortcuts")
+        expect(help_dialog).to_contain_text("How to read this page")
+        expect(help_dialog).to_contain_text("dX means ∂L/∂X")
+        page.screenshot(path=str(output_dir / "1280-help.png"))
+        help_dialog.screenshot(path=str(output_dir / "1280-help-dialog.png"))
+        assert not errors, errors
+    finally:
+        context.close()
