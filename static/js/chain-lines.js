@@ -117,7 +117,7 @@ export function edgeLines(l, j, i, rec, ctx) {
   if (w === undefined) return [];
   const J = sub(j + 1);
   const I = sub(i + 1);
-  const out = [line("w", `w = W${sup(l)}${J}${I} = `, n(w, 6))];
+  const out = [line("w", "w = ", n(w, 6))];
   const aPrev = l === 1 ? rec.x : rec.layers[l - 2]?.A;
   if (aPrev) out.push(line("share", `its share of z${sup(l)}${J}: w·a${sup(l - 1)}${I} = `, n(w, 3), "·", n(aPrev[i], 3), " = ", n(w * aPrev[i])));
   if (!t.dZ) {
@@ -156,7 +156,7 @@ export function biasLines(l, j, rec) {
   const b = t?.b?.[j];
   if (b === undefined) return [];
   const J = sub(j + 1);
-  const out = [line("b", `b = b${sup(l)}${J} = `, n(b, 6))];
+  const out = [line("b", "b = ", n(b, 6))];
   if (t.dZ) out.push(line("dz", `this sample's ∂L/∂b = dZ${sup(l)}${J}·1 = `, n(t.dZ[j])));
   if (t.db && rec.source !== "sample") out.push(line("db", `db${sup(l)}${J} = Σᵣ dZᵣ${J} over the ${rec.m} samples = `, n(t.db[j])));
   return out;
