@@ -78,7 +78,7 @@ function columnSubtitle(net, c, gap, image) {
   const L = net.sizes.length - 1;
   const wide = gap >= 95;
   const mid = gap >= 70;
-  if (c === 0) return image ? "8×8 image" : mid ? "A⁰ = x" : "";
+  if (c === 0) return image ? "8×8 image" : mid ? "A⁰ = X" : "";
   if (c === L) {
     if (!isClassification(net.task)) return `ŷ = A${superscript(c)}`;
     return wide ? `softmax · A${superscript(c)}` : mid ? "softmax" : "";
