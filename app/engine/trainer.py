@@ -21,6 +21,7 @@ from app.engine.activations import ACTIVATIONS
 from app.engine.config import HYPERPARAMETERS, TrainConfig
 from app.engine.data import Dataset, make_dataset
 from app.engine.divergence import Diverged, all_finite, locate_nonfinite
+from app.engine.gradcheck import SAMPLES as GRADCHECK_SAMPLES
 from app.engine.gradcheck import GradCheckResult, check_training_rows
 from app.engine.grid import GridOutput, grid
 from app.engine.init import init_network
@@ -354,7 +355,7 @@ class Trainer:
         )
 
     def gradient_check(
-        self, layer: int | None = None, eps: float = 1e-6, samples: int = 8
+        self, layer: int | None = None, eps: float = 1e-6, samples: int = GRADCHECK_SAMPLES
     ) -> list[GradCheckResult]:
         """Compare backprop's dW, db with central differences on the live network.
 
