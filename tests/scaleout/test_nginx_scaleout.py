@@ -80,7 +80,9 @@ def checkpoint_step(cluster: Cluster, session_id: str) -> int | None:
     try:
         with np.load(path, allow_pickle=False) as npz:
             meta = json.loads(bytes(npz["meta"]).decode())
-        return int(meta["state"]["fields"]["step"])
+        state = meta["state"]
+        # Format 2 keeps the step in the trainer-state header; release 1 in a dataclass skeleton.
+        return int(state["step"] if "step" in state else state["fields"]["step"])
     except (OSError, ValueError, KeyError):
         return None
 
