@@ -219,6 +219,22 @@ class Ping(_Message):
     type: Literal["ping"]
 
 
+class LossSlice(_Message):
+    """The loss along the last update (app/engine/loss_slice.py): `points` values of α
+    evenly spaced over `range` (plus exactly 0 and 1 when inside)."""
+
+    type: Literal["loss_slice"]
+    points: Annotated[Int, Field(ge=2, le=201)] = 41
+    range: tuple[Float, Float] = (-0.5, 1.5)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> LossSlice:
+        a, b = self.range
+        if not -100 <= a < b <= 100:
+            raise ValueError("range: must be [a, b] with -100 ≤ a < b ≤ 100")
+        return self
+
+
 ClientMessage = Annotated[
     Configure
     | Step
@@ -233,12 +249,13 @@ ClientMessage = Annotated[
     | Follow
     | GradCheck
     | Sync
-    | Ping,
+    | Ping
+    | LossSlice,
     Field(discriminator="type"),
 ]
 CLIENT_TYPES = (
     "configure", "step", "back", "seek", "play", "pause", "ack", "reset", "set_weight",
-    "set_bias", "follow", "gradcheck", "sync", "ping",
+    "set_bias", "follow", "gradcheck", "sync", "ping", "loss_slice",
 )  # fmt: skip
 # Messages a read-only spectator may send.
 WATCHER_TYPES = frozenset({"ack", "ping", "sync"})

@@ -20,7 +20,7 @@ from app.engine.activations import ACTIVATIONS
 from app.engine.gradcheck import check_network
 from app.limits import Limits
 from app.protocol import ClientMessage, Message, ProtocolError, with_id
-from app.session import messages, restore
+from app.session import loss_slice, messages, restore
 from app.session.events import Events, Reconfigured
 from app.session.pace import FixedPace, Pace
 from app.session.player import Output, Player
@@ -287,6 +287,9 @@ class Session:
         if was_playing:
             yield CHECKPOINT
 
+    def _loss_slice(self, msg: Any, out: Output | None) -> Iterator[Item]:
+        yield from loss_slice.loss_slice(self.timeline, self.playing, msg.points, msg.range)
+
     def _ack(self, msg: Any, out: Output | None) -> Iterator[Item]:
         self.player.ack(msg.frame)
         yield from ()
@@ -351,6 +354,7 @@ COMMANDS: dict[str, Command] = {
     "gradcheck": Session._gradcheck,
     "sync": Session._sync,
     "ping": Session._ping,
+    "loss_slice": Session._loss_slice,
 }
 
 
