@@ -185,7 +185,10 @@ export class Inspector {
     } else if (t.dW) {
       left.append(line(h("span", { class: "lhs" }, "dW = "), num(t.dW[j][i])));
     }
-    if (t.update_W && t.W_next) {
+    const steps = ctx.optimizerBlock?.({ layer: l, param: "W", row: j, col: i }) ?? [];
+    if (steps.length) {
+      right.append(h("div", { class: "sub" }, `Update (${optimizerName(rec.optimizer ?? ctx.config?.optimizer ?? "sgd")})`), ...steps);
+    } else if (t.update_W && t.W_next) {
       const d = t.update_W[j][i];
       const opt = rec.optimizer ?? ctx.config?.optimizer ?? "sgd";
       const eta = rec.learningRate ?? ctx.config?.learning_rate;
@@ -207,7 +210,9 @@ export class Inspector {
     out.push(line(h("span", { class: "lhs" }, "b = "), num(b, 6)));
     if (t?.dZ) out.push(line(h("span", { class: "lhs" }, "∂L/∂b = ∂L/∂z · 1 = "), num(t.dZ[j])));
     if (t?.db) out.push(line(h("span", { class: "lhs" }, "db = Σ over the batch = "), num(t.db[j])));
-    if (t?.update_b && t.b_next) out.push(line(h("span", { class: "lhs" }, "Δb = "), num(t.update_b[j]), " → b = ", num(t.b_next[j], 6)));
+    const steps = ctx.optimizerBlock?.({ layer: l, param: "b", row: j }) ?? [];
+    if (steps.length) out.push(...steps);
+    else if (t?.update_b && t.b_next) out.push(line(h("span", { class: "lhs" }, "Δb = "), num(t.update_b[j]), " → b = ", num(t.b_next[j], 6)));
     if (!ctx.readOnly) out.push(this.editor("bias", b, (value) => this.hooks.onSetBias({ layer: l, row: j, value })));
     return out;
   }

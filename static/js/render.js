@@ -4,6 +4,7 @@
 
 import { layerCount, isWatching } from "./store.js";
 import { computeDisplay, momentRecord } from "./display.js";
+import { optimizerBlock } from "./optimizer-panel.js";
 import { networkShape, paintWeights, renderCaption, renderLegend, renderSampleNav, renderStats } from "./panels.js";
 
 /** While playing, the inspector is redrawn at most this often (ms). */
@@ -86,6 +87,7 @@ export class Renderer {
     if (has(changes, "chart", "network")) charts.update(model.chart, L);
     if (has(changes, "iteration", "frame", "state")) charts.setWarnings(model.diagnostics);
     this.renderInspector(changes, L, readOnly);
+    this.views.lossSlice?.react(changes, model, readOnly);
     if (this.commands.stepClickedAt !== null && has(changes, "phase", "iteration", "state")) {
       this.stats.lastStepLatency = performance.now() - this.commands.stepClickedAt;
       this.commands.stepClickedAt = null;
@@ -148,6 +150,7 @@ export class Renderer {
       gradcheck: model.gradcheck,
       classNames: this.views.diagram.net?.classNames,
       paintWeights: (canvas, row) => paintWeights(canvas, row, this.theme()),
+      optimizerBlock: (entry) => optimizerBlock(model, entry),
     });
     this.lastInspector = performance.now();
   }

@@ -104,6 +104,7 @@ function onHello(model, msg) {
   model.token = msg.token ?? model.token;
   model.watchKey = msg.watch_key ?? model.watchKey;
   model.limits = msg.limits ?? model.limits;
+  model.optimizerConstants = msg.optimizer_constants ?? model.optimizerConstants ?? null;
   model.config = msg.config;
   model.step = msg.step ?? 0;
   model.resumed = Boolean(msg.resumed);
@@ -135,6 +136,7 @@ function onData(model, msg) {
 }
 
 function onState(model, msg) {
+  model.lastState = msg; // its optimizer state (`opt`) is the one before the next step
   const changes = [];
   const stepChanged = msg.step !== model.step;
   model.step = msg.step;
@@ -266,6 +268,11 @@ function onTakenOver(model) {
   return ["taken_over", "status"];
 }
 
+function onLossSlice(model, msg) {
+  model.lossSlice = msg;
+  return ["loss_slice"];
+}
+
 function onError(model, msg) {
   model.lastError = msg;
   if (msg.code === "invalid_session") {
@@ -294,6 +301,7 @@ export const HANDLERS = {
   taken_over: onTakenOver,
   error: onError,
   pong: () => ["pong"],
+  loss_slice: onLossSlice,
 };
 
 /**
