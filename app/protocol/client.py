@@ -235,6 +235,28 @@ class LossSlice(_Message):
         return self
 
 
+RunId = Literal["A", "B", "C", "D"]
+
+
+class Compare(_Message):
+    """A new run from the moment shown, with these live settings (or this weight seed) changed
+    (app/session/compare.py)."""
+
+    type: Literal["compare"]
+    config: ConfigPatch = ConfigPatch()
+    seed: Seed | None = None
+
+
+class CompareRemove(_Message):
+    type: Literal["compare_remove"]
+    run: RunId
+
+
+class ShowRun(_Message):
+    type: Literal["show_run"]
+    run: RunId
+
+
 ClientMessage = Annotated[
     Configure
     | Step
@@ -250,12 +272,16 @@ ClientMessage = Annotated[
     | GradCheck
     | Sync
     | Ping
-    | LossSlice,
+    | LossSlice
+    | Compare
+    | CompareRemove
+    | ShowRun,
     Field(discriminator="type"),
 ]
 CLIENT_TYPES = (
     "configure", "step", "back", "seek", "play", "pause", "ack", "reset", "set_weight",
     "set_bias", "follow", "gradcheck", "sync", "ping", "loss_slice",
+    "compare", "compare_remove", "show_run",
 )  # fmt: skip
 # Messages a read-only spectator may send.
 WATCHER_TYPES = frozenset({"ack", "ping", "sync"})
