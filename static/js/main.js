@@ -13,6 +13,7 @@ import { Animator } from "./animator.js";
 import { OutputView } from "./output/output-view.js";
 import { Charts } from "./charts.js";
 import { LossSliceView } from "./lossslice.js";
+import { CompareCard } from "./compare/card.js";
 import { Inspector } from "./inspector.js";
 import { Controls } from "./controls.js";
 import { Commands } from "./commands.js";
@@ -60,6 +61,7 @@ const output = new OutputView($("heatmap"), { onPick: (index, split) => commands
 const charts = new Charts($("chart"), $("chart-tabs"), $("log-scale"), $("warnings"));
 charts.setLogLoss(ui.log);
 const lossSlice = new LossSliceView($("loss-slice"), $("loss-slice-open"), (msg) => commands.send(msg));
+const compare = new CompareCard($("compare"), { send: (msg) => commands.send(msg), options });
 const inspector = new Inspector($("inspector"), {
   onSetWeight: (p) => commands.send({ type: "set_weight", ...p }),
   onSetBias: (p) => commands.send({ type: "set_bias", ...p }),
@@ -131,7 +133,7 @@ const header = new Header({
   theme: ui.theme ?? (document.documentElement.dataset.theme === "dark" ? "dark" : "light"),
   writeUrl,
   onTheme: (theme) => {
-    for (const view of [diagram, output, controls, charts, lossSlice]) view.setTheme(theme);
+    for (const view of [diagram, output, controls, charts, lossSlice, compare]) view.setTheme(theme);
     if (ui.theme) {
       ui.theme = theme;
       writeUrl();
@@ -139,7 +141,7 @@ const header = new Header({
     renderer.invalidate("moment");
   },
 });
-const renderer = new Renderer({ model, ui, views: { diagram, animator, output, charts, inspector, controls, lossSlice }, theme: () => header.theme, commands, writeUrl, stats });
+const renderer = new Renderer({ model, ui, views: { diagram, animator, output, charts, inspector, controls, lossSlice, compare }, theme: () => header.theme, commands, writeUrl, stats });
 Object.assign(stats, { diagram, output });
 
 function onMessage(msg) {

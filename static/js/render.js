@@ -88,6 +88,7 @@ export class Renderer {
     if (has(changes, "iteration", "frame", "state")) charts.setWarnings(model.diagnostics);
     this.renderInspector(changes, L, readOnly);
     this.views.lossSlice?.react(changes, model, readOnly);
+    if (has(changes, "runs", "config", "data", "session")) this.views.compare?.update(model, readOnly);
     if (this.commands.stepClickedAt !== null && has(changes, "phase", "iteration", "state")) {
       this.stats.lastStepLatency = performance.now() - this.commands.stepClickedAt;
       this.commands.stepClickedAt = null;

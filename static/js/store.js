@@ -4,6 +4,7 @@
 // sample, the connection's state) are functions here too. No DOM: this module is unit-tested
 // under node.
 
+import { applyFrame, applyRunsMessage, createRuns } from "./compare/runs.js";
 import { appendChartRow, chartFromSeries, diagnosticsRow, emptyChart, mergeChartRow, metricsRow } from "./series.js";
 
 const MAX_RECORDS = 256;
@@ -47,6 +48,7 @@ export function createModel() {
     frame: null,
     stepsPerSecond: null,
     takenOver: false,
+    compare: createRuns(),
   };
 }
 
@@ -228,7 +230,8 @@ function onFrame(model, msg) {
   const losses = msg.losses ?? [];
   if (losses.length) model.lastLoss = losses[losses.length - 1][1];
   chartLosses(model, losses, msg.metrics, msg.diagnostics, msg.step);
-  changes.push("frame", "moment", "chart", "status");
+  if (msg.runs) applyFrame(model.compare, msg);
+  changes.push("frame", "moment", "chart", "status", ...(msg.runs ? ["runs"] : []));
   return changes;
 }
 
@@ -302,6 +305,7 @@ export const HANDLERS = {
   error: onError,
   pong: () => ["pong"],
   loss_slice: onLossSlice,
+  runs: (model, msg) => (applyRunsMessage(model.compare, msg), ["runs"]),
 };
 
 /**
