@@ -281,13 +281,14 @@ class Runs:
             parts = parts or ["same settings"]
         return f"{run.id}: {', '.join(parts)}"
 
-    def message(self) -> Message:
-        """`runs`: every run with its label, live settings, step, weights and chart series."""
+    def message(self, since: int | None = None) -> Message:
+        """`runs`: every run with its label, live settings, step, weights and chart series;
+        with `since` (after a `step`), only the rows of the steps after it (`append`)."""
         shown = self.session.timeline
         out = []
         for run in self.runs:
             tl = run.tl
-            series = tl.log.series(tl.step, MAX_SERIES_POINTS)
+            series = _series(tl, since)
             out.append(
                 {
                     "run": run.id,
@@ -302,7 +303,8 @@ class Runs:
                 }
             )
         shown_id = next(r.id for r in self.runs if r.tl is shown) if self.runs else None
-        return {"type": "runs", "shown": shown_id, "runs": out}
+        append = {"append": True} if since is not None and self.runs else {}
+        return {"type": "runs", "shown": shown_id, "runs": out, **append}
 
     def frame_runs(self) -> list[Message]:
         """What a `frame` carries of each other run: its step, new losses, metrics, weights."""
@@ -322,6 +324,23 @@ class Runs:
                 }
             )
         return out
+
+
+def _series(tl: Timeline, since: int | None) -> dict[str, list[Any]]:
+    """The run's chart rows: all of them (downsampled), or exactly those after `since`."""
+    if since is None or tl.step - since > MAX_SERIES_POINTS:
+        return tl.log.series(tl.step, MAX_SERIES_POINTS)
+    out: dict[str, list[Any]] = {k: [] for k in SERIES_KEYS}
+    for step in range(max(since + 1, tl.log.first_step), tl.step + 1):
+        entry = tl.log.at(step)
+        if entry is None or entry.loss is None:
+            continue
+        metrics = tl.log.metrics_at(step) or {}
+        out["steps"].append(step)
+        out["loss"].append(entry.loss)
+        for key in SERIES_KEYS[2:]:
+            out[key].append(metrics.get(key))
+    return out
 
 
 def _weights(tl: Timeline) -> list[Message]:

@@ -191,7 +191,7 @@ class Session:
             self.player.stop()
             yield [self.player.status("paused")]
         answered = False
-        comparing = self.runs.active
+        comparing, start = self.runs.active, self.timeline.step
         for item in COMMANDS[msg.type](self, msg, out):
             if isinstance(item, list) and item and not answered:
                 answered = True
@@ -199,7 +199,8 @@ class Session:
             yield item
         if msg.type in compare.MOVING and (comparing or self.runs.active):
             yield from self.runs.catch_up()  # the other runs follow the shown one's step
-            yield [self.runs.message()]
+            stepped = msg.type == "step" and comparing
+            yield [self.runs.message(since=start if stepped else None)]
 
     def _step(self, msg: Any, out: Output | None) -> Iterator[Item]:
         tl = self.timeline

@@ -57,3 +57,15 @@ test("rows stay bounded while playing for long", () => {
   assert.ok(st.runs[0].rows.size <= MAX_ROWS + 2);
   assert.ok(st.runs[0].rows.has(9 + 3 * MAX_ROWS), "the newest row is kept");
 });
+
+test("a runs message with append adds the new rows to the kept ones", () => {
+  const st = applyRunsMessage(createRuns(), runsMsg());
+  const next = runsMsg();
+  next.append = true;
+  next.runs[0].series = series([5], (s) => s);
+  next.runs[1].series = series([5], (s) => 10 * s);
+  applyRunsMessage(st, next);
+  assert.deepEqual([...st.runs[0].rows.keys()], [0, 1, 2, 3, 4, 5]);
+  assert.equal(st.runs[1].rows.get(5).loss, 50);
+  assert.equal(st.runs[1].rows.get(3).loss, 30, "the earlier rows stay");
+});

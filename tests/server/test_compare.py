@@ -121,8 +121,11 @@ def test_back_seek_reset_and_play_apply_to_every_run(connect: Connect) -> None:
             {"type": "compare", "config": {"optimizer": "adam", "learning_rate": 0.01}}, "runs"
         )
         peer.request({"type": "compare", "seed": 99}, "runs")
-        got = runs_of(peer.request({"type": "step", "count": 20}, "runs"))
+        msgs = peer.request({"type": "step", "count": 20}, "runs")
+        assert msgs[-1]["append"] is True, "after a step: only the new rows"
+        got = runs_of(msgs)
         assert {r: v["step"] for r, v in got.items()} == {"A": 30, "B": 30, "C": 30}
+        assert got["B"]["series"]["steps"] == list(range(11, 31))
         assert got["C"]["label"] == "C: seed 99" and got["B"]["label"] == "B: Adam, η 0.01"
         b30 = got["B"]["layers"]
         got = runs_of(peer.request({"type": "back", "count": 5}, "runs"))

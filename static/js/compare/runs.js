@@ -43,8 +43,22 @@ function merge(rows, step, values) {
   rows.set(step, row);
 }
 
-/** A `runs` message replaces everything (it carries each run's whole series). */
+/**
+ * A `runs` message replaces everything (it carries each run's whole series); with `append`
+ * (after a `step`) its series are the new rows only, merged into the runs kept.
+ */
 export function applyRunsMessage(state, msg) {
+  const kept = new Map(state.runs.map((r) => [r.id, r.rows]));
+  if (msg.append && (msg.runs ?? []).every((r) => kept.has(r.run))) {
+    state.shown = msg.shown ?? null;
+    state.runs = msg.runs.map((r) => {
+      const rows = kept.get(r.run);
+      for (const [step, row] of rowsFromSeries(r.series)) merge(rows, step, row);
+      thin(rows);
+      return { id: r.run, label: r.label, config: r.config, seed: r.seed, step: r.step, diverged: r.diverged ?? null, layers: r.layers, rows };
+    });
+    return state;
+  }
   state.shown = msg.shown ?? null;
   state.runs = (msg.runs ?? []).map((r) => ({ id: r.run, label: r.label, config: r.config, seed: r.seed, step: r.step, diverged: r.diverged ?? null, layers: r.layers, rows: rowsFromSeries(r.series) }));
   return state;
