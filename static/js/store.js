@@ -271,6 +271,14 @@ function onTakenOver(model) {
   return ["taken_over", "status"];
 }
 
+function onRuns(model, msg) {
+  const before = model.compare.shown;
+  applyRunsMessage(model.compare, msg);
+  // Another run shown: the iterations kept (the inspector's update and history) were the other's.
+  if (before && msg.shown && msg.shown !== before) model.records.clear();
+  return ["runs"];
+}
+
 function onLossSlice(model, msg) {
   model.lossSlice = msg;
   return ["loss_slice"];
@@ -305,7 +313,7 @@ export const HANDLERS = {
   error: onError,
   pong: () => ["pong"],
   loss_slice: onLossSlice,
-  runs: (model, msg) => (applyRunsMessage(model.compare, msg), ["runs"]),
+  runs: onRuns,
 };
 
 /**

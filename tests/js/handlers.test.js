@@ -179,3 +179,15 @@ test("runs: the compared runs replace the previous ones; a frame's runs extend t
   assert.equal(model.compare.runs[1].rows.get(2).loss, 0.4);
   assert.equal(model.compare.runs[0].rows.get(2).loss, 0.5);
 });
+
+test("runs: showing another run forgets the iterations kept of the one shown before", () => {
+  const model = connected();
+  const series = { steps: [], loss: [], train_loss: [], test_loss: [], train_accuracy: [], test_accuracy: [] };
+  const run = (id) => ({ run: id, label: id, config: {}, seed: 1, step: 0, diverged: null, layers: [], series });
+  applyMessage(model, { type: "runs", shown: "A", runs: [run("A"), run("B")] });
+  model.records.set(1, { step: 1 });
+  applyMessage(model, { type: "runs", shown: "A", runs: [run("A"), run("B")], append: true });
+  assert.equal(model.records.size, 1, "the same run shown: kept");
+  applyMessage(model, { type: "runs", shown: "B", runs: [run("A"), run("B")] });
+  assert.equal(model.records.size, 0);
+});
