@@ -133,7 +133,7 @@ export class LossSliceView {
       ctx.save();
       const px = devicePixelRatio;
       // α = 0 labelled left of its line on the first row, α = 1 right of its line on the second.
-      for (const [alpha, dash, label, align, row] of [[0, [2, 3], "start (α = 0) ", "right", 1], [1, [], " step taken (α = 1)", "left", 2]]) {
+      for (const [alpha, dash, label, side, row] of [[0, [2, 3], " start (α = 0) ", "right", 1], [1, [], " step taken (α = 1) ", "left", 2]]) {
         const x = u.valToPos(alpha, "x", true);
         ctx.strokeStyle = alpha === 1 ? ink : ink2;
         ctx.lineWidth = (alpha === 1 ? 2 : 1) * px;
@@ -144,7 +144,10 @@ export class LossSliceView {
         ctx.stroke();
         ctx.fillStyle = ctx.strokeStyle;
         ctx.font = `${11 * px}px system-ui, sans-serif`;
-        ctx.textAlign = align;
+        // On its side of the line when it fits in the plot, else on the other side.
+        const w = ctx.measureText(label).width;
+        const right = u.bbox.left + u.bbox.width;
+        ctx.textAlign = side === "left" ? (x + w > right ? "right" : "left") : x - w < u.bbox.left ? "left" : "right";
         ctx.fillText(label, x, u.bbox.top + 12 * px * row);
       }
       ctx.restore();
