@@ -219,6 +219,44 @@ class Ping(_Message):
     type: Literal["ping"]
 
 
+class LossSlice(_Message):
+    """The loss along the last update (app/engine/loss_slice.py): `points` values of α
+    evenly spaced over `range` (plus exactly 0 and 1 when inside)."""
+
+    type: Literal["loss_slice"]
+    points: Annotated[Int, Field(ge=2, le=201)] = 41
+    range: tuple[Float, Float] = (-0.5, 1.5)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> LossSlice:
+        a, b = self.range
+        if not -100 <= a < b <= 100:
+            raise ValueError("range: must be [a, b] with -100 ≤ a < b ≤ 100")
+        return self
+
+
+RunId = Literal["A", "B", "C", "D"]
+
+
+class Compare(_Message):
+    """A new run from the moment shown, with these live settings (or this weight seed) changed
+    (app/session/compare.py)."""
+
+    type: Literal["compare"]
+    config: ConfigPatch = ConfigPatch()
+    seed: Seed | None = None
+
+
+class CompareRemove(_Message):
+    type: Literal["compare_remove"]
+    run: RunId
+
+
+class ShowRun(_Message):
+    type: Literal["show_run"]
+    run: RunId
+
+
 ClientMessage = Annotated[
     Configure
     | Step
@@ -233,12 +271,17 @@ ClientMessage = Annotated[
     | Follow
     | GradCheck
     | Sync
-    | Ping,
+    | Ping
+    | LossSlice
+    | Compare
+    | CompareRemove
+    | ShowRun,
     Field(discriminator="type"),
 ]
 CLIENT_TYPES = (
     "configure", "step", "back", "seek", "play", "pause", "ack", "reset", "set_weight",
-    "set_bias", "follow", "gradcheck", "sync", "ping",
+    "set_bias", "follow", "gradcheck", "sync", "ping", "loss_slice",
+    "compare", "compare_remove", "show_run",
 )  # fmt: skip
 # Messages a read-only spectator may send.
 WATCHER_TYPES = frozenset({"ack", "ping", "sync"})

@@ -11,6 +11,7 @@ import numpy as np
 from app.engine import Diverged, IterationRecord
 from app.protocol import PROTOCOL_VERSION, Message
 from app.session import events as ev
+from app.session.optstate import add_state, optimizer_constants
 from app.session.timeline import Timeline
 from app.steplog import finite
 
@@ -60,6 +61,7 @@ def hello_message(
         "limits": tl.limits.as_dict(),
         "step": tl.step,
         **secrets,
+        "optimizer_constants": optimizer_constants(),
     }
 
 
@@ -95,6 +97,8 @@ def state_message(tl: Timeline, playing: bool) -> Message:
         layers = [{"W": r.W, "b": r.b} for r in tl.pending.layers]
     else:
         layers = weights(tl)
+    # The optimizer's state at `step`: before the walk's update while one is under way.
+    t = add_state(layers, tl.before.optimizer if tl.pending else tl.trainer.optimizer_state)
     epoch = tl.log.epoch_at(tl.step)
     return {
         "type": "state",
@@ -110,6 +114,7 @@ def state_message(tl: Timeline, playing: bool) -> Message:
         # Every phase already shown of the iteration under way, so that a client that
         # reconnects (or syncs) mid-walk can draw the layers left of the current one.
         "phases": [phase_message(tl, i) for i in range(tl.revealed)],
+        "optimizer_t": t,
     }
 
 
@@ -182,6 +187,7 @@ def iteration_message(
         if lr.mask is not None:
             layer["mask"] = _mask(tl, lr.mask)
         layers.append(layer)
+    t = add_state(layers, record.optimizer_state)
     entry = tl.log.at(record.step)
     return {
         "type": "iteration",
@@ -199,6 +205,7 @@ def iteration_message(
         "diagnostics": diagnostics(record),
         "metrics": tl.log.metrics_at(record.step),
         "losses": [[s, v] for s, v in losses],
+        "optimizer_t": t,
     }
 
 
@@ -247,22 +254,25 @@ def phase_message(tl: Timeline, index: int, record: IterationRecord | None = Non
             dW_reg=lr.dW_reg,
         )
     else:
+        update_layers: list[Message] = [
+            {
+                "W": lr.W,
+                "b": lr.b,
+                "dW": lr.dW,
+                "db": lr.db,
+                "update_W": lr.update_W,
+                "update_b": lr.update_b,
+                "W_next": lr.W_next,
+                "b_next": lr.b_next,
+            }
+            for lr in record.layers
+        ]
+        t = add_state(update_layers, record.optimizer_state)
         msg.update(
             learning_rate=record.learning_rate,
             optimizer=record.optimizer,
-            layers=[
-                {
-                    "W": lr.W,
-                    "b": lr.b,
-                    "dW": lr.dW,
-                    "db": lr.db,
-                    "update_W": lr.update_W,
-                    "update_b": lr.update_b,
-                    "W_next": lr.W_next,
-                    "b_next": lr.b_next,
-                }
-                for lr in record.layers
-            ],
+            layers=update_layers,
+            optimizer_t=t,
         )
     return msg
 

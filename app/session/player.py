@@ -14,7 +14,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Iterator
-from typing import Protocol
+from typing import Any, Protocol
 
 from app.engine import Diverged
 from app.evaluation import Evaluation
@@ -45,6 +45,19 @@ class Output(Protocol):
     async def error(self, code: str, message: str, msg_id: object = None) -> None: ...
 
 
+class Companions(Protocol):
+    """Other runs that follow the played one (app/session/compare.py)."""
+
+    @property
+    def active(self) -> bool: ...
+
+    def follow_play(self) -> None: ...
+
+    def frame_runs(self) -> list[Message]: ...
+
+    def others(self) -> list[Any]: ...
+
+
 class Player:
     """Play state of one session, and the loop that streams it."""
 
@@ -62,9 +75,10 @@ class Player:
         self._task: asyncio.Task[None] | None = None
         self._acked = asyncio.Event()
         self._awaiting_frame: int | None = None
-        timeline.on_install(self._forget)
+        self.companions: Companions | None = None
+        timeline.on_install(self.forget)
 
-    def _forget(self) -> None:
+    def forget(self) -> None:
         """A new network: the losses and metrics under way were the old one's."""
         self.frame_losses = []
         self._eval = None
@@ -93,6 +107,9 @@ class Player:
         Then advance the running whole-set evaluation by a chunk or so: metrics while playing
         are fresh every `PLAY_EVAL_INTERVAL_S` at most and never block the loop.
         """
+        others = self.companions if self.companions and self.companions.active else None
+        if others is not None:  # the slice is shared with the runs that follow this one
+            budget_s /= 1 + len(others.others())
         end = time.perf_counter() + budget_s
         allowed = None
         if self.speed is not None:
@@ -112,6 +129,8 @@ class Player:
             # A client that never acks must not grow memory: halve, keeping the newest.
             self.frame_losses = self.frame_losses[::-2][::-1]
         self._done += done
+        if others is not None:
+            others.follow_play()
         now = time.perf_counter()
         rate = self._rate_steps
         if not rate or now - rate[-1][0] >= 0.01:  # the last second, in 10 ms samples
@@ -158,6 +177,11 @@ class Player:
             "diagnostics": messages.diagnostics(last) if last else None,
             "steps_per_second": rate,
             "history": messages.history_range(tl),
+            **(
+                {"runs": self.companions.frame_runs()}
+                if self.companions and self.companions.active
+                else {}
+            ),
         }
 
     def finish(self) -> Iterator[Events]:

@@ -17,7 +17,7 @@ from app.engine import History, Trainer
 from app.engine.gradcheck import check_training_rows
 from app.limits import Limits
 from app.protocol import ClientMessage, Message, ProtocolError, with_id
-from app.session import messages, restore
+from app.session import compare, loss_slice, messages, restore
 from app.session.events import Events, Reconfigured
 from app.session.pace import FixedPace, Pace
 from app.session.player import Output, Player
@@ -30,8 +30,9 @@ REBUILD_KEYS = frozenset(
 )  # fmt: skip
 # Commands that change the moment: play stops first (and says so) when one arrives.
 MUTATING_WHILE_PLAYING = frozenset(
-    {"step", "back", "seek", "reset", "set_weight", "set_bias", "gradcheck"}
-)
+    {"step", "back", "seek", "reset", "set_weight", "set_bias", "gradcheck", "compare",
+     "compare_remove", "show_run"}
+)  # fmt: skip
 MAX_EPOCH_COUNT = 100  # `step` by epoch takes count 1..100
 GRADCHECK_OK = 1e-5
 
@@ -75,6 +76,8 @@ class Session:
         self.timeline = Timeline(limits, datasets, pace or FixedPace())
         self.player = Player(self.timeline)
         self.timeline.build(config)
+        self.runs = compare.Runs(self)  # compared runs (none until a `compare`)
+        self.player.companions = self.runs
 
     def use_pace(self, pace: Pace) -> None:
         """Share the rounds of `pace` (the hub's) from now on."""
@@ -131,6 +134,7 @@ class Session:
             self.data_message(),
             self.state_message(),
             *self._moment(),
+            *([self.runs.message()] if self.runs.active else []),
         ]
 
     def state_message(self) -> Message:
@@ -183,11 +187,16 @@ class Session:
             self.player.stop()
             yield [self.player.status("paused")]
         answered = False
+        comparing, start = self.runs.active, self.timeline.step
         for item in COMMANDS[msg.type](self, msg, out):
             if isinstance(item, list) and item and not answered:
                 answered = True
                 item = [with_id(item[0], msg.id), *item[1:]]
             yield item
+        if msg.type in compare.MOVING and (comparing or self.runs.active):
+            yield from self.runs.catch_up()  # the other runs follow the shown one's step
+            stepped = msg.type == "step" and comparing
+            yield [self.runs.message(since=start if stepped else None)]
 
     def _step(self, msg: Any, out: Output | None) -> Iterator[Item]:
         tl = self.timeline
@@ -221,6 +230,7 @@ class Session:
             dataset_id = changed.pop("dataset_id", tl.dataset_id)
             cfg = replace_config(tl.trainer.config, changed)
             yield from self._say(tl.rebuild(cfg, dataset_id, announce=True))
+            self.runs.rebuilt()
         elif changed:
             yield from self._say(tl.retune(changed))
         else:
@@ -233,6 +243,8 @@ class Session:
         if seed_changed:
             cfg = cfg.replace(seed=msg.seed)
         yield from self._say(tl.rebuild(cfg, tl.dataset_id, announce=seed_changed))
+        if self.runs.active:
+            self.runs.reset()
 
     def _set_weight(self, msg: Any, out: Output | None) -> Iterator[Item]:
         yield from self._say(self.timeline.set_parameter(msg.layer, msg.row, msg.col, msg.value))
@@ -282,6 +294,18 @@ class Session:
         yield [self.state_message(), *self._moment()]
         if was_playing:
             yield CHECKPOINT
+
+    def _loss_slice(self, msg: Any, out: Output | None) -> Iterator[Item]:
+        yield from loss_slice.loss_slice(self.timeline, self.playing, msg.points, msg.range)
+
+    def _compare(self, msg: Any, out: Output | None) -> Iterator[Item]:
+        yield from self.runs.compare(msg.config.changes(), msg.seed)
+
+    def _compare_remove(self, msg: Any, out: Output | None) -> Iterator[Item]:
+        yield from self.runs.remove(msg.run)
+
+    def _show_run(self, msg: Any, out: Output | None) -> Iterator[Item]:
+        yield from self.runs.show(msg.run)
 
     def _ack(self, msg: Any, out: Output | None) -> Iterator[Item]:
         self.player.ack(msg.frame)
@@ -343,6 +367,10 @@ COMMANDS: dict[str, Command] = {
     "gradcheck": Session._gradcheck,
     "sync": Session._sync,
     "ping": Session._ping,
+    "loss_slice": Session._loss_slice,
+    "compare": Session._compare,
+    "compare_remove": Session._compare_remove,
+    "show_run": Session._show_run,
 }
 
 

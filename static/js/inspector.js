@@ -117,7 +117,10 @@ export class Inspector {
     const right = h("div", {});
     cols.append(left, right);
     left.append(...edgeLines(l, j, i, rec, ctx).map(chainLine));
-    if (t.update_W && t.W_next) {
+    const steps = ctx.optimizerBlock?.({ layer: l, param: "W", row: j, col: i }) ?? [];
+    if (steps.length) {
+      right.append(h("div", { class: "sub" }, `Update (${optimizerName(rec.optimizer ?? ctx.config?.optimizer ?? "sgd")})`), ...steps);
+    } else if (t.update_W && t.W_next) {
       const d = t.update_W[j][i];
       const opt = rec.optimizer ?? ctx.config?.optimizer ?? "sgd";
       const eta = rec.learningRate ?? ctx.config?.learning_rate;
@@ -137,7 +140,9 @@ export class Inspector {
     const b = t?.b?.[j];
     const out = [h("h3", {}, `Bias b${sup(l)}${sub(j + 1)}`, this.sampleLine(rec, ctx))];
     out.push(...biasLines(l, j, rec).map(chainLine));
-    if (t?.update_b && t.b_next) out.push(line(h("span", { class: "lhs" }, "Δb = "), num(t.update_b[j]), " → b = ", num(t.b_next[j], 6)));
+    const steps = ctx.optimizerBlock?.({ layer: l, param: "b", row: j }) ?? [];
+    if (steps.length) out.push(...steps);
+    else if (t?.update_b && t.b_next) out.push(line(h("span", { class: "lhs" }, "Δb = "), num(t.update_b[j]), " → b = ", num(t.b_next[j], 6)));
     if (!ctx.readOnly) out.push(this.editor("bias", b, (value) => this.hooks.onSetBias({ layer: l, row: j, value })));
     return out;
   }

@@ -12,6 +12,8 @@ import { Diagram } from "./diagram/diagram.js";
 import { Animator } from "./animator.js";
 import { OutputView } from "./output/output-view.js";
 import { Charts } from "./charts.js";
+import { LossSliceView } from "./lossslice.js";
+import { CompareCard } from "./compare/card.js";
 import { Inspector } from "./inspector.js";
 import { Controls } from "./controls.js";
 import { Commands } from "./commands.js";
@@ -58,6 +60,8 @@ const animator = new Animator(diagram);
 const output = new OutputView($("heatmap"), { onPick: (index, split) => commands.follow(index, split), tooltip: showTooltip }, $("output-checks"));
 const charts = new Charts($("chart"), $("chart-tabs"), $("log-scale"), $("warnings"));
 charts.setLogLoss(ui.log);
+const lossSlice = new LossSliceView($("loss-slice"), $("loss-slice-open"), (msg) => commands.send(msg));
+const compare = new CompareCard($("compare"), { send: (msg) => commands.send(msg), options });
 const inspector = new Inspector($("inspector"), {
   onSetWeight: (p) => commands.send({ type: "set_weight", ...p }),
   onSetBias: (p) => commands.send({ type: "set_bias", ...p }),
@@ -129,7 +133,7 @@ const header = new Header({
   theme: ui.theme ?? (document.documentElement.dataset.theme === "dark" ? "dark" : "light"),
   writeUrl,
   onTheme: (theme) => {
-    for (const view of [diagram, output, controls, charts]) view.setTheme(theme);
+    for (const view of [diagram, output, controls, charts, lossSlice, compare]) view.setTheme(theme);
     if (ui.theme) {
       ui.theme = theme;
       writeUrl();
@@ -137,7 +141,7 @@ const header = new Header({
     renderer.invalidate("moment");
   },
 });
-const renderer = new Renderer({ model, ui, views: { diagram, animator, output, charts, inspector, controls }, theme: () => header.theme, commands, writeUrl, stats });
+const renderer = new Renderer({ model, ui, views: { diagram, animator, output, charts, inspector, controls, lossSlice, compare }, theme: () => header.theme, commands, writeUrl, stats });
 Object.assign(stats, { diagram, output });
 
 function onMessage(msg) {

@@ -4,6 +4,7 @@
 
 import { layerCount, isWatching } from "./store.js";
 import { computeDisplay, momentRecord } from "./display.js";
+import { optimizerBlock } from "./optimizer-panel.js";
 import { networkShape, paintWeights, renderCaption, renderLegend, renderSampleNav, renderStats } from "./panels.js";
 import { GRADIENT_FLOW_ID, renderGradientFlow } from "./gradient-flow.js";
 
@@ -90,6 +91,8 @@ export class Renderer {
       renderGradientFlow(document.getElementById(GRADIENT_FLOW_ID), model.diagnostics, L);
     }
     this.renderInspector(changes, L, readOnly);
+    this.views.lossSlice?.react(changes, model, readOnly);
+    if (has(changes, "runs", "config", "data", "session")) this.views.compare?.update(model, readOnly);
     if (this.commands.stepClickedAt !== null && has(changes, "phase", "iteration", "state")) {
       this.stats.lastStepLatency = performance.now() - this.commands.stepClickedAt;
       this.commands.stepClickedAt = null;
@@ -154,6 +157,7 @@ export class Renderer {
       gradcheck: model.gradcheck,
       classNames: this.views.diagram.net?.classNames,
       paintWeights: (canvas, row) => paintWeights(canvas, row, this.theme()),
+      optimizerBlock: (entry) => optimizerBlock(model, entry),
     });
     this.lastInspector = performance.now();
   }

@@ -4,6 +4,7 @@
 // sample, the connection's state) are functions here too. No DOM: this module is unit-tested
 // under node.
 
+import { applyFrame, applyRunsMessage, createRuns } from "./compare/runs.js";
 import { appendChartRow, chartFromSeries, diagnosticsRow, emptyChart, mergeChartRow, metricsRow } from "./series.js";
 
 const MAX_RECORDS = 256;
@@ -47,6 +48,7 @@ export function createModel() {
     frame: null,
     stepsPerSecond: null,
     takenOver: false,
+    compare: createRuns(),
   };
 }
 
@@ -104,6 +106,7 @@ function onHello(model, msg) {
   model.token = msg.token ?? model.token;
   model.watchKey = msg.watch_key ?? model.watchKey;
   model.limits = msg.limits ?? model.limits;
+  model.optimizerConstants = msg.optimizer_constants ?? model.optimizerConstants ?? null;
   model.config = msg.config;
   model.step = msg.step ?? 0;
   model.resumed = Boolean(msg.resumed);
@@ -135,6 +138,7 @@ function onData(model, msg) {
 }
 
 function onState(model, msg) {
+  model.lastState = msg; // its optimizer state (`opt`) is the one before the next step
   const changes = [];
   const stepChanged = msg.step !== model.step;
   model.step = msg.step;
@@ -226,7 +230,8 @@ function onFrame(model, msg) {
   const losses = msg.losses ?? [];
   if (losses.length) model.lastLoss = losses[losses.length - 1][1];
   chartLosses(model, losses, msg.metrics, msg.diagnostics, msg.step);
-  changes.push("frame", "moment", "chart", "status");
+  if (msg.runs) applyFrame(model.compare, msg);
+  changes.push("frame", "moment", "chart", "status", ...(msg.runs ? ["runs"] : []));
   return changes;
 }
 
@@ -266,6 +271,19 @@ function onTakenOver(model) {
   return ["taken_over", "status"];
 }
 
+function onRuns(model, msg) {
+  const before = model.compare.shown;
+  applyRunsMessage(model.compare, msg);
+  // Another run shown: the iterations kept (the inspector's update and history) were the other's.
+  if (before && msg.shown && msg.shown !== before) model.records.clear();
+  return ["runs"];
+}
+
+function onLossSlice(model, msg) {
+  model.lossSlice = msg;
+  return ["loss_slice"];
+}
+
 function onError(model, msg) {
   model.lastError = msg;
   if (msg.code === "invalid_session") {
@@ -294,6 +312,8 @@ export const HANDLERS = {
   taken_over: onTakenOver,
   error: onError,
   pong: () => ["pong"],
+  loss_slice: onLossSlice,
+  runs: onRuns,
 };
 
 /**

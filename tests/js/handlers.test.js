@@ -17,7 +17,7 @@ function connected() {
   return model;
 }
 
-const SERVER_MESSAGES = ["hello", "data", "state", "phase", "iteration", "frame", "series", "config", "status", "diverged", "sample", "gradcheck", "taken_over", "pong", "error"];
+const SERVER_MESSAGES = ["hello", "data", "state", "phase", "iteration", "frame", "series", "config", "status", "diverged", "sample", "gradcheck", "taken_over", "pong", "error", "loss_slice", "runs"];
 
 test("every server message of the protocol has exactly one handler, and nothing else has one", () => {
   assert.deepEqual(Object.keys(HANDLERS).sort(), [...SERVER_MESSAGES].sort());
@@ -159,4 +159,35 @@ test("the page's own changes: following a sample, the connection closing", () =>
   model.playing = true;
   assert.deepEqual(connectionChanged(model, "reconnecting"), ["status"]);
   assert.equal(model.playing, false);
+});
+
+test("loss_slice: kept for the chart that asked for it", () => {
+  const model = connected();
+  const msg = { type: "loss_slice", step: 3, alphas: [0, 1], batch_loss: [0.7, 0.6], train_loss: [0.7, 0.65], slope: -0.1 };
+  assert.deepEqual(applyMessage(model, msg), ["loss_slice"]);
+  assert.equal(model.lossSlice, msg);
+});
+
+test("runs: the compared runs replace the previous ones; a frame's runs extend them", () => {
+  const model = connected();
+  const series = { steps: [0], loss: [null], train_loss: [0.7], test_loss: [null], train_accuracy: [0.5], test_accuracy: [null] };
+  const run = (id) => ({ run: id, label: `${id}: …`, config: {}, seed: 1, step: 0, diverged: null, layers: [], series });
+  assert.deepEqual(applyMessage(model, { type: "runs", shown: "A", runs: [run("A"), run("B")] }), ["runs"]);
+  assert.deepEqual(model.compare.runs.map((r) => r.id), ["A", "B"]);
+  const frame = { type: "frame", frame: 1, step: 2, epoch: 0, layers: model.layers, losses: [[1, 0.6], [2, 0.5]], metrics: null, diagnostics: null, runs: [{ run: "B", step: 2, losses: [[2, 0.4]], metrics: null, layers: [], diverged: null }] };
+  assert.ok(applyMessage(model, frame).includes("runs"));
+  assert.equal(model.compare.runs[1].rows.get(2).loss, 0.4);
+  assert.equal(model.compare.runs[0].rows.get(2).loss, 0.5);
+});
+
+test("runs: showing another run forgets the iterations kept of the one shown before", () => {
+  const model = connected();
+  const series = { steps: [], loss: [], train_loss: [], test_loss: [], train_accuracy: [], test_accuracy: [] };
+  const run = (id) => ({ run: id, label: id, config: {}, seed: 1, step: 0, diverged: null, layers: [], series });
+  applyMessage(model, { type: "runs", shown: "A", runs: [run("A"), run("B")] });
+  model.records.set(1, { step: 1 });
+  applyMessage(model, { type: "runs", shown: "A", runs: [run("A"), run("B")], append: true });
+  assert.equal(model.records.size, 1, "the same run shown: kept");
+  applyMessage(model, { type: "runs", shown: "B", runs: [run("A"), run("B")] });
+  assert.equal(model.records.size, 0);
 });

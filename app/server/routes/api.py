@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 
 from app import protocol
 from app.engine import TrainConfig, parse_csv
+from app.engine.optimizer_view import optimizer_constants
 from app.engine.options import OPTIONS, RANGES
 from app.server.hub import Entry, SessionHub, SessionsFull
 from app.session import Session
@@ -44,6 +45,7 @@ class Options(BaseModel):
     limits: dict[str, Any]
     protocol: int
     ranges: dict[str, dict[str, Any]]
+    optimizer_constants: dict[str, dict[str, float]]
 
 
 @router.get("/options")
@@ -60,6 +62,7 @@ def options(request: Request) -> Options:
         limits=_hub(request).settings.limits.as_dict(),
         protocol=protocol.PROTOCOL_VERSION,
         ranges={name: r.as_dict() for name, r in RANGES.items()},
+        optimizer_constants=optimizer_constants(),
     )
 
 

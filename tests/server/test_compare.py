@@ -1,0 +1,175 @@
+"""Compared runs (app/session/compare.py, docs/protocol.md "Compared runs") through the server:
+a run with nothing changed is the original bit for bit; a run with a new learning rate is a
+session continued from the same moment with that learning rate; back, seek, reset and play
+apply to every run; the limits."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from app.protocol import parse_client_message
+from app.server.settings import Settings
+from app.session import Session
+from tests.server.conftest import Connect
+from tests.server.helpers import Peer
+
+SMALL = {"dataset": "circle", "samples": 200, "hidden": [5, 3], "batch_size": 8, "seed": 4}
+
+
+def runs_of(messages: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    last = [m for m in messages if m["type"] == "runs"][-1]
+    return {r["run"]: r for r in last["runs"]}
+
+
+def start(peer: Peer, **config: Any) -> dict[str, Any]:
+    hello = peer.welcome()["hello"]
+    peer.request({"type": "configure", "config": {**SMALL, **config}}, "series")
+    return hello
+
+
+def test_a_run_with_nothing_changed_is_the_original_bit_for_bit_for_200_steps(
+    connect: Connect,
+) -> None:
+    with connect() as peer:
+        start(peer, optimizer="adam", learning_rate=0.01, dropout=0.2)
+        for _ in range(3):
+            peer.request({"type": "step"}, "iteration")
+        got = runs_of(peer.request({"type": "compare", "config": {}, "id": 1}, "runs"))
+        assert got["B"]["label"] == "B: same settings" and got["B"]["step"] == 3
+        its = []
+        for _ in range(200):
+            its.append(peer.request({"type": "step"}, "iteration")[-1])
+            peer.until("runs")
+        runs = runs_of(peer.request({"type": "sync"}, "runs"))
+        a, b = runs["A"], runs["B"]
+        assert a["step"] == b["step"] == 203
+        assert b["series"]["steps"] == list(range(4, 204))
+        assert b["series"]["loss"] == [it["loss"] for it in its], "every batch loss, bit for bit"
+        assert b["series"]["train_loss"] == a["series"]["train_loss"][3:]
+        assert (
+            b["layers"]
+            == a["layers"]
+            == [{"W": l["W_next"], "b": l["b_next"]} for l in its[-1]["layers"]]
+        ), "the same weights after 200 steps"
+        # Shown, run B is the same moment, optimizer state included.
+        state = next(
+            m
+            for m in peer.request({"type": "show_run", "run": "B"}, "series")
+            if m["type"] == "state"
+        )
+        assert state["step"] == 203 and state["optimizer_t"] == 203
+        assert [l["opt"] for l in state["layers"]] == [l["opt"] for l in its[-1]["layers"]]
+
+
+def test_a_new_learning_rate_equals_an_imported_session_with_that_rate(
+    client: TestClient, connect: Connect
+) -> None:
+    with connect() as peer:
+        hello = start(peer, dropout=0.1)
+        exported = client.get(
+            f"/api/sessions/{hello['session']}/export", params={"token": hello["token"]}
+        ).json()
+        runs = runs_of(peer.request({"type": "compare", "config": {"learning_rate": 0.2}}, "runs"))
+        assert runs["B"]["label"] == "B: η 0.2"
+        peer.request({"type": "step", "count": 60}, "runs")
+        b = runs_of(peer.request({"type": "sync"}, "runs"))["B"]
+    imported = client.post("/api/sessions/import", json=exported).json()
+    with connect(f"/ws?session={imported['session']}&token={imported['token']}") as other:
+        other.welcome()
+        other.expect({"type": "configure", "config": {"learning_rate": 0.2}}, "config")
+        its = [other.request({"type": "step"}, "iteration")[-1] for _ in range(60)]
+    assert b["series"]["loss"] == [it["loss"] for it in its], "the same records, bit for bit"
+    assert b["layers"] == [{"W": l["W_next"], "b": l["b_next"]} for l in its[-1]["layers"]]
+
+
+def drive(session: Session, message: dict[str, Any]) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for item in session.handle(parse_client_message(json.dumps(message))):
+        if isinstance(item, list):
+            out += item
+    return out
+
+
+def test_from_a_later_moment_a_run_continues_as_that_moment_would_with_its_change() -> None:
+    """The export keeps weights, not the optimizer's state or the data order, so from step 0
+    only it reproduces a moment; from step 37 the reference is the moment's full state."""
+    limits = Settings().limits
+    a = Session(limits, lambda _: None, {**SMALL, "optimizer": "adam", "learning_rate": 0.02})
+    drive(a, {"type": "step", "count": 37})
+    moment = a.trainer.capture()
+    drive(a, {"type": "compare", "config": {"learning_rate": 0.005}})
+    drive(a, {"type": "step", "count": 40})
+    b = next(r for r in a.runs.runs if r.id == "B").tl
+    ref = Session(limits, lambda _: None, {**SMALL, "optimizer": "adam", "learning_rate": 0.02})
+    ref.restore_state(moment)
+    drive(ref, {"type": "configure", "config": {"learning_rate": 0.005}})
+    drive(ref, {"type": "step", "count": 40})
+    assert b.step == ref.step == 77
+    assert all((x == y).all() for x, y in zip(b.trainer.W, ref.trainer.W, strict=True))
+    assert b.trainer.optimizer_state.t == ref.trainer.optimizer_state.t == 77, "state kept"
+    assert [b.log.at(s).loss for s in range(38, 78)] == [ref.log.at(s).loss for s in range(38, 78)]
+
+
+def test_back_seek_reset_and_play_apply_to_every_run(connect: Connect) -> None:
+    with connect() as peer:
+        start(peer)
+        peer.request({"type": "step", "count": 10}, "iteration")
+        peer.request(
+            {"type": "compare", "config": {"optimizer": "adam", "learning_rate": 0.01}}, "runs"
+        )
+        peer.request({"type": "compare", "seed": 99}, "runs")
+        msgs = peer.request({"type": "step", "count": 20}, "runs")
+        assert msgs[-1]["append"] is True, "after a step: only the new rows"
+        got = runs_of(msgs)
+        assert {r: v["step"] for r, v in got.items()} == {"A": 30, "B": 30, "C": 30}
+        assert got["B"]["series"]["steps"] == list(range(11, 31))
+        assert got["C"]["label"] == "C: seed 99" and got["B"]["label"] == "B: Adam, η 0.01"
+        b30 = got["B"]["layers"]
+        got = runs_of(peer.request({"type": "back", "count": 5}, "runs"))
+        assert {v["step"] for v in got.values()} == {25}
+        got = runs_of(peer.request({"type": "step", "count": 5}, "runs"))
+        assert got["B"]["layers"] == b30, "back then forward again: the same weights exactly"
+        got = runs_of(peer.request({"type": "seek", "step": 4}, "runs"))
+        assert {v["step"] for v in got.values()} == {4}, (
+            "before its start a run is made again there"
+        )
+        assert got["B"]["config"]["optimizer"] == "adam" and got["C"]["seed"] == 99
+        got = runs_of(peer.request({"type": "reset"}, "runs"))
+        assert {v["step"] for v in got.values()} == {0}
+        assert got["B"]["label"] == "B: Adam, η 0.01"
+        peer.expect({"type": "play"}, "status")
+        frames = [m for m in peer.until("frame") if m["type"] == "frame"]
+        peer.send({"type": "ack", "frame": frames[-1]["frame"]})
+        frame = peer.until("frame")[-1]
+        assert [r["run"] for r in frame["runs"]] == ["B", "C"]
+        assert all(r["step"] == frame["step"] for r in frame["runs"]), "in step while playing"
+        got = runs_of(peer.request({"type": "pause"}, "runs"))
+        assert len({v["step"] for v in got.values()}) == 1
+
+
+def test_limits_and_refusals(connect: Connect) -> None:
+    with connect() as peer:
+        start(peer)
+        assert peer.error({"type": "show_run", "run": "B"})["code"] == "out_of_range"
+        bad = peer.error({"type": "compare", "config": {"hidden": [3]}})
+        assert bad["code"] == "invalid_message" and "live settings" in bad["message"]
+        for _ in range(3):
+            peer.request({"type": "compare", "config": {"l2": 0.01}}, "runs")
+        assert peer.error({"type": "compare"})["code"] == "limit_exceeded", "at most 4 runs"
+        assert peer.error({"type": "compare_remove", "run": "A"})["code"] == "invalid_message"
+        got = runs_of(peer.request({"type": "compare_remove", "run": "C"}, "runs"))
+        assert sorted(got) == ["A", "B", "D"]
+        # A rebuild ends the comparison.
+        ended = peer.request({"type": "configure", "config": {"hidden": [4]}}, "runs")[-1]
+        assert ended == {"type": "runs", "shown": None, "runs": []}
+        # The largest network: two runs fill the budget of 2 × max_parameters.
+        peer.request(
+            {"type": "configure", "config": {"dataset": "digits", "hidden": [64, 64, 64, 64]}},
+            "series",
+        )
+        peer.request({"type": "compare"}, "runs")
+        err = peer.error({"type": "compare"})
+        assert err["code"] == "limit_exceeded" and "budget" in err["message"]
