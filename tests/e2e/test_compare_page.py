@@ -55,7 +55,9 @@ def test_compare_adam_with_sgd_play_and_switch(
         card.scroll_into_view_if_needed()
         page.screenshot(path=str(output_dir / f"{size}-compare-played.png"), full_page=True)
         legend.get_by_role("button", name="Show run B in the diagram").click()
-        state = wait_message(page, traffic, "state", where=lambda m: m["config"]["optimizer"] == "adam")
+        state = wait_message(
+            page, traffic, "state", where=lambda m: m["config"]["optimizer"] == "adam"
+        )
         assert state["optimizer_t"] > 0
         expect(page.locator("#optimizer")).to_have_value("adam")
         expect(legend.locator('li[data-run="B"]')).to_have_class("run shown")
