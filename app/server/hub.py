@@ -228,10 +228,10 @@ class SessionHub:
             raise SessionsFull(f"server full: {s.max_sessions} sessions; try again later")
         if browser is None:
             anonymous = sum(e.browser is None for e in self.entries.values())
-            if anonymous >= s.max_anonymous_sessions:
+            if anonymous >= s.anonymous_cap:
                 raise SessionsFull(
                     f"{anonymous} sessions without a browser cookie (limit "
-                    f"{s.max_anonymous_sessions}); try again later"
+                    f"{s.anonymous_cap}); try again later"
                 )
         else:
             mine = [e for e in self.entries.values() if e.browser == browser]

@@ -27,8 +27,9 @@ class Settings(BaseSettings):
     allowed_origins: Annotated[tuple[str, ...], NoDecode] = ()
     max_sessions: int = 200
     max_sessions_per_browser: int = 8
-    # New sessions of clients without a `bpl_browser` cookie (scripts), all together.
-    max_anonymous_sessions: int = 50
+    # New sessions of clients without a `bpl_browser` cookie (scripts), all together; 0: half
+    # of `max_sessions` (`anonymous_cap`).
+    max_anonymous_sessions: int = 0
     # Sessions restored from checkpoints (resumes) may go this far over `max_sessions`: a
     # resume never loses to the new-session cap (new sessions are refused at `max_sessions`).
     resume_headroom: int = 50
@@ -78,6 +79,10 @@ class Settings(BaseSettings):
             if not value.strip():
                 return default_checkpoint_dir()
         return value
+
+    @property
+    def anonymous_cap(self) -> int:
+        return self.max_anonymous_sessions or max(1, self.max_sessions // 2)
 
     @property
     def instance_name(self) -> str:
