@@ -151,6 +151,21 @@ class StepLog:
         n = max(0, min(self._n, upto - self.first_step + 1))
         return (np.flatnonzero(self._position[:n] == 0) + self.first_step).tolist()
 
+    def epoch_start_before(self, step: int, inclusive: bool) -> int | None:
+        """The latest epoch start (a step after which the position is 0) before `step` (or at
+        it, if `inclusive`); None if the kept steps hold none. O(log n): a binary search of
+        the epoch column, which never decreases along the log (a new branch truncates it)."""
+        i = min(step - self.first_step, self._n - 1) - (0 if inclusive else 1)
+        if i < 0:
+            return None
+        epochs = self._epoch[: self._n]
+        while i >= 0:
+            first = int(np.searchsorted(epochs, epochs[i], side="left"))  # the epoch's first row
+            if self._position[first] == 0:
+                return first + self.first_step
+            i = first - 1  # the log starts mid-epoch (kept steps dropped): an earlier one
+        return None
+
     def series(self, upto: int, max_points: int) -> dict[str, list[Any]]:
         """The logged steps ≤ `upto` that have a loss, downsampled to at most `max_points`."""
         n = max(0, min(self._n, upto - self.first_step + 1))

@@ -36,6 +36,7 @@ BENCH_SERVER_ENV = {
     "BPL_RATE_LIMIT_PER_S": "1000000",
     "BPL_RATE_LIMIT_BURST": "1000000",
     "BPL_MAX_SESSIONS": "5000",
+    "BPL_MAX_ANONYMOUS_SESSIONS": "5000",  # the load generators are cookie-less
     "BPL_CHECKPOINT_DIR": "off",
     "OPENBLAS_NUM_THREADS": "1",
     "OMP_NUM_THREADS": "1",

@@ -6,6 +6,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -13,6 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+# Without BPL_CHECKPOINT_DIR the app checkpoints to $XDG_DATA_HOME/backprop-lab: every test
+# process (and the servers it starts) gets a fresh temporary one, never the user's folder.
+os.environ["XDG_DATA_HOME"] = tempfile.mkdtemp(prefix="bpl-xdg-")
 
 ROOT = Path(__file__).resolve().parent.parent
 OUTPUT = ROOT / "test-output"

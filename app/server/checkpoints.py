@@ -104,10 +104,26 @@ def _write_atomic(path: Path, data: bytes) -> None:
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
+            f.flush()
+            os.fsync(f.fileno())  # the data is on disk before the name points at it
         os.replace(tmp, path)
+        _fsync_dir(path.parent)  # and the rename itself survives a crash
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _fsync_dir(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass  # some file systems (and Windows) cannot fsync a directory
+    finally:
+        os.close(fd)
 
 
 class CheckpointStore:
@@ -155,6 +171,7 @@ class CheckpointStore:
         meta = {
             "format": FORMAT,
             "saved_at": time.time(),
+            "created_at": session.created_at,
             "session": session.id,
             "token": session.token,
             "watch_key": session.watch_key,
@@ -219,6 +236,38 @@ class CheckpointStore:
     def _unreadable(session_id: str, reason: str) -> CheckpointUnreadable:
         log.warning("checkpoint of session %s cannot be resumed: %s", session_id[:6], reason)
         return CheckpointUnreadable(session_id, reason)
+
+    def watch_token(self, session_id: str, watch_key: str) -> str | None:
+        """The session's token if `watch_key` is its spectator key (for a read-only load)."""
+        path = self._session_path(session_id)
+        if path is None:
+            return None
+        try:
+            with np.load(path, allow_pickle=False) as npz:
+                meta = json.loads(bytes(npz["meta"]).decode())
+            expected, token = meta["watch_key"], meta["token"]
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+        if not isinstance(expected, str) or not isinstance(token, str):
+            return None
+        given = watch_key.encode("utf-8", "surrogatepass")
+        return token if secrets.compare_digest(expected.encode(), given) else None
+
+    def created_at(self, session_id: str) -> float | None:
+        """When the session was created (wall clock), if its checkpoint says (release 1's don't)."""
+        path = self._session_path(session_id)
+        if path is None:
+            return None
+        try:
+            with np.load(path, allow_pickle=False) as npz:
+                value = json.loads(bytes(npz["meta"]).decode()).get("created_at")
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+        return float(value) if isinstance(value, int | float) and value > 0 else None
+
+    def delete_dataset(self, dataset_id: str) -> None:
+        if _SAFE_ID.match(dataset_id):
+            (self.root / "datasets" / f"{dataset_id}.json").unlink(missing_ok=True)
 
     def delete_session(self, session_id: str) -> None:
         path = self._session_path(session_id)

@@ -10,15 +10,20 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import secrets
 import time
+from collections import OrderedDict
 from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+import numpy as np
+
 from app.engine import Dataset
 from app.protocol import SPECTATOR_TYPES, Message
-from app.server.checkpoints import CheckpointStore
+from app.server.admission import RateLimiter
+from app.server.checkpoints import CheckpointStore, CheckpointUnreadable
 from app.server.settings import Settings
 from app.session import Session
 
@@ -45,6 +50,10 @@ class SessionsFull(Exception):
     """No room for another session; the reason is sent with close code 1013."""
 
 
+class ResumeUnreadable(Exception):
+    """The session's checkpoint exists but cannot be read: the client is told, not "expired"."""
+
+
 @dataclass
 class Entry:
     """A session in this process, with its sockets and its lifecycle."""
@@ -60,6 +69,10 @@ class Entry:
     # disk was written by another process, which then owns the session.
     checkpoint_version: tuple[int, int, int] | None = None
     created: float = field(default_factory=time.monotonic)
+    # Another process wrote a newer checkpoint: this copy must never be written again.
+    stale: bool = False
+    # The last checkpoint write failed (a full disk): the client has been or will be told.
+    save_failed: bool = False
     last_active: float = field(default_factory=time.monotonic)
     last_ack: float = field(default_factory=time.monotonic)
 
@@ -87,27 +100,76 @@ class Entry:
                 watcher.enqueue(text)
 
 
+def dataset_bytes(dataset: Dataset) -> int:
+    """Bytes of the arrays a dataset holds (what it costs in memory)."""
+    return sum(v.nbytes for v in vars(dataset).values() if isinstance(v, np.ndarray))
+
+
 class DatasetStore:
-    """Uploaded CSV datasets by id: immutable once stored, shared by id only."""
+    """Uploaded CSV datasets by id: immutable once stored, shared by id only.
 
-    def __init__(self, checkpoints: CheckpointStore | None) -> None:
-        self._data: dict[str, Dataset] = {}
+    Bounded: at most `per_browser` uploads per browser cookie (cookie-less clients share one
+    budget), and `max_bytes` of arrays in memory in total; the least recently used goes first.
+    A dataset pushed out of memory stays on disk (if checkpoints are on) and is read again when
+    a session asks for it; one pushed out of its browser's budget is deleted from disk too.
+    """
+
+    def __init__(
+        self, checkpoints: CheckpointStore | None, per_browser: int = 4, max_bytes: int = 64 << 20
+    ) -> None:
+        self._data: OrderedDict[str, Dataset] = OrderedDict()
+        self._owner: dict[str, str | None] = {}
         self._checkpoints = checkpoints
+        self.per_browser = per_browser
+        self.max_bytes = max_bytes
 
-    def add(self, dataset: Dataset, csv_text: str, options: dict[str, Any]) -> str:
+    @property
+    def nbytes(self) -> int:
+        return sum(dataset_bytes(d) for d in self._data.values())
+
+    def __contains__(self, dataset_id: object) -> bool:
+        return dataset_id in self._data
+
+    def add(
+        self, dataset: Dataset, csv_text: str, options: dict[str, Any], browser: str | None = None
+    ) -> str:
         dataset_id = secrets.token_urlsafe(12)
+        mine = [i for i, owner in self._owner.items() if owner == browser]
+        for old in mine[: max(0, len(mine) - self.per_browser + 1)]:  # oldest upload first
+            self.forget(old, from_disk=True)
         self._data[dataset_id] = dataset
+        self._owner[dataset_id] = browser
         if self._checkpoints is not None:
             self._checkpoints.save_dataset(dataset_id, csv_text, options)
+        self._trim(keep=dataset_id)
         return dataset_id
 
     def get(self, dataset_id: str) -> Dataset | None:
         found = self._data.get(dataset_id)
-        if found is None and self._checkpoints is not None:
+        if found is not None:
+            self._data.move_to_end(dataset_id)
+        elif self._checkpoints is not None:
             found = self._checkpoints.load_dataset(dataset_id)
             if found is not None:
                 self._data[dataset_id] = found
+                self._trim(keep=dataset_id)
         return found
+
+    def forget(self, dataset_id: str, from_disk: bool = False) -> None:
+        """Free a dataset's memory (sessions built on it keep their own reference)."""
+        self._data.pop(dataset_id, None)
+        if from_disk:
+            self._owner.pop(dataset_id, None)
+            if self._checkpoints is not None:
+                self._checkpoints.delete_dataset(dataset_id)
+
+    def _trim(self, keep: str) -> None:
+        total = self.nbytes
+        for dataset_id in list(self._data):
+            if total <= self.max_bytes:
+                break
+            if dataset_id != keep:
+                total -= dataset_bytes(self._data.pop(dataset_id))
 
 
 class SessionHub:
@@ -116,12 +178,21 @@ class SessionHub:
         self.checkpoints = (
             CheckpointStore(settings.checkpoint_dir) if settings.checkpoint_dir else None
         )
-        self.datasets = DatasetStore(self.checkpoints)
+        self.datasets = DatasetStore(
+            self.checkpoints, settings.max_datasets_per_browser, settings.max_dataset_bytes
+        )
         self.entries: dict[str, Entry] = {}
+        # Read-only copies from checkpoints for spectators of sessions held elsewhere.
+        self.shadows: dict[str, Entry] = {}
         self._reaper: asyncio.Task[None] | None = None
         self._last_sweep = 0.0
         # Work under way that slices itself: play loops and long commands (see `slice_s`).
         self.busy: set[object] = set()
+        # Gradient checks run in threads, CPU-bound: at most one per core at once.
+        self.gradchecks = asyncio.Semaphore(settings.max_gradchecks or os.cpu_count() or 1)
+        # CSV parsing runs in a thread, one at a time (each is up to ~1 MiB of text).
+        self.parsing = asyncio.Semaphore(1)
+        self.import_limiter = RateLimiter(settings.import_rate_per_s, settings.import_burst, 1e9)
 
     def slice_s(self) -> float:
         """This round's share for one busy session: a round of all of them stays ~1 ms."""
@@ -145,14 +216,26 @@ class SessionHub:
     # -- sessions -----------------------------------------------------------------------------
 
     def new_session(self, browser: str | None, config: dict[str, Any] | None = None) -> Entry:
+        """A new session, or `SessionsFull`: never at the expense of a resumable one.
+
+        Sessions still in their resume window are never pushed out by a new one (a student
+        whose Wi-Fi blinked must get their session back); only a browser's own oldest
+        disconnected session may make room for that same browser (it stays resumable from its
+        checkpoint). Cookie-less clients share `max_anonymous_sessions`.
+        """
         s = self.settings
         if len(self.entries) >= s.max_sessions:
-            self._free_one_disconnected(None)
-        if len(self.entries) >= s.max_sessions:
             raise SessionsFull(f"server full: {s.max_sessions} sessions; try again later")
-        if browser is not None:
+        if browser is None:
+            anonymous = sum(e.browser is None for e in self.entries.values())
+            if anonymous >= s.anonymous_cap:
+                raise SessionsFull(
+                    f"{anonymous} sessions without a browser cookie (limit "
+                    f"{s.anonymous_cap}); try again later"
+                )
+        else:
             mine = [e for e in self.entries.values() if e.browser == browser]
-            if len(mine) >= s.max_sessions_per_browser:
+            if len(mine) >= s.max_sessions_per_browser and self.checkpoints is not None:
                 self._free_one_disconnected(browser)
                 mine = [e for e in self.entries.values() if e.browser == browser]
             if len(mine) >= s.max_sessions_per_browser:
@@ -169,7 +252,7 @@ class SessionHub:
         """The session if the token matches, from memory or from its checkpoint."""
         entry = self.entries.get(session_id)
         if entry is not None:
-            if not secrets.compare_digest(entry.session.token, token):
+            if not same_secret(entry.session.token, token):
                 return None
             if entry.controller is not None or self.checkpoints is None:
                 return entry
@@ -179,18 +262,29 @@ class SessionHub:
             # Another process resumed it and trained on: its newer checkpoint wins over this
             # stale copy (server-requests #2).
             self.entries.pop(session_id, None)
-        if self.checkpoints is None or len(self.entries) >= self.settings.max_sessions:
+        if self.checkpoints is None:
+            return None
+        # Resumes have headroom over the new-session cap: new sessions stop at `max_sessions`,
+        # so a full process still takes its students back (from another process or a restart).
+        if len(self.entries) >= self.settings.max_sessions + self.settings.resume_headroom:
+            log.warning(
+                "resume of %s refused: %d sessions in memory", session_id[:6], len(self.entries)
+            )
             return None
         version = self.checkpoints.version(session_id)
         try:
             loaded = self.checkpoints.load_session(
                 session_id, token, self.settings.limits, self.datasets.get
             )
-        except Exception:  # an unreadable or outdated checkpoint: a fresh session instead
-            # MERGE: an unreadable checkpoint (checkpoints.CheckpointUnreadable, from the engine
-            # side) must reach the client as an error, not a fresh session; wire it here.
+        except CheckpointUnreadable as exc:
+            # A checkpoint that exists but cannot be read is not "expired": the socket route
+            # tells the client (`checkpoint_unreadable`) and the file stays for inspection.
+            raise ResumeUnreadable(exc.reason) from exc
+        except Exception as exc:
             log.exception("restoring session %s failed", session_id[:6])
-            loaded = None
+            if version is None:
+                return None
+            raise ResumeUnreadable(str(exc)) from exc
         if loaded is None:
             return None
         session, browser = loaded
@@ -202,14 +296,54 @@ class SessionHub:
             disconnected_at=time.monotonic(),  # freed after the resume window unless attached
             checkpoint_version=version,
         )
+        # The age limit counts from the session's creation, across restarts and processes. A
+        # checkpoint without `created_at` (release 1's) counts from now: never "expired".
+        created_at = self.checkpoints.created_at(session_id)
+        if created_at is not None:
+            session.created_at = created_at
+        entry.created = time.monotonic() - max(0.0, time.time() - session.created_at)
         self.entries[session.id] = entry
         return entry
 
     def find_watch(self, session_id: str, key: str) -> Entry | None:
         entry = self.entries.get(session_id)
-        if entry is not None and secrets.compare_digest(entry.session.watch_key, key):
+        if entry is not None and same_secret(entry.session.watch_key, key):
             return entry
         return None
+
+    def load_watch(self, session_id: str, key: str) -> Entry | None:
+        """A read-only copy of a session from its checkpoint, for spectators (not in `entries`).
+
+        Shared by every spectator here of the same checkpoint version; never saved, never
+        controlled: the session itself lives in another process (or in none, yet).
+        """
+        if self.checkpoints is None:
+            return None
+        for sid, old in list(self.shadows.items()):
+            if not old.watchers:
+                del self.shadows[sid]
+        token = self.checkpoints.watch_token(session_id, key)
+        if token is None:
+            return None
+        version = self.checkpoints.version(session_id)
+        cached = self.shadows.get(session_id)
+        if cached is not None and cached.checkpoint_version == version:
+            return cached
+        try:
+            loaded = self.checkpoints.load_session(
+                session_id, token, self.settings.limits, self.datasets.get
+            )
+        except Exception:
+            log.exception("reading session %s for a spectator failed", session_id[:6])
+            return None
+        if loaded is None:
+            return None
+        shadow = Entry(
+            session=loaded[0], browser=loaded[1], dirty=False, checkpoint_version=version
+        )
+        shadow.stale = True  # never written back
+        self.shadows[session_id] = shadow
+        return shadow
 
     async def attach(self, entry: Entry, peer: Peer) -> None:
         old = entry.controller
@@ -228,8 +362,16 @@ class SessionHub:
             self.save(entry)
 
     def drop(self, entry: Entry) -> None:
-        """Forget a session; its checkpoint too, unless another process wrote a newer one."""
+        """Forget a session; its checkpoint too, unless another process wrote a newer one.
+
+        Its uploaded dataset leaves memory with it unless another session here uses it.
+        """
         self.entries.pop(entry.session.id, None)
+        dataset_id = entry.session.timeline.dataset_id
+        if dataset_id is not None and not any(
+            e.session.timeline.dataset_id == dataset_id for e in self.entries.values()
+        ):
+            self.datasets.forget(dataset_id)
         if self.checkpoints is not None:
             on_disk = self.checkpoints.version(entry.session.id)
             if on_disk is not None and on_disk == entry.checkpoint_version:
@@ -243,20 +385,35 @@ class SessionHub:
         ]
         if candidates:
             oldest = min(candidates, key=lambda e: e.disconnected_at or 0.0)
-            self.save(oldest)
-            self.entries.pop(oldest.session.id, None)
+            # Out of memory only once its checkpoint holds it (it stays resumable from there).
+            if self.save(oldest) or oldest.stale or not oldest.dirty:
+                self.entries.pop(oldest.session.id, None)
 
     # -- checkpoints --------------------------------------------------------------------------
 
-    def save(self, entry: Entry) -> None:
-        if self.checkpoints is None:
-            return
+    def save(self, entry: Entry) -> bool:
+        """Write the session's checkpoint; False if it was not written.
+
+        Never over a checkpoint another process wrote since this one last wrote or loaded it:
+        that process resumed the session and trained on, and this copy is stale.
+        """
+        if self.checkpoints is None or entry.stale:
+            return False
+        on_disk = self.checkpoints.version(entry.session.id)
+        if on_disk is not None and on_disk != entry.checkpoint_version:
+            log.info("not saving stale session %s: a newer checkpoint exists", entry.session.id[:6])
+            entry.stale = True
+            return False
         try:
             entry.checkpoint_version = self.checkpoints.save_session(entry.session, entry.browser)
-            entry.last_checkpoint = time.monotonic()
-            entry.dirty = False
         except Exception:  # a full disk must not take the session down with it
             log.exception("checkpoint of session %s failed", entry.session.id[:6])
+            entry.save_failed = True
+            return False
+        entry.last_checkpoint = time.monotonic()
+        entry.dirty = False
+        entry.save_failed = False
+        return True
 
     # -- culling ------------------------------------------------------------------------------
 
@@ -302,11 +459,19 @@ class SessionHub:
             ):
                 # Periodically, for sessions that changed (stepped by hand or playing), so a
                 # killed process loses at most an interval (server-requests #3).
-                self.save(entry)
+                if not self.save(entry) and entry.save_failed:
+                    tell = getattr(entry.controller, "tell_if_unsaved", None)
+                    if tell is not None:
+                        await tell()
                 await asyncio.sleep(0)  # one file write at a time between everyone else's work
         if self.checkpoints is not None and now - self._last_sweep > 60:
             self._last_sweep = now
             self.checkpoints.sweep(s.max_session_age_s)
+
+
+def same_secret(expected: str, given: str) -> bool:
+    """Constant-time comparison that is False (not a TypeError) for non-ASCII input."""
+    return secrets.compare_digest(expected.encode(), given.encode("utf-8", "surrogatepass"))
 
 
 async def _close_all(peer: Peer | None, watchers: set[Peer], reason: str) -> None:

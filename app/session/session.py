@@ -9,6 +9,7 @@ socket route carries out. The session knows the engine and the protocol, not Fas
 from __future__ import annotations
 
 import secrets
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -72,6 +73,8 @@ class Session:
         self.id = session_id or new_secret()
         self.token = new_secret()
         self.watch_key = new_secret()
+        # Wall-clock creation time (checkpoints keep it: the age limit survives restarts).
+        self.created_at = time.time()
         self.limits = limits
         self.timeline = Timeline(limits, datasets, pace or FixedPace())
         self.player = Player(self.timeline)

@@ -331,13 +331,12 @@ class Timeline:
 
     def _epoch_back_target(self, count: int) -> int:
         """The start of the current epoch (or of earlier ones) among the logged steps."""
-        starts = self.log.epoch_starts(self.step)
         step, at_start = self.step, self.revealed == 0
-        for _ in range(count):
-            earlier = [s for s in starts if (s < step if at_start else s <= step)]
-            if not earlier:
+        for _ in range(count):  # count ≤ 1000 (the protocol's limit), each O(log n)
+            earlier = self.log.epoch_start_before(step, inclusive=not at_start)
+            if earlier is None:
                 raise ProtocolError("out_of_range", "cannot go back before the first kept epoch")
-            step, at_start = earlier[-1], True
+            step, at_start = earlier, True
         return step
 
     def seek(self, step: int) -> Iterator[Events]:

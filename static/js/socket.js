@@ -1,6 +1,7 @@
 // The WebSocket connection: connect, resume the same session after a drop (session and token kept
 // in sessionStorage, so a reload resumes too), reconnect with exponential backoff, and handle the
-// protocol's close codes (1012 restarting, 1013 full, 4001 taken over, 4003 bad spectator key).
+// protocol's close codes (1012 restarting, 1013 full, 4001 taken over, 4003 spectated session not
+// found: wait for it). The token never goes in the URL: it is the socket's first message.
 
 const STORAGE_KEY = "backprop-lab.session";
 
@@ -12,8 +13,8 @@ export function backoffDelay(attempt, { base = 250, cap = 8000, random = Math.ra
 
 /** What to do after a close code: "reconnect", "wait" (server full: slower retries) or "stop". */
 export function closeAction(code) {
-  if (code === 4001 || code === 4003 || code === 1008 || code === 1009) return "stop";
-  if (code === 1013) return "wait";
+  if (code === 4001 || code === 1008 || code === 1009) return "stop";
+  if (code === 1013 || code === 4003) return "wait";
   return "reconnect";
 }
 
@@ -27,7 +28,7 @@ export function closeReason(code, reason = "") {
     case 4001:
       return "This session was opened in another tab.";
     case 4003:
-      return "The spectator link is not valid.";
+      return "The session is not available (yet?); waiting for it…";
     case 1008:
       return "The server closed the connection (too many messages).";
     case 1009:
@@ -45,11 +46,15 @@ export function socketUrl(location, { session = null, token = null, watch = null
     params.set("watch", watch.id);
     params.set("key", watch.key);
   } else if (session && token) {
-    params.set("session", session);
-    params.set("token", token);
+    params.set("session", session); // the token follows in the first message (resumeMessage)
   }
   const q = params.toString();
   return `${scheme}//${location.host}/ws${q ? `?${q}` : ""}`;
+}
+
+/** The first message of a resuming socket: the credentials stay out of URLs (and logs). */
+export function resumeMessage({ session = null, token = null } = {}) {
+  return session && token ? { type: "resume", session, token } : null;
 }
 
 export function loadSession(storage) {
@@ -101,10 +106,12 @@ export class Connection {
     const stored = this.watch ? null : loadSession(this.storage);
     const url = socketUrl(this.location, { ...(stored ?? {}), watch: this.watch });
     this.onStatus?.({ state: this.attempt === 0 ? "connecting" : "reconnecting", attempt: this.attempt });
+    const resume = this.watch ? null : resumeMessage(stored ?? {});
     const ws = new this.WebSocketImpl(url);
     this.ws = ws;
     ws.onopen = () => {
       if (this.ws !== ws) return;
+      if (resume) ws.send(JSON.stringify(resume));
       this.attempt = 0;
       this.onStatus?.({ state: "open", attempt: 0 });
       const pending = this.queue;

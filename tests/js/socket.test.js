@@ -17,7 +17,7 @@ test("close codes: reconnect on restart and drops, wait when full, stop when tak
   assert.equal(closeAction(1006), "reconnect");
   assert.equal(closeAction(1013), "wait");
   assert.equal(closeAction(4001), "stop");
-  assert.equal(closeAction(4003), "stop");
+  assert.equal(closeAction(4003), "wait", "a spectator waits for its session to come back");
   assert.match(closeReason(1013, "sessions"), /full \(sessions\)/);
   assert.match(closeReason(4001), /another tab/);
 });
@@ -26,7 +26,7 @@ test("socket URLs: new, resumed and spectator", () => {
   const loc = { protocol: "http:", host: "example.test:8000" };
   assert.equal(socketUrl(loc), "ws://example.test:8000/ws");
   assert.equal(socketUrl({ protocol: "https:", host: "h" }), "wss://h/ws");
-  assert.equal(socketUrl(loc, { session: "s1", token: "t/1" }), "ws://example.test:8000/ws?session=s1&token=t%2F1");
+  assert.equal(socketUrl(loc, { session: "s1", token: "t/1" }), "ws://example.test:8000/ws?session=s1", "no token in URLs");
   assert.equal(socketUrl(loc, { watch: { id: "s", key: "k" } }), "ws://example.test:8000/ws?watch=s&key=k");
 });
 
@@ -112,9 +112,13 @@ test("Connection resumes the stored session after a drop and re-sends queued mes
   assert.equal(c.send({ type: "ack", frame: 3 }), false);
   timers.run();
   const ws2 = FakeSocket.all[1];
-  assert.equal(ws2.url, "ws://h/ws?session=S&token=T");
+  assert.equal(ws2.url, "ws://h/ws?session=S");
   ws2.open();
-  assert.deepEqual(ws2.sent, [{ type: "step", unit: "phase" }], "acks are dropped, control messages kept");
+  assert.deepEqual(
+    ws2.sent,
+    [{ type: "resume", session: "S", token: "T" }, { type: "step", unit: "phase" }],
+    "the token first, then the queue: acks are dropped, control messages kept",
+  );
   assert.equal(states.at(-1), "open");
   assert.deepEqual(got, ["hello"]);
 });

@@ -62,8 +62,17 @@ def test_stepped_sessions_are_checkpointed_periodically(
         while not path.exists() and time.monotonic() < deadline:
             time.sleep(0.05)
         assert path.is_file(), "a connected, stepped session is checkpointed"
-        # Another process can read it through the API meanwhile.
-        export = b.get(f"/api/sessions/{hello['session']}/export", params={"token": hello["token"]})
+        # Another process can read it through the API meanwhile. The first write may hold step 0
+        # (a new session is written at once); the next periodic one (0.2 s here) holds step 3.
+        url = f"/api/sessions/{hello['session']}/export"
+        while True:
+            export = b.get(url, params={"token": hello["token"]})
+            b.app.state.hub.entries.pop(hello["session"], None)  # read the disk again next time
+            if export.status_code != 200 or export.json()["step"] == 3:
+                break
+            if time.monotonic() > deadline + 5:
+                break
+            time.sleep(0.05)
         assert export.status_code == 200 and export.json()["step"] == 3
 
 

@@ -38,7 +38,8 @@ def cookie(name: str) -> dict[str, object]:
 
 def test_session_cap_closes_1013_while_healthz_answers(server_factory: Factory) -> None:
     """Trap: --limit-concurrency starves /healthz; the app caps sessions itself."""
-    server = server_factory({"BPL_MAX_SESSIONS": "3"})
+    # Cookie-less clients get all 3 (their own budget is half of the cap by default).
+    server = server_factory({"BPL_MAX_SESSIONS": "3", "BPL_MAX_ANONYMOUS_SESSIONS": "3"})
     peers = [ws_peer(server.ws_url) for _ in range(3)]
     opened = [p.__enter__() for p in peers]
     try:

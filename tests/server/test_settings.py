@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from app.server.settings import Settings, SettingsError
+from app.server.settings import Settings, SettingsError, default_checkpoint_dir
 
 
 def test_every_variable_is_read_by_its_documented_name(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -39,7 +39,7 @@ def test_every_variable_is_read_by_its_documented_name(monkeypatch: pytest.Monke
     }  # fmt: skip
 
 
-@pytest.mark.parametrize("value", ["off", "OFF", ""])
+@pytest.mark.parametrize("value", ["off", "OFF"])
 def test_checkpoints_off(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
     monkeypatch.setenv("BPL_CHECKPOINT_DIR", value)
     assert Settings.from_env().checkpoint_dir is None
@@ -47,7 +47,10 @@ def test_checkpoints_off(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
 
 def test_defaults_without_environment() -> None:
     s = Settings()
-    assert s.checkpoint_dir is None and s.allowed_origins == () and s.max_sessions == 200
+    # Issue 14: unset means a per-user data folder (tests/conftest.py points it at a tmp dir).
+    assert s.checkpoint_dir == default_checkpoint_dir()
+    assert str(s.checkpoint_dir).endswith("backprop-lab/checkpoints")
+    assert s.allowed_origins == () and s.max_sessions == 200
     assert s.limits.max_seek_history == 10_000 and s.limits.max_learning_rate == 10.0
     assert Settings(checkpoint_dir=Path("/tmp/x")).checkpoint_dir == Path("/tmp/x")
 
@@ -63,3 +66,19 @@ def test_a_bad_value_names_its_variable(
     monkeypatch.setenv(name, value)
     with pytest.raises(SettingsError, match=f"environment variable {name}:.*{value!r}"):
         Settings.from_env()
+
+
+@pytest.mark.parametrize("value", [None, ""])
+def test_checkpoints_default_to_a_per_user_data_folder(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, value: str | None
+) -> None:
+    """Issue 14 (low): without BPL_CHECKPOINT_DIR a restart lost every session."""
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
+    if value is None:
+        monkeypatch.delenv("BPL_CHECKPOINT_DIR", raising=False)
+    else:
+        monkeypatch.setenv("BPL_CHECKPOINT_DIR", value)
+    assert Settings.from_env().checkpoint_dir == tmp_path / "backprop-lab" / "checkpoints"
+    monkeypatch.delenv("XDG_DATA_HOME")
+    expected = Path.home() / ".local" / "share" / "backprop-lab" / "checkpoints"
+    assert Settings.from_env().checkpoint_dir == expected

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import copy
 import csv
 import io
-import secrets
 from dataclasses import asdict
 from typing import Annotated, Any, Literal
 
@@ -16,10 +17,13 @@ from app import protocol
 from app.engine import TrainConfig, parse_csv
 from app.engine.optimizer_view import optimizer_constants
 from app.engine.options import OPTIONS, RANGES
-from app.server.hub import Entry, SessionHub, SessionsFull
+from app.server.hub import Entry, ResumeUnreadable, SessionHub, SessionsFull, same_secret
 from app.session import Session
+from app.steplog import StepLog
 
 router = APIRouter(prefix="/api", tags=["api"])
+MAX_COUNTER = 2**53 - 1
+BROWSER = "bpl_browser"
 EXPORT_FORMAT: Literal["backprop-lab/session@1"] = "backprop-lab/session@1"
 
 
@@ -74,11 +78,17 @@ class UploadedDataset(BaseModel):
     rows: int
 
 
+CSV_CONTENT_TYPES = ("multipart/form-data", "text/csv", "application/csv")
+
+
 async def _read_csv(request: Request, limit: int) -> str:
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit + 4096:
         raise HTTPException(413, f"the CSV is larger than the limit of {limit} bytes")
-    content_type = request.headers.get("content-type", "")
+    content_type = request.headers.get("content-type", "").lower()
+    if not content_type.startswith(CSV_CONTENT_TYPES):
+        # `text/plain` is what a cross-site page can send without a CORS preflight.
+        raise HTTPException(415, "send the CSV as multipart/form-data (field 'file') or text/csv")
     if content_type.startswith("multipart/form-data"):
         # `async with`: the upload's spooled temporary file is closed whatever happens.
         async with request.form(max_files=1, max_fields=4, max_part_size=limit + 1) as form:
@@ -111,14 +121,20 @@ async def upload_dataset(
     hub = _hub(request)
     text = await _read_csv(request, hub.settings.limits.max_csv_bytes)
     try:
-        dataset = parse_csv(text, label_column=label_column, task=task)
-    except ValueError as exc:
-        raise HTTPException(422, str(exc)) from None
+        # Parsing ~1 MiB takes up to ~0.5 s: in a thread, one upload at a time per process.
+        async with hub.parsing:
+            dataset = await asyncio.to_thread(parse_csv, text, label_column=label_column, task=task)
+    except (ValueError, csv.Error) as exc:
+        # csv.Error: a field over 128 KiB, or CR-only line ends ("new-line character seen in
+        # unquoted field").
+        raise HTTPException(422, f"the CSV could not be read: {exc}") from None
     limits = hub.settings.limits
     rows = dataset.n_train + dataset.n_test
     if rows > limits.max_samples:
         raise HTTPException(422, f"the CSV has {rows} rows; the limit is {limits.max_samples}")
-    dataset_id = hub.datasets.add(dataset, text, {"label_column": label_column, "task": task})
+    dataset_id = hub.datasets.add(
+        dataset, text, {"label_column": label_column, "task": task}, request.cookies.get(BROWSER)
+    )
     return UploadedDataset(
         dataset_id=dataset_id,
         task=dataset.task,
@@ -130,9 +146,12 @@ async def upload_dataset(
 
 def _session(request: Request, session_id: str, token: str) -> Entry:
     # From memory or, like a resume, from its checkpoint (another process may have written it).
-    entry = _hub(request).find(session_id, token)
+    try:
+        entry = _hub(request).find(session_id, token)
+    except ResumeUnreadable:
+        raise HTTPException(409, "the saved copy of this session could not be read") from None
     # 404 either way: a wrong token must not reveal that the session exists.
-    if entry is None or not secrets.compare_digest(entry.session.token, token):
+    if entry is None or not same_secret(entry.session.token, token):
         raise HTTPException(404, "no session with this id and token")
     return entry
 
@@ -145,24 +164,31 @@ class LayerWeights(BaseModel):
 class SessionExport(BaseModel):
     format: Literal["backprop-lab/session@1"] = EXPORT_FORMAT
     config: dict[str, Any]
-    step: Annotated[int, Field(ge=0)]
-    epoch: Annotated[int, Field(ge=0)]
+    # Integers a page can hold exactly (2**53 - 1): a bigger one overflowed int64 (500).
+    step: Annotated[int, Field(ge=0, le=MAX_COUNTER)]
+    epoch: Annotated[int, Field(ge=0, le=MAX_COUNTER)]
     layers: list[LayerWeights]
 
 
 @router.get("/sessions/{session_id}/export")
-def export_session(
+async def export_session(
     request: Request, session_id: str, token: Annotated[str, Query(max_length=64)]
 ) -> SessionExport:
-    """The session as JSON: config (with seeds), the step, and the weights there."""
+    """The session as JSON: config (with seeds), the step, and the weights there.
+
+    On the event loop, like every access to a session (the socket changes it there): the
+    weights are immutable arrays, so the JSON is built from them in a thread.
+    """
     s = _session(request, session_id, token).session
     state = s.state_message()
-    return SessionExport(
-        config=s.config_dict(),
-        step=state["step"],
-        epoch=state["epoch"],
-        layers=[LayerWeights(W=l["W"].tolist(), b=l["b"].tolist()) for l in state["layers"]],
-    )
+    config, step, epoch = s.config_dict(), state["step"], state["epoch"]
+    arrays = [(l["W"], l["b"]) for l in state["layers"]]
+
+    def build() -> SessionExport:
+        layers = [LayerWeights(W=W.tolist(), b=b.tolist()) for W, b in arrays]
+        return SessionExport(config=config, step=step, epoch=epoch, layers=layers)
+
+    return await asyncio.to_thread(build)
 
 
 class ImportedSession(BaseModel):
@@ -171,9 +197,14 @@ class ImportedSession(BaseModel):
 
 
 @router.post("/sessions/import", status_code=201)
-def import_session(request: Request, body: SessionExport) -> ImportedSession:
-    """Start a new session from an export; connect with `/ws?session=…&token=…`."""
+async def import_session(request: Request, body: SessionExport) -> ImportedSession:
+    """Start a new session from an export; connect with `/ws?session=…&token=…`.
+
+    Bodies over `BPL_MAX_IMPORT_BYTES` get 413, imports over `BPL_IMPORT_RATE_PER_S` 429.
+    """
     hub = _hub(request)
+    if hub.import_limiter.take() != "ok":
+        raise HTTPException(429, "too many imports; try again in a few seconds")
     patch = {k: v for k, v in body.config.items() if k != "dataset_id" or v is not None}
     try:
         checked = protocol.ConfigPatch.model_validate(patch).changes()
@@ -186,33 +217,45 @@ def import_session(request: Request, body: SessionExport) -> ImportedSession:
         raise HTTPException(422, f"config: {exc}") from None
     try:
         entry.session.import_weights([(l.W, l.b) for l in body.layers], body.step, body.epoch)
-    except ValueError as exc:
+    except (ValueError, OverflowError) as exc:
         hub.drop(entry)
         raise HTTPException(422, str(exc)) from None
+    except BaseException:
+        hub.drop(entry)  # never a session nobody can reach and nothing reaps
+        raise
     entry.disconnected_at = entry.created
     hub.save(entry)  # any process sharing the checkpoint directory can resume it now
     return ImportedSession(session=entry.session.id, token=entry.session.token)
 
 
 @router.get("/sessions/{session_id}/history.csv", response_class=PlainTextResponse)
-def history_csv(
+async def history_csv(
     request: Request, session_id: str, token: Annotated[str, Query(max_length=64)]
 ) -> PlainTextResponse:
-    """One row per kept step: batch loss, whole-set metrics where measured, grad norms."""
+    """One row per kept step: batch loss, whole-set metrics where measured, grad norms.
+
+    The log is copied on the event loop (where the socket changes it), formatted in a thread.
+    """
     s: Session = _session(request, session_id, token).session
     n_layers = len(s.trainer.W)
+    log, upto = copy.deepcopy(s.log), s.step
+    text = await asyncio.to_thread(_history_text, log, upto, n_layers)
+    return PlainTextResponse(text, media_type="text/csv")
+
+
+def _history_text(log: StepLog, upto: int, n_layers: int) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(
         ["step", "loss", "train_loss", "test_loss", "train_accuracy", "test_accuracy"]
         + [f"grad_norm_{l}" for l in range(1, n_layers + 1)]
     )
-    for e in s.log:
-        if e.step > s.step:
+    for e in log:
+        if e.step > upto:
             break
         m = e.metrics or {}
         norms = list(e.grad_norms) if e.grad_norms else [None] * n_layers
         row = [e.step, e.loss, m.get("train_loss"), m.get("test_loss")]
         row += [m.get("train_accuracy"), m.get("test_accuracy"), *norms]
         writer.writerow(["" if v is None else v for v in row])
-    return PlainTextResponse(out.getvalue(), media_type="text/csv")
+    return out.getvalue()

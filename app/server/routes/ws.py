@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 from typing import Any
 
@@ -19,7 +20,7 @@ from starlette.websockets import WebSocketDisconnect, WebSocketState
 
 from app.protocol import WATCHER_TYPES, ClientMessage, ProtocolError, dumps, parse_client_message
 from app.server.admission import RateLimiter, origin_allowed
-from app.server.hub import Entry, SessionHub, SessionsFull
+from app.server.hub import Entry, ResumeUnreadable, SessionHub, SessionsFull
 from app.session import CHECKPOINT, Message, Offload, PeerGone, Session
 
 router = APIRouter()
@@ -27,6 +28,10 @@ log = logging.getLogger("backprop_lab.ws")
 
 BROWSER_COOKIE = "bpl_browser"
 WATCHER_QUEUE = 64
+# How long a socket opened with `?session=<id>` and no token waits for its `resume` message.
+RESUME_MESSAGE_TIMEOUT_S = 10.0
+# How often a spectator of a session held by another process looks for a newer checkpoint.
+REMOTE_WATCH_POLL_S = 2.0
 CLOSE_TIMEOUT_S = 1.0
 # A send waits until the previous messages have (nearly) left the buffer: a big one (an
 # iteration of the largest network is ~3 MB) gets extra time at this slowest acceptable rate
@@ -49,6 +54,7 @@ class Connection:
         self.closed = False
         self._send_lock = asyncio.Lock()
         self._queue: asyncio.Queue[str] | None = None
+        self._queued_bytes = 0
         self._pump: asyncio.Task[None] | None = None
         self._receiver: asyncio.Task[Any] | None = None
         self.dropped = False  # by us, for missing a send deadline
@@ -58,6 +64,9 @@ class Connection:
         self._limiter = RateLimiter(
             settings.rate_limit_per_s, settings.rate_limit_burst, settings.rate_abuse_after_s
         )
+        # `sync` sends the whole moment (~3 MB on the largest network): its own, lower limit.
+        self._sync_limiter = RateLimiter(settings.sync_rate_per_s, settings.sync_burst, 1e9)
+        self._told_unsaved = False
 
     @property
     def session(self) -> Session:
@@ -97,17 +106,29 @@ class Connection:
         """For spectators: queue without waiting; a spectator that falls behind is dropped."""
         if self._queue is None or self.closed:
             return
+        budget = self.hub.settings.watcher_queue_bytes
         try:
+            if self._queued_bytes + len(text) > budget and not self._queue.empty():
+                raise asyncio.QueueFull
             self._queue.put_nowait(text)
+            self._queued_bytes += len(text)
         except asyncio.QueueFull:
             self.closed = True
+            self._queue = None  # its frames are freed now, not at the ping timeout
             asyncio.get_running_loop().create_task(self._close_quietly(1013, "too slow"))
 
     async def _pump_queue(self) -> None:
         assert self._queue is not None
+        queue = self._queue
         with contextlib.suppress(Closed):
             while True:
-                await self.send_text(await self._queue.get())
+                text = await queue.get()
+                self._queued_bytes -= len(text)
+                await self.send_text(text)
+
+    def enqueue_all(self, messages: list[Message]) -> None:
+        for message in messages:
+            self.enqueue(dumps(message))
 
     async def error(self, code: str, message: str, msg_id: Any = None) -> None:
         """An error for this connection only."""
@@ -172,6 +193,9 @@ class Connection:
             msg_id = msg.id
             if self.role == "watch" and msg.type not in WATCHER_TYPES:
                 raise ProtocolError("read_only", "a spectator cannot control the session")
+            if msg.type == "sync" and self._sync_limiter.take() != "ok":
+                rate = self.hub.settings.sync_rate_per_s
+                raise ProtocolError("rate_limited", f"sync: at most {rate:g} per second")
             await self.run(msg)
         except ProtocolError as exc:
             await self.error(exc.code, exc.message, exc.id if exc.id is not None else msg_id)
@@ -199,14 +223,32 @@ class Connection:
                     # now; this command stops here, never two controllers at once.
                     raise Closed
                 if isinstance(item, Offload):
-                    await self.emit(await asyncio.to_thread(item.job))
+                    async with self.hub.gradchecks:  # CPU-bound threads: one per core at most
+                        result = await asyncio.to_thread(item.job)
+                    await self.emit(result)
                 elif item is CHECKPOINT:
                     self.hub.save(entry)
+                    await self.tell_if_unsaved()
                 elif item:
                     await self.emit(item)  # type: ignore[arg-type]
                 await asyncio.sleep(0)  # let every other session run between slices
         finally:
             busy.discard(self._command_token)
+
+    async def tell_if_unsaved(self) -> None:
+        """A failed checkpoint (a full disk): the student is told once, until one succeeds."""
+        entry = self.entry
+        if entry is None or self.role != "control":
+            return
+        if entry.save_failed and not self._told_unsaved:
+            self._told_unsaved = True
+            await self.error(
+                "not_saved",
+                "the server could not save this session (disk full?): it will not survive a "
+                "restart; export it to keep it",
+            )
+        elif not entry.save_failed:
+            self._told_unsaved = False
 
     async def start(self, entry: Entry, resumed: bool) -> None:
         """Attach to `entry` and send the welcome; spectators get their queue first."""
@@ -219,6 +261,76 @@ class Connection:
         await self.emit(entry.session.welcome(self.role, resumed))
         if self.role == "watch":
             self._pump = asyncio.get_running_loop().create_task(self._pump_queue())
+
+
+async def _resume_message(ws: WebSocket, wanted: str | None) -> tuple[str, str] | None:
+    """The credentials of a `{"type": "resume", "session": …, "token": …}` first message.
+
+    Sent by pages instead of putting the token in the URL (URLs end up in proxies' logs).
+    """
+    try:
+        raw = await asyncio.wait_for(ws.receive_text(), RESUME_MESSAGE_TIMEOUT_S)
+        msg = json.loads(raw)
+    except (TimeoutError, ValueError, KeyError, RuntimeError):
+        return None
+    if not isinstance(msg, dict) or msg.get("type") != "resume":
+        return None
+    session, token = msg.get("session", wanted), msg.get("token")
+    if not isinstance(session, str) or not isinstance(token, str):
+        return None
+    if wanted and session != wanted:
+        return None
+    return session[:64], token[:64]
+
+
+async def _watch_remote(conn: Connection, session_id: str, key: str) -> bool:
+    """Spectate a session this process does not hold, from its checkpoint (read-only).
+
+    Another process holds it (a teacher's cookie routes to another process than the
+    student's), or nobody does yet (after a restart). The spectator gets the session as of its
+    last checkpoint, a newer state whenever the checkpoint changes (written on pause, on
+    disconnect and every `BPL_CHECKPOINT_INTERVAL_S` while it changes), and the live session
+    as soon as it comes to this process. False: no such session (or a wrong key).
+    """
+    hub = conn.hub
+    shadow = hub.load_watch(session_id, key)
+    if shadow is None:
+        return False
+    await conn.start(shadow, resumed=False)
+    receiver = asyncio.get_running_loop().create_task(conn.receive_loop())
+    try:
+        version = shadow.checkpoint_version
+        while not conn.closed and not receiver.done():
+            await asyncio.wait({receiver}, timeout=REMOTE_WATCH_POLL_S)
+            if conn.closed or receiver.done():
+                break
+            live = hub.find_watch(session_id, key)
+            if live is not None:  # the session came here: follow it live
+                shadow.watchers.discard(conn)
+                conn.entry = live
+                live.watchers.add(conn)
+                conn.enqueue_all(live.session.welcome("watch"))
+                version = None
+                continue
+            if conn.entry is not shadow:
+                continue
+            on_disk = hub.checkpoints.version(session_id) if hub.checkpoints else None
+            if on_disk is None:
+                await conn.close(1001, "session ended")
+                break
+            if on_disk != version:
+                fresh = hub.load_watch(session_id, key)
+                if fresh is not None:
+                    shadow.watchers.discard(conn)
+                    shadow = fresh
+                    shadow.watchers.add(conn)
+                    conn.entry = shadow
+                    version = shadow.checkpoint_version
+                    conn.enqueue_all(shadow.session.welcome("watch")[1:])
+        await receiver
+    finally:
+        receiver.cancel()
+    return True
 
 
 @router.websocket("/ws")
@@ -235,8 +347,11 @@ async def websocket_endpoint(ws: WebSocket) -> None:
     conn = Connection(ws, hub, "watch" if watching else "control")
     try:
         if watching:
-            entry = hub.find_watch(watching, params.get("key", ""))
+            key = params.get("key", "")
+            entry = hub.find_watch(watching, key)
             if entry is None:
+                if await _watch_remote(conn, watching, key):
+                    return
                 await conn.error("invalid_session", "unknown session or wrong spectator key")
                 await conn.close(4003, "invalid spectator key")
                 return
@@ -251,14 +366,25 @@ async def websocket_endpoint(ws: WebSocket) -> None:
         entry = None
         resumed = False
         wanted, token = params.get("session"), params.get("token")
+        if wanted is not None and token is None:
+            # The page's form: the session id in the URL (routing), the token in a message.
+            credentials = await _resume_message(ws, wanted)
+            wanted, token = credentials if credentials else (wanted, "")
         if wanted or token:
-            entry = hub.find(wanted or "", token or "")
-            if entry is None:
+            try:
+                entry = hub.find(wanted or "", token or "")
+            except ResumeUnreadable:
                 await conn.error(
-                    "invalid_session", "the session is unknown, expired, or the token is wrong"
+                    "checkpoint_unreadable",
+                    "the saved copy of this session could not be read; a new session starts",
                 )
             else:
-                resumed = True
+                if entry is None:
+                    await conn.error(
+                        "invalid_session", "the session is unknown, expired, or the token is wrong"
+                    )
+                else:
+                    resumed = True
         if entry is None:
             try:
                 entry = hub.new_session(ws.cookies.get(BROWSER_COOKIE))
@@ -268,6 +394,7 @@ async def websocket_endpoint(ws: WebSocket) -> None:
                 await ws.close(code=1013, reason=str(full)[:120])
                 return
         await conn.start(entry, resumed)
+        await conn.tell_if_unsaved()
         await conn.receive_loop()
     except (Closed, WebSocketDisconnect):
         pass
