@@ -4,10 +4,11 @@
 // One animation at a time; a new one first finishes the running one, so nothing piles up.
 
 import { diverging } from "./colors.js";
+import { traceEdge } from "./diagram/edges.js";
 
 const REDUCED = globalThis.matchMedia?.("(prefers-reduced-motion: reduce)").matches ?? false;
 
-export const DURATIONS = { forward: 480, backward: 480, update: 650, sweep: 420 };
+export const DURATIONS = { forward: 480, backward: 480, update: 650 };
 
 function ease(t) {
   return t < 0.5 ? 2 * t * t : 1 - (-2 * t + 2) ** 2 / 2;
@@ -79,11 +80,8 @@ export class Animator {
     const sel = this.diagram.selection;
     if (!sel || sel.type !== "edge" || !this.diagram.geom || !this.diagram.weights) return;
     const ctx = this.diagram.fxCanvas.getContext("2d");
-    const [x0, y0, x1, y1] = this.diagram.edgeEnds(sel.layer, sel.row, sel.col);
     ctx.beginPath();
-    ctx.moveTo(x0, y0);
-    const mx = (x0 + x1) / 2;
-    ctx.bezierCurveTo(mx, y0, mx, y1, x1, y1);
+    traceEdge(ctx, this.diagram.edgeEnds(sel.layer, sel.row, sel.col));
     ctx.strokeStyle = this.diagram.theme === "dark" ? "rgba(255,255,255,0.9)" : "rgba(20,30,50,0.85)";
     ctx.lineWidth = 2;
     ctx.setLineDash([5, 3]);
@@ -197,7 +195,7 @@ export class Animator {
         W: layer.W.map((row, j) => row.map((w, i) => w + (to[k].W[j][i] - w) * t)),
         b: layer.b.map((b, j) => b + (to[k].b[j] - b) * t),
       }));
-    d.morphing = true;
+    d.beginMorph();
     this.start({
       duration: DURATIONS.update,
       draw: (t) => {
@@ -205,35 +203,9 @@ export class Animator {
         d.drawEdges(t >= 1 ? to : lerp(e), delta, Math.max(0.45, Math.sin(Math.PI * Math.min(1, t * 1.4))));
       },
       end: () => {
-        d.morphing = false;
-        d.glow = keepGlow ? delta : null;
-        d.glowAlpha = keepGlow ? 0.45 : 0;
-        d.drawEdges(to, d.glow, d.glowAlpha);
+        d.endMorph(to, delta, keepGlow);
         end?.();
       },
-    });
-  }
-
-  /** A quick sweep for a whole iteration: forward pulses over all layers, then backward. */
-  sweep(L, end) {
-    const d = this.diagram;
-    const W = d.weights;
-    this.start({
-      duration: DURATIONS.sweep,
-      draw: (t) => {
-        if (!W) return;
-        const seg = 1 / (2 * L);
-        const k = Math.min(2 * L - 1, Math.floor(t / seg));
-        const local = (t - k * seg) / seg;
-        if (k < L) {
-          const l = k + 1;
-          this.pulses(l, W[l - 1].W.map((row) => (l === 1 && d.geom?.image ? [1] : row.map((w) => w))), +1, local);
-        } else {
-          const l = 2 * L - k;
-          this.pulses(l, W[l - 1].W.map((row) => (l === 1 && d.geom?.image ? [1] : row.map(() => 1))), -1, local);
-        }
-      },
-      end,
     });
   }
 }

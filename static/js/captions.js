@@ -2,6 +2,7 @@
 // textbook notation with the layer index (Z² = W²·A¹ + b², dW² = dZ²·A¹ᵀ, W ← W − η·dW).
 
 import { formatNumber, superscript as sup } from "./format.js";
+import { isClassification } from "./protocol.js";
 
 const ACTIVATION_NAMES = {
   relu: "ReLU",
@@ -61,7 +62,7 @@ export function optimizerName(name) {
 export function phaseCaption(p) {
   const L = p.L;
   const l = p.layer;
-  const classification = (p.task ?? "classification") === "classification";
+  const classification = isClassification(p.task);
   switch (p.phase) {
     case "forward": {
       const eqs = [`Z${sup(l)} = W${sup(l)}·A${sup(l - 1)} + b${sup(l)}`];
@@ -119,15 +120,3 @@ export function phaseCaption(p) {
   }
 }
 
-/**
- * The list of phases of one iteration for L layers, in order, with their 0-based index:
- * forward 1..L, loss, backward L..1, update.
- */
-export function phaseOrder(L) {
-  const out = [];
-  for (let l = 1; l <= L; l++) out.push({ phase: "forward", layer: l });
-  out.push({ phase: "loss", layer: null });
-  for (let l = L; l >= 1; l--) out.push({ phase: "backward", layer: l });
-  out.push({ phase: "update", layer: null });
-  return out;
-}

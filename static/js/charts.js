@@ -7,6 +7,7 @@ import { cssVar, h } from "./dom.js";
 import { classColor } from "./colors.js";
 import { formatNumber } from "./format.js";
 import { LOG_DEFAULT, chartColumns, diagnosticWarnings } from "./chartdata.js";
+import { isClassification } from "./protocol.js";
 
 function hasValues(data) {
   for (let k = 1; k < data.length; k++) if (data[k].some((v) => v !== null && v !== undefined)) return true;
@@ -114,7 +115,7 @@ export class Charts {
     this.root.replaceChildren();
     const d = this.data();
     if (!d) return;
-    if (this.kind === "accuracy" && this.task === "regression") {
+    if (this.kind === "accuracy" && this.task && !isClassification(this.task)) {
       this.root.append(h("p", { class: "hint", text: "Accuracy applies to classification; this dataset is a regression." }));
       return;
     }

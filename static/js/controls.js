@@ -4,20 +4,19 @@
 // into the controls (never into the one being edited).
 
 import { h } from "./dom.js";
-import { drawTile } from "./thumbs.js";
+import { drawTile } from "./tiles.js";
 import { featureLabel, formatCount, formatNumber } from "./format.js";
-import { ALL_FEATURES } from "./nn.js";
+import { choices, describeRange, optionKeys, optionLabel, rangeError, rangeOf } from "./options.js";
+import { isClassification } from "./protocol.js";
 
-export const DATASETS = [
-  { id: "circle", name: "Circle" },
-  { id: "xor", name: "XOR" },
-  { id: "gauss", name: "Gaussian" },
-  { id: "spiral", name: "Spiral" },
-  { id: "moons", name: "Moons" },
-  { id: "plane", name: "Plane" },
-  { id: "multigauss", name: "Multi-Gauss" },
-  { id: "digits", name: "Digits" },
-];
+/** The network the digits need (wider than the 2-D sets'): the tiles switch to it and back. */
+const DIGITS_HIDDEN = [32];
+
+/** Selects filled from the server's option lists: element id → kind of option. */
+const SELECTS = { activation: "activation", init: "init", optimizer: "optimizer", "step-by": "unit" };
+
+/** Number fields checked in the page before they are sent: element → config key. */
+const NUMBER_FIELDS = { lr: "learning_rate", momentum: "momentum", l1: "l1", l2: "l2" };
 
 const $ = (id) => document.getElementById(id);
 
@@ -26,8 +25,14 @@ function isEditing(el) {
 }
 
 export class Controls {
-  constructor(hooks) {
+  /**
+   * @param {object} hooks what each control does (configure, step, back, …)
+   * @param {object|null} options `GET /api/options` (options.js); null builds only what the
+   *   session's config shows
+   */
+  constructor(hooks, options = null) {
     this.hooks = hooks;
+    this.options = options;
     this.el = {
       play: $("play"),
       stepForward: $("step-forward"),
@@ -69,32 +74,74 @@ export class Controls {
     };
     this.buildTiles();
     this.buildFeatures();
+    this.buildSelects();
+    this.applyRanges();
     this.bind();
+  }
+
+  /** The server's option keys of `kind`, or [] without options. */
+  keys(kind) {
+    return optionKeys(this.options, kind) ?? [];
+  }
+
+  buildSelects() {
+    for (const [id, kind] of Object.entries(SELECTS)) {
+      const sel = $(id);
+      sel.replaceChildren(...choices(this.options, kind).map((c) => h("option", { value: c.value }, c.label)));
+    }
+  }
+
+  /** The server's ranges as the inputs' own min and max (the template's stay without them). */
+  applyRanges() {
+    const e = this.el;
+    const bound = (input, key) => {
+      const r = rangeOf(this.options, key);
+      if (r?.min !== null && r?.min !== undefined) input.min = String(r.min);
+      if (r?.max !== null && r?.max !== undefined) input.max = String(r.max);
+    };
+    for (const [name, key] of Object.entries(NUMBER_FIELDS)) bound(e[name], key);
+    bound(e.noise, "noise");
+    // The ratio slider shows the training share, 1 − test_fraction: its ends swap.
+    const share = (v) => String(Math.round((1 - v) * 100) / 100);
+    const tf = rangeOf(this.options, "test_fraction");
+    if (tf?.max !== null && tf?.max !== undefined) e.ratio.min = share(tf.max);
+    if (tf?.min !== null && tf?.min !== undefined) e.ratio.max = share(tf.min);
+    const batch = rangeOf(this.options, "batch_size");
+    if (batch?.min !== null && batch?.min !== undefined) e.batch.min = String(batch.min);
+  }
+
+  /** The allowed range of number field `input` for config `key`: the server's, else the input's own. */
+  rangeFor(input, key) {
+    const own = (v) => (v === "" ? null : Number(v));
+    return rangeOf(this.options, key) ?? { min: own(input.min), max: own(input.max), min_exclusive: false, max_exclusive: false, integer: false };
   }
 
   buildTiles(theme = "light") {
     const tiles = this.el.tiles;
     tiles.replaceChildren();
     this.tileButtons = new Map();
-    for (const d of DATASETS) {
+    // Every dataset the server offers except "custom", which is the upload tile.
+    for (const id of this.keys("dataset").filter((k) => k !== "custom")) {
+      const name = optionLabel("dataset", id);
       const canvas = h("canvas", { "aria-hidden": "true" });
-      drawTile(canvas, d.id, theme);
-      const b = h("button", { type: "button", class: "tile", "aria-pressed": "false", "data-dataset": d.id, title: `${d.name} dataset` }, canvas, h("span", {}, d.name));
+      drawTile(canvas, id, theme);
+      const b = h("button", { type: "button", class: "tile", "aria-pressed": "false", "data-dataset": id, title: `${name} dataset` }, canvas, h("span", {}, name));
       b.addEventListener("click", () => {
-        if (this.config?.dataset === d.id) return;
+        if (this.config?.dataset === id) return;
         // Digits need a wider network than the 2-D sets: switch presets with the data.
         const fromDigits = this.config?.dataset === "digits";
-        const preset = d.id === "digits" ? { hidden: [32] } : fromDigits ? { hidden: [4, 2] } : {};
-        this.hooks.configure({ dataset: d.id, ...preset });
+        const back = this.options?.defaults?.hidden;
+        const preset = id === "digits" ? { hidden: DIGITS_HIDDEN } : fromDigits && back ? { hidden: back } : {};
+        this.hooks.configure({ dataset: id, ...preset });
       });
       tiles.append(b);
-      this.tileButtons.set(d.id, b);
+      this.tileButtons.set(id, b);
     }
     const up = h(
       "button",
       { type: "button", class: "tile", "aria-pressed": "false", "data-dataset": "custom", "data-hide": "upload", title: "Upload a CSV: numeric columns, the last one is the label or target" },
       h("span", { class: "upload-glyph", "aria-hidden": "true" }, h("span", { class: "icon-wrap" })),
-      h("span", {}, "Your CSV"),
+      h("span", {}, optionLabel("dataset", "custom")),
     );
     up.querySelector(".icon-wrap").innerHTML = '<svg class="icon" aria-hidden="true"><use href="#i-upload"/></svg>';
     up.setAttribute("aria-label", "Upload CSV");
@@ -112,13 +159,14 @@ export class Controls {
 
   buildFeatures() {
     this.featureButtons = new Map();
-    for (const f of ALL_FEATURES) {
+    const all = this.keys("feature");
+    for (const f of all) {
       const b = h("button", { type: "button", "aria-pressed": "false", "data-feature": f, title: `Input feature ${featureLabel(f)}` }, featureLabel(f));
       b.addEventListener("click", () => {
         const current = this.config?.features ?? [];
         const on = current.includes(f);
         if (on && current.length === 1) return;
-        const next = ALL_FEATURES.filter((x) => (x === f ? !on : current.includes(x)));
+        const next = all.filter((x) => (x === f ? !on : current.includes(x)));
         this.hooks.configure({ features: next });
       });
       this.el.features.append(b);
@@ -143,12 +191,13 @@ export class Controls {
       clearTimeout(seekTimer);
       this.hooks.seek(Number(e.timeline.value));
     });
-    const numberField = (input, key, { min = 0, max = Infinity, exclusiveMin = false } = {}) => {
+    const numberField = (input, key) => {
       const commit = () => {
         const v = Number(input.value);
-        const bad = input.value.trim() === "" || !Number.isFinite(v) || v < min || (exclusiveMin && v <= min) || v > max;
+        const range = this.rangeFor(input, key);
+        const bad = input.value.trim() === "" || !Number.isFinite(v) || rangeError(v, range) !== null;
         if (bad) {
-          input.setCustomValidity(`Enter a number ${exclusiveMin ? "above" : "from"} ${min} to ${max}`);
+          input.setCustomValidity(`Enter a number ${describeRange(range)}`);
           input.reportValidity();
           return;
         }
@@ -166,10 +215,7 @@ export class Controls {
       });
       input.addEventListener("input", () => input.setCustomValidity(""));
     };
-    numberField(e.lr, "learning_rate", { min: 0, max: 10, exclusiveMin: true });
-    numberField(e.momentum, "momentum", { min: 0, max: 0.999 });
-    numberField(e.l1, "l1", { min: 0, max: 1 });
-    numberField(e.l2, "l2", { min: 0, max: 1 });
+    for (const [name, key] of Object.entries(NUMBER_FIELDS)) numberField(e[name], key);
     const selectField = (sel, key, parse = (v) => v) => sel.addEventListener("change", () => this.hooks.configure({ [key]: parse(sel.value) }));
     selectField(e.optimizer, "optimizer");
     selectField(e.dropout, "dropout", Number);
@@ -209,18 +255,23 @@ export class Controls {
     const set = (input, value) => {
       if (!isEditing(input) && value !== undefined && value !== null && input.value !== String(value)) input.value = String(value);
     };
+    // A select shows the config's value even when it is not among its options (then as its key).
+    const choose = (sel, value, kind) => {
+      if (value === undefined || value === null) return;
+      const v = String(value);
+      if (![...sel.options].some((o) => o.value === v)) sel.append(h("option", { value: v }, kind ? optionLabel(kind, v) : v));
+      set(sel, v);
+    };
     set(e.lr, config.learning_rate);
     if (limits?.max_learning_rate) e.lr.max = String(limits.max_learning_rate);
-    set(e.optimizer, config.optimizer);
+    choose(e.optimizer, config.optimizer, "optimizer");
     set(e.momentum, config.momentum);
     e.momentumField.hidden = !(config.optimizer === "momentum" || config.optimizer === "nesterov");
     set(e.l1, config.l1);
     set(e.l2, config.l2);
-    const drop = String(config.dropout);
-    if (![...e.dropout.options].some((o) => o.value === drop)) e.dropout.append(h("option", { value: drop }, drop));
-    set(e.dropout, drop);
-    set(e.activation, config.activation);
-    set(e.init, config.init);
+    choose(e.dropout, config.dropout);
+    choose(e.activation, config.activation, "activation");
+    choose(e.init, config.init, "init");
     set(e.noise, config.noise);
     e.noiseOut.textContent = `${Math.round(config.noise * 100)}%`;
     const train = Math.round((1 - config.test_fraction) * 100) / 100;
@@ -240,7 +291,7 @@ export class Controls {
     e.noise.disabled = !generated;
     e.regenerate.disabled = !generated && config.dataset !== "digits";
     if (data) {
-      e.problem.textContent = data.task === "classification" ? `Classification · ${data.n_classes} classes` : "Regression";
+      e.problem.textContent = isClassification(data.task) ? `Classification · ${data.n_classes} classes` : "Regression";
     }
   }
 
@@ -269,7 +320,10 @@ export class Controls {
       if (tl.value !== String(model.step)) tl.value = String(model.step);
     }
     tl.setAttribute("aria-valuetext", `step ${model.step} of ${max}`);
-    if (e.stepBy.value !== ui.unit) e.stepBy.value = ui.unit;
+    if (e.stepBy.value !== ui.unit) {
+      if (![...e.stepBy.options].some((o) => o.value === ui.unit)) e.stepBy.append(h("option", { value: ui.unit }, optionLabel("unit", ui.unit)));
+      e.stepBy.value = ui.unit;
+    }
     if (e.speed.value !== ui.speed) e.speed.value = ui.speed;
     e.stepBack.disabled = readOnly || (model.step === 0 && model.revealed === 0);
     for (const b of [e.play, e.stepForward, e.reset]) b.disabled = readOnly;

@@ -4,6 +4,7 @@
 
 import { forward, featurize, inputFeatures } from "./nn.js";
 import { layerCount } from "./store.js";
+import { backwardIndex, forwardIndex, lossIndex, updateIndex } from "./protocol.js";
 
 /** The network input of training sample `index` as the page knows it, or null. */
 export function sampleInput(data, index, split = "train") {
@@ -22,6 +23,59 @@ export function sampleInput(data, index, split = "train") {
 function rowOf(matrix, r) {
   if (!Array.isArray(matrix) || matrix.length === 0) return null;
   return matrix[Math.min(r, matrix.length - 1)] ?? null;
+}
+
+/**
+ * True when the phase at `index` of the iteration is on screen: no walk is shown (`shown` null:
+ * everything is), or the walk has reached that phase.
+ */
+function reached(shown, index) {
+  return !shown || shown.index >= index;
+}
+
+/** True when the page follows a sample and has its `sample` message. */
+function isFollowing(model) {
+  return Boolean(model.sample) && model.follow !== null && model.follow !== undefined;
+}
+
+/** The followed sample's message is of the current step (while playing it is stale). */
+function hasFreshSample(model) {
+  return isFollowing(model) && !model.playing && (model.sample.step === undefined || model.sample.step === model.step);
+}
+
+/** Row `row` (clamped) of a batch of `size` rows: its sample index, label and input. */
+function batchRow(batch, size, row, x) {
+  const r = Math.min(row, Math.max(0, size - 1));
+  return { size, row: r, index: batch?.indices?.[r] ?? null, y: batch?.y?.[r] ?? null, x: rowOf(x, r) };
+}
+
+/** The batch row shown during a phase walk (the first forward phase carries the batch). */
+function walkRow(phases, row) {
+  const f1 = phases[forwardIndex(1)];
+  return batchRow(f1?.batch, f1?.batch?.indices?.length ?? f1?.A_prev?.length ?? 0, row, f1?.A_prev);
+}
+
+/** The batch row shown for an iteration record. */
+function recordRow(record, row) {
+  return batchRow(record.batch, record.batch?.indices?.length ?? 0, row, record.batch?.x);
+}
+
+/** The loss phase's numbers for `row`, or null before the loss phase. */
+function walkLoss(phases, L, row) {
+  const msg = phases[lossIndex(L)];
+  if (!msg) return null;
+  return { loss: msg.loss, probs: rowOf(msg.A, row), y: Array.isArray(msg.y) ? (msg.y[row] ?? null) : null };
+}
+
+/** The page's own forward pass of the followed sample, else of the probe: {index, split, x, y, pass} or null. */
+function probePass(model, opts) {
+  const following = isFollowing(model);
+  const index = following ? model.follow : (opts.probe ?? 0);
+  const split = following ? (model.followSplit ?? "train") : "train";
+  const x = sampleInput(model.data, index, split);
+  if (!x || !model.config || x.length !== model.layers[0].W[0]?.length) return null;
+  const pass = forward(model.layers, x, model.config.activation, model.data?.task);
+  return { index, split, x, y: model.data?.[split]?.y?.[index] ?? null, pass };
 }
 
 /**
@@ -58,9 +112,9 @@ export function computeDisplay(model, opts = {}) {
     row: 0,
   };
   if (!model.layers || L === 0) return out;
-  const following = model.sample && model.follow !== null && model.follow !== undefined;
+  const following = isFollowing(model);
   const walk = model.walk;
-  let row = Math.max(0, opts.row ?? 0);
+  const row = Math.max(0, opts.row ?? 0);
 
   if (model.playing) out.mode = "playing";
 
@@ -69,48 +123,41 @@ export function computeDisplay(model, opts = {}) {
   const shown = model.shown;
   if (shown && walk && !model.playing) {
     out.mode = shown.phase;
-    const f1 = phases[0];
-    const batch = f1?.batch;
-    out.batchSize = batch?.indices?.length ?? f1?.A_prev?.length ?? 0;
-    row = Math.min(row, Math.max(0, out.batchSize - 1));
-    out.row = row;
-    if (batch) {
-      out.sampleIndex = batch.indices?.[row] ?? null;
-      out.label = batch.y?.[row] ?? null;
-    }
+    const b = walkRow(phases, row);
+    Object.assign(out, { batchSize: b.size, row: b.row, sampleIndex: b.index, label: b.y });
     if (following) {
       fillFromSample(out, model.sample, shown, L);
     } else {
       out.source = "batch";
-      out.input = rowOf(f1?.A_prev, row);
+      out.input = b.x;
       out.values[0] = { kind: "a", values: out.input };
       const upto = shown.phase === "forward" ? shown.layer : L;
       for (let l = 1; l <= upto; l++) {
-        const msg = phases[l - 1];
-        out.values[l] = { kind: "a", values: rowOf(msg?.A, row) };
+        const msg = phases[forwardIndex(l)];
+        out.values[l] = { kind: "a", values: rowOf(msg?.A, b.row) };
       }
       if (shown.phase === "backward" || shown.phase === "update") {
         const lowest = shown.phase === "backward" ? shown.layer : 1;
         for (let l = L; l >= lowest; l--) {
-          const msg = phases[L + 1 + (L - l)];
-          out.values[l] = { kind: "dz", values: rowOf(msg?.dZ, row) };
+          const msg = phases[backwardIndex(l, L)];
+          out.values[l] = { kind: "dz", values: rowOf(msg?.dZ, b.row) };
         }
       }
-      const lossMsg = phases[L];
-      if (lossMsg) {
-        out.loss = lossMsg.loss;
-        out.probs = rowOf(lossMsg.A, row);
-        if (out.label === null && Array.isArray(lossMsg.y)) out.label = lossMsg.y[row] ?? null;
+      const loss = walkLoss(phases, L, b.row);
+      if (loss) {
+        out.loss = loss.loss;
+        out.probs = loss.probs;
+        if (out.label === null) out.label = loss.y;
       } else if (shown.phase === "forward" && shown.layer === L) {
         out.probs = out.values[L].values;
       }
     }
     for (let l = 1; l <= L; l++) {
-      const msg = phases[L + 1 + (L - l)];
-      if (msg && shown.index >= L + 1 + (L - l)) out.grads[l - 1] = msg.dW;
+      const msg = phases[backwardIndex(l, L)];
+      if (msg && reached(shown, backwardIndex(l, L))) out.grads[l - 1] = msg.dW;
     }
     if (shown.phase === "update") {
-      const up = phases[2 * L + 1];
+      const up = phases[updateIndex(L)];
       if (up?.layers) {
         out.next = up.layers.map((x) => ({ W: x.W_next, b: x.b_next }));
         out.delta = up.layers.map((x) => ({ W: x.update_W, b: x.update_b }));
@@ -121,8 +168,7 @@ export function computeDisplay(model, opts = {}) {
 
   const record = model.records.get(model.step);
   // While playing, the followed sample's message is stale: the page computes its pass itself.
-  const fresh = following && !model.playing && (model.sample.step === undefined || model.sample.step === model.step);
-  if (fresh) {
+  if (hasFreshSample(model)) {
     out.mode = "sample";
     fillFromSample(out, model.sample, null, L);
     return out;
@@ -130,14 +176,10 @@ export function computeDisplay(model, opts = {}) {
   if (record && !model.playing && !following) {
     out.mode = "done";
     out.source = "record";
-    out.batchSize = record.batch?.indices?.length ?? 0;
-    row = Math.min(row, Math.max(0, out.batchSize - 1));
-    out.row = row;
-    out.sampleIndex = record.batch?.indices?.[row] ?? null;
-    out.label = record.batch?.y?.[row] ?? null;
-    out.input = rowOf(record.batch?.x, row);
+    const b = recordRow(record, row);
+    Object.assign(out, { batchSize: b.size, row: b.row, sampleIndex: b.index, label: b.y, input: b.x });
     out.values[0] = { kind: "a", values: out.input };
-    for (let l = 1; l <= L; l++) out.values[l] = { kind: "a", values: rowOf(record.layers[l - 1]?.A, row) };
+    for (let l = 1; l <= L; l++) out.values[l] = { kind: "a", values: rowOf(record.layers[l - 1]?.A, b.row) };
     out.probs = out.values[L].values;
     out.loss = record.loss;
     out.grads = record.layers.map((x) => x.dW);
@@ -146,20 +188,12 @@ export function computeDisplay(model, opts = {}) {
   }
 
   // At rest (or playing): the page's own forward pass of a probe sample with the current weights.
-  const index = following ? model.follow : (opts.probe ?? 0);
-  const split = following ? (model.followSplit ?? "train") : "train";
-  const x = sampleInput(model.data, index, split);
-  if (x && model.config && x.length === model.layers[0].W[0]?.length) {
-    const task = model.data?.task ?? "classification";
-    out.split = split;
-    const pass = forward(model.layers, x, model.config.activation, task);
-    out.source = "page";
-    out.sampleIndex = index;
-    out.label = model.data?.[split]?.y?.[index] ?? null;
-    out.input = x;
-    out.values[0] = { kind: "a", values: x };
-    for (let l = 1; l <= L; l++) out.values[l] = { kind: "a", values: pass[l - 1].A };
-    out.probs = pass[L - 1].A;
+  const probe = probePass(model, opts);
+  if (probe) {
+    Object.assign(out, { source: "page", split: probe.split, sampleIndex: probe.index, label: probe.y, input: probe.x });
+    out.values[0] = { kind: "a", values: probe.x };
+    for (let l = 1; l <= L; l++) out.values[l] = { kind: "a", values: probe.pass[l - 1].A };
+    out.probs = probe.pass[L - 1].A;
   }
   return out;
 }
@@ -176,18 +210,14 @@ function fillFromSample(out, sample, shown, L) {
   for (let l = 1; l <= L; l++) {
     const s = layers[l - 1];
     if (!s) continue;
-    let kind = "a";
-    if (shown) {
-      if (shown.phase === "forward" && l > shown.layer) kind = null;
-      if ((shown.phase === "backward" && l >= shown.layer) || shown.phase === "update") kind = "dz";
-    }
+    const kind = shown && reached(shown, backwardIndex(l, L)) ? "dz" : reached(shown, forwardIndex(l)) ? "a" : null;
     out.values[l] = { kind, values: kind === "a" ? s.A : kind === "dz" ? s.dZ : null };
   }
   out.probs = layers[L - 1]?.A ?? null;
-  out.loss = shown && shown.phase === "forward" ? null : sample.loss;
+  out.loss = reached(shown, lossIndex(L)) ? sample.loss : null;
   for (let l = 1; l <= L; l++) {
     const s = layers[l - 1];
-    if (s?.dW && shown && (shown.phase === "update" || (shown.phase === "backward" && l >= shown.layer))) out.grads[l - 1] = s.dW;
+    if (s?.dW && shown && reached(shown, backwardIndex(l, L))) out.grads[l - 1] = s.dW;
   }
 }
 
@@ -206,15 +236,19 @@ export function momentRecord(model, opts = {}) {
     rec.layers[k].W = layer.W;
     rec.layers[k].b = layer.b;
   });
-  const following = model.sample && model.follow !== null && model.follow !== undefined;
-  let row = Math.max(0, opts.row ?? 0);
+  const following = isFollowing(model);
+  const row = Math.max(0, opts.row ?? 0);
   const walk = model.walk;
   const record = model.records.get(model.step);
   const shownIndex = model.shown && walk ? model.shown.index : -1;
   rec.shownIndex = shownIndex;
+  const applyUpdate = (up) => {
+    rec.learningRate = up.learning_rate;
+    rec.optimizer = up.optimizer;
+    up.layers.forEach((u, k) => Object.assign(rec.layers[k], { update_W: u.update_W, update_b: u.update_b, W_next: u.W_next, b_next: u.b_next }));
+  };
 
-  const fresh = following && !model.playing && (model.sample.step === undefined || model.sample.step === model.step);
-  if (fresh) {
+  if (hasFreshSample(model)) {
     // The followed sample's own numbers, revealed as far as the phase walk has gone.
     const smp = model.sample;
     const shown = shownIndex >= 0 ? model.shown : null;
@@ -229,94 +263,78 @@ export function momentRecord(model, opts = {}) {
     (smp.layers ?? []).forEach((s, k) => {
       if (!rec.layers[k]) return;
       const l = k + 1;
-      const fwd = !shown || shown.phase !== "forward" || l <= shown.layer;
-      const bwd = !shown || shown.phase === "update" || (shown.phase === "backward" && l >= shown.layer);
+      const fwd = reached(shown, forwardIndex(l));
+      const bwd = reached(shown, backwardIndex(l, L2));
       if (fwd) Object.assign(rec.layers[k], { Z: s.Z, A: s.A });
       if (bwd) Object.assign(rec.layers[k], { dZ: s.dZ, dW: s.dW, db: s.db, sampleDW: s.dW });
     });
-    const lossShown = !shown || shown.index >= L2;
+    const lossShown = reached(shown, lossIndex(L2));
     rec.loss = lossShown ? smp.loss : null;
     rec.probs = lossShown || (shown?.phase === "forward" && shown.layer === L2) ? (smp.layers?.[L2 - 1]?.A ?? null) : null;
-    const up = shown?.phase === "update" ? walk.phases[2 * L2 + 1] : null;
-    if (up?.layers) {
-      rec.learningRate = up.learning_rate;
-      rec.optimizer = up.optimizer;
-      up.layers.forEach((u, k) => Object.assign(rec.layers[k], { update_W: u.update_W, update_b: u.update_b, W_next: u.W_next, b_next: u.b_next }));
-    }
+    const up = shown?.phase === "update" ? walk.phases[updateIndex(L2)] : null;
+    if (up?.layers) applyUpdate(up);
   } else if (shownIndex >= 0 && !model.playing) {
     rec.mode = model.shown.phase;
     const phases = walk.phases;
-    const f1 = phases[0];
-    rec.m = f1?.batch?.indices?.length ?? f1?.A_prev?.length ?? 0;
-    rec.truncated = Boolean(f1?.batch?.truncated ?? false);
-    row = Math.min(row, Math.max(0, rec.m - 1));
-    rec.row = row;
-    rec.source = "batch";
-    rec.sampleIndex = f1?.batch?.indices?.[row] ?? null;
-    rec.y = f1?.batch?.y?.[row] ?? null;
-    rec.x = rowOf(f1?.A_prev, row);
+    const b = walkRow(phases, row);
+    Object.assign(rec, { m: b.size, row: b.row, source: "batch", sampleIndex: b.index, y: b.y, x: b.x });
+    rec.truncated = Boolean(phases[forwardIndex(1)]?.batch?.truncated ?? false);
+    const r = b.row;
     for (let l = 1; l <= L; l++) {
-      const f = phases[l - 1];
+      const f = phases[forwardIndex(l)];
       const t = rec.layers[l - 1];
       if (f) {
         t.W = f.W ?? t.W;
         t.b = f.b ?? t.b;
-        t.Z = rowOf(f.Z, row);
-        t.A = rowOf(f.A, row);
-        t.mask = rowOf(f.mask, row);
+        t.Z = rowOf(f.Z, r);
+        t.A = rowOf(f.A, r);
+        t.mask = rowOf(f.mask, r);
         t.A_prev_all = f.A_prev;
       }
-      const bw = phases[L + 1 + (L - l)];
+      const bw = phases[backwardIndex(l, L)];
       if (bw) {
-        t.dA = rowOf(bw.dA, row);
-        t.dZ = rowOf(bw.dZ, row);
+        t.dA = rowOf(bw.dA, r);
+        t.dZ = rowOf(bw.dZ, r);
         t.dZ_all = bw.dZ;
         t.dW = bw.dW;
         t.db = bw.db;
         t.dW_reg = bw.dW_reg ?? null;
       }
     }
-    const loss = phases[L];
+    const loss = walkLoss(phases, L, r);
     if (loss) {
       rec.loss = loss.loss;
-      rec.probs = rowOf(loss.A, row);
-      if (rec.y === null && Array.isArray(loss.y)) rec.y = loss.y[row] ?? null;
+      rec.probs = loss.probs;
+      if (rec.y === null) rec.y = loss.y;
     }
-    const up = phases[2 * L + 1];
-    if (up?.layers) {
-      rec.learningRate = up.learning_rate;
-      rec.optimizer = up.optimizer;
-      up.layers.forEach((u, k) => Object.assign(rec.layers[k], { update_W: u.update_W, update_b: u.update_b, W_next: u.W_next, b_next: u.b_next }));
-    }
+    const up = phases[updateIndex(L)];
+    if (up?.layers) applyUpdate(up);
   } else if (record && !model.playing && !following) {
     rec.mode = "done";
     rec.source = "record";
-    rec.m = record.batch?.indices?.length ?? 0;
+    const b = recordRow(record, row);
+    Object.assign(rec, { m: b.size, row: b.row, sampleIndex: b.index, y: b.y, x: b.x });
     rec.truncated = Boolean(record.truncated);
-    row = Math.min(row, Math.max(0, rec.m - 1));
-    rec.row = row;
-    rec.sampleIndex = record.batch?.indices?.[row] ?? null;
-    rec.y = record.batch?.y?.[row] ?? null;
-    rec.x = rowOf(record.batch?.x, row);
+    const r = b.row;
     rec.loss = record.loss;
     rec.learningRate = record.learning_rate;
     rec.optimizer = record.optimizer;
-    record.layers.forEach((r, k) => {
+    record.layers.forEach((layer, k) => {
       Object.assign(rec.layers[k], {
-        W: r.W,
-        b: r.b,
-        Z: rowOf(r.Z, row),
-        A: rowOf(r.A, row),
-        dA: rowOf(r.dA, row),
-        dZ: rowOf(r.dZ, row),
-        dZ_all: r.dZ,
-        dW: r.dW,
-        db: r.db,
-        update_W: r.update_W,
-        update_b: r.update_b,
-        W_next: r.W_next,
-        b_next: r.b_next,
-        mask: rowOf(r.mask, row),
+        W: layer.W,
+        b: layer.b,
+        Z: rowOf(layer.Z, r),
+        A: rowOf(layer.A, r),
+        dA: rowOf(layer.dA, r),
+        dZ: rowOf(layer.dZ, r),
+        dZ_all: layer.dZ,
+        dW: layer.dW,
+        db: layer.db,
+        update_W: layer.update_W,
+        update_b: layer.update_b,
+        W_next: layer.W_next,
+        b_next: layer.b_next,
+        mask: rowOf(layer.mask, r),
       });
       rec.layers[k].A_prev_all = k === 0 ? record.batch?.x : record.layers[k - 1].A;
     });
@@ -324,20 +342,11 @@ export function momentRecord(model, opts = {}) {
     // The weights drawn now are W_next; the numbers above were computed with W (the step before).
     rec.weightsNote = "before this update";
   }
-  if (rec.source === "none" && model.data) {
-    const index = following ? model.follow : (opts.probe ?? 0);
-    const split = following ? (model.followSplit ?? "train") : "train";
-    const x = sampleInput(model.data, index, split);
-    if (x && model.config && x.length === model.layers[0].W[0]?.length) {
-      const pass = forward(model.layers, x, model.config.activation, model.data.task ?? "classification");
-      rec.source = "page";
-      rec.sampleIndex = index;
-      rec.split = split;
-      rec.x = x;
-      rec.y = model.data[split]?.y?.[index] ?? null;
-      pass.forEach((p, k) => Object.assign(rec.layers[k], { Z: p.Z, A: p.A }));
-      rec.probs = pass[L - 1].A;
-    }
+  const probe = rec.source === "none" && model.data ? probePass(model, opts) : null;
+  if (probe) {
+    Object.assign(rec, { source: "page", sampleIndex: probe.index, split: probe.split, x: probe.x, y: probe.y });
+    probe.pass.forEach((p, k) => Object.assign(rec.layers[k], { Z: p.Z, A: p.A }));
+    rec.probs = probe.pass[L - 1].A;
   }
   return rec;
 }

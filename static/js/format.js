@@ -1,5 +1,7 @@
 // Number and notation formatting shared by every view: short, signed, never "NaN".
 
+import { isClassification } from "./protocol.js";
+
 /** Format a number for display with `digits` significant digits; non-finite values become "—". */
 export function formatNumber(value, digits = 3) {
   if (typeof value !== "number" || !Number.isFinite(value)) return "—";
@@ -81,7 +83,7 @@ export function exact(value) {
  * "class 0", "class 1"… when the names are only the indices. Null for regression.
  */
 export function classNames(data) {
-  if (!data || data.task === "regression") return null;
+  if (!data || !isClassification(data.task)) return null;
   const given = Array.isArray(data.class_names) ? data.class_names.map(String) : null;
   const n = data.n_classes ?? data.output_dim ?? given?.length ?? 2;
   const indicesOnly = !given || given.every((name, i) => name === String(i));

@@ -6,12 +6,18 @@ import { h } from "./dom.js";
 import { classPhrase, featureLabel, formatNumber, formatTerm, superscript as sup, subscript as sub } from "./format.js";
 import { optimizerName } from "./captions.js";
 import { DERIVATIVES } from "./nn.js";
+import { isClassification } from "./protocol.js";
 
 const MAX_TERMS = 6;
 
 function num(v, digits = 4) {
   const s = formatTerm(v, digits);
   return h("b", { class: typeof v === "number" && v < 0 ? "neg" : "pos" }, s);
+}
+
+/** True when the inspected data's outputs are class probabilities. */
+function classes(ctx) {
+  return Boolean(ctx.data) && isClassification(ctx.data.task);
 }
 
 function line(...parts) {
@@ -65,7 +71,7 @@ export class Inspector {
   sampleLine(rec, ctx) {
     if (rec.source === "none") return h("span", { class: "sub" }, "");
     const what = rec.source === "sample" ? `followed ${rec.split} sample #${rec.sampleIndex}` : rec.source === "page" ? `training sample #${rec.sampleIndex}, current weights` : `sample #${rec.sampleIndex} (row ${rec.row + 1} of ${rec.m} in the batch)`;
-    const label = rec.y === null || rec.y === undefined ? "" : ctx.data?.task === "classification" ? `, ${classPhrase(ctx.data, rec.y)}` : "";
+    const label = rec.y === null || rec.y === undefined ? "" : classes(ctx) ? `, ${classPhrase(ctx.data, rec.y)}` : "";
     return h("span", { class: "sub" }, `${what}${label}`);
   }
 
@@ -94,7 +100,7 @@ export class Inspector {
       return out;
     }
     const t = rec.layers[c - 1];
-    const title = c === L ? (ctx.data?.task === "classification" ? `Output unit ${j} (${classPhrase(ctx.data, j)})` : `Output unit ${j + 1}`) : `Layer ${c}, unit ${j + 1}`;
+    const title = c === L ? (classes(ctx) ? `Output unit ${j} (${classPhrase(ctx.data, j)})` : `Output unit ${j + 1}`) : `Layer ${c}, unit ${j + 1}`;
     out.push(h("h3", {}, title, this.sampleLine(rec, ctx)));
     const aPrev = c === 1 ? rec.x : rec.layers[c - 2].A;
     const Wrow = t.W?.[j];
@@ -107,7 +113,7 @@ export class Inspector {
     }
     if (t.A && t.Z) {
       if (c === L) {
-        if (ctx.data?.task === "classification") out.push(line(h("span", { class: "lhs" }, `ŷ${sub(j)} = softmax(z${sup(c)})${sub(j)} = e^z / Σ e^z = `), num(t.A[j])));
+        if (classes(ctx)) out.push(line(h("span", { class: "lhs" }, `ŷ${sub(j)} = softmax(z${sup(c)})${sub(j)} = e^z / Σ e^z = `), num(t.A[j])));
         else out.push(line(h("span", { class: "lhs" }, `ŷ = z${sup(c)} = `), num(t.A[j])));
       } else {
         const act = ctx.config?.activation ?? "tanh";
@@ -117,7 +123,7 @@ export class Inspector {
     }
     if (t.dZ) {
       if (c === L) {
-        if (ctx.data?.task === "classification" && rec.probs && rec.y !== null) {
+        if (classes(ctx) && rec.probs && rec.y !== null) {
           const yj = rec.y === j ? 1 : 0;
           const m = rec.m || 1;
           out.push(line(h("span", { class: "lhs" }, `∂L/∂z${sup(c)}${sub(j)} = (ŷ − y)/m = `), `(`, num(rec.probs[j]), ` − ${yj})/${m} = `, num(t.dZ[j])));

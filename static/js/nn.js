@@ -3,6 +3,8 @@
 // hidden activations relu / leaky_relu (slope 0.01) / tanh / sigmoid / linear, output softmax
 // (classification) or identity (regression). W of a layer is out × in (rows = units).
 
+import { isClassification } from "./protocol.js";
+
 export const LEAKY_SLOPE = 0.01;
 
 /** The input features the page can compute from a 2-D point (x1, x2). */
@@ -48,6 +50,11 @@ export const ACTIVATIONS = {
   linear: (z) => z,
 };
 
+/** True for the activations whose outputs are bounded by ±1 (their values need no own scale). */
+export function isBounded(activation) {
+  return activation === "tanh" || activation === "sigmoid";
+}
+
 /** Derivatives f′(z) by name (for the chain rule shown in the inspector). */
 export const DERIVATIVES = {
   relu: (z) => (z > 0 ? 1 : 0),
@@ -71,9 +78,10 @@ export function softmax(z) {
 
 /**
  * Forward pass of one input vector `x`. Returns per layer {Z, A} (arrays), layer 1 first.
- * `task` "classification" ends in softmax, "regression" in the identity.
+ * `task` "classification" (or none) ends in softmax, "regression" in the identity.
  */
 export function forward(layers, x, activation = "tanh", task = "classification") {
+  const classes = isClassification(task);
   const f = ACTIVATIONS[activation] ?? ACTIVATIONS.linear;
   const out = [];
   let a = x;
@@ -87,7 +95,7 @@ export function forward(layers, x, activation = "tanh", task = "classification")
       z[j] = s;
     }
     const last = l === layers.length - 1;
-    const A = last ? (task === "classification" ? softmax(z) : z.slice()) : z.map(f);
+    const A = last ? (classes ? softmax(z) : z.slice()) : z.map(f);
     out.push({ Z: z, A });
     a = A;
   }
@@ -120,7 +128,7 @@ export function forwardGrid(layers, inputs, n, activation = "tanh", task = "clas
         z[p * units + j] = last ? s : f(s);
       }
     }
-    if (last && task === "classification") {
+    if (last && isClassification(task)) {
       for (let p = 0; p < n; p++) {
         const o = p * units;
         let max = -Infinity;

@@ -3,9 +3,12 @@
 // Each writes the DOM only when its text changed.
 
 import { h } from "./dom.js";
-import { divergingLut, legendGradient, lutIndex, niceExtent } from "./colors.js";
+import { divergingLut, legendGradient, niceExtent } from "./colors.js";
+import { paintWeightVector } from "./paint.js";
 import { classNames as namesOfClasses, formatNumber, formatPercent, superscript } from "./format.js";
-import { phaseCaption, phaseOrder } from "./captions.js";
+import { phaseCaption } from "./captions.js";
+import { isClassification, phaseOrder } from "./protocol.js";
+import { pixelRange } from "./output/gallery.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -104,7 +107,7 @@ export function renderSampleNav(display, { follow, setRow }) {
 export function renderStats(model) {
   const m = model.metrics;
   const el = $("stats");
-  const classification = model.data?.task !== "regression";
+  const classification = isClassification(model.data?.task);
   const items = [
     ["Train loss", formatNumber(m?.train_loss, 4)],
     ["Test loss", formatNumber(m?.test_loss, 4)],
@@ -116,19 +119,12 @@ export function renderStats(model) {
   el.replaceChildren(...items.map(([k, v]) => h("div", {}, h("span", { class: "k" }, `${k} `), h("span", { class: "v" }, v))));
 }
 
+/** A unit's weights as a picture (the inspector's, for image inputs). */
 export function paintWeights(canvas, row, theme) {
-  const ctx = canvas.getContext("2d");
-  const img = ctx.createImageData(canvas.width, canvas.height);
-  const lut = divergingLut(theme);
-  let m = 0;
-  for (const w of row) m = Math.max(m, Math.abs(w));
-  row.forEach((w, p) => {
-    const k = lutIndex(w / (m || 1)) * 3;
-    img.data.set([lut[k], lut[k + 1], lut[k + 2], 255], p * 4);
-  });
-  ctx.putImageData(img, 0, 0);
+  paintWeightVector(canvas, row, divergingLut(theme));
 }
 
+/** The network shape the diagram draws (Diagram.setNetwork), from the model. */
 export function networkShape(model, editable) {
   const data = model.data;
   const sizes = [model.layers?.[0]?.W[0]?.length ?? data?.input_dim ?? 2, ...(model.layers ?? []).map((l) => l.W.length)];
@@ -143,10 +139,13 @@ export function networkShape(model, editable) {
     editable,
     maxLayers: model.limits?.max_hidden_layers ?? 8,
     maxWidth: model.limits?.max_width ?? 64,
+    inputExtent: inputExtent(data),
+    pixelRange: data?.image_shape ? pixelRange(data) : null,
   };
 }
 
-export function inputExtent(data) {
+/** Half-range of the input plane of 2-D data (the scale of the input neurons' colours). */
+function inputExtent(data) {
   let m = 0;
   for (const p of data?.train?.points ?? []) m = Math.max(m, Math.abs(p[0]), Math.abs(p[1]));
   return niceExtent(m || 1);

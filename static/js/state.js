@@ -2,30 +2,34 @@
 // config, including seeds, lives in the query string, so a shared link reproduces the same data
 // and initial weights. Teachers hide controls with ?hide=data,network (see HIDEABLE).
 
+import { optionKeys, rangeError, rangeOf } from "./options.js";
+
 /**
  * Every property the URL can carry. `scope` "config" goes to the server in `configure`; "ui"
- * stays in the page. `type`: string | int | number | bool | list (strings) | ints.
+ * stays in the page. `type`: string | int | number | bool | list (strings) | ints (widths, each
+ * at least 1). `choices` names the server's option list a value must be in, `values` the page's
+ * own list; numeric config values must be in the server's range (options.js).
  */
 export const PROPERTIES = [
-  { key: "dataset", scope: "config", type: "string", values: ["circle", "xor", "gauss", "spiral", "moons", "plane", "multigauss", "digits", "custom"] },
+  { key: "dataset", scope: "config", type: "string", choices: "dataset" },
   { key: "dataset_id", scope: "config", type: "string", nullable: true },
-  { key: "samples", scope: "config", type: "int", min: 1 },
-  { key: "noise", scope: "config", type: "number", min: 0, max: 1 },
-  { key: "test_fraction", scope: "config", type: "number", min: 0, max: 1 },
-  { key: "data_seed", scope: "config", type: "int", min: 0 },
-  { key: "features", scope: "config", type: "list", values: ["x1", "x2", "x1^2", "x2^2", "x1*x2", "sin(x1)", "sin(x2)"] },
-  { key: "hidden", scope: "config", type: "ints", min: 1 },
-  { key: "activation", scope: "config", type: "string", values: ["relu", "leaky_relu", "tanh", "sigmoid", "linear"] },
-  { key: "init", scope: "config", type: "string", values: ["he", "xavier", "uniform"] },
-  { key: "seed", scope: "config", type: "int", min: 0 },
-  { key: "optimizer", scope: "config", type: "string", values: ["sgd", "momentum", "nesterov", "rmsprop", "adam"] },
-  { key: "momentum", scope: "config", type: "number", min: 0, max: 1 },
-  { key: "learning_rate", scope: "config", type: "number", min: 0 },
-  { key: "batch_size", scope: "config", type: "int", min: 1 },
-  { key: "l1", scope: "config", type: "number", min: 0, max: 1 },
-  { key: "l2", scope: "config", type: "number", min: 0, max: 1 },
-  { key: "dropout", scope: "config", type: "number", min: 0, max: 1 },
-  { key: "unit", scope: "ui", type: "string", values: ["phase", "iteration", "epoch"], default: "phase" },
+  { key: "samples", scope: "config", type: "int" },
+  { key: "noise", scope: "config", type: "number" },
+  { key: "test_fraction", scope: "config", type: "number" },
+  { key: "data_seed", scope: "config", type: "int" },
+  { key: "features", scope: "config", type: "list", choices: "feature" },
+  { key: "hidden", scope: "config", type: "ints" },
+  { key: "activation", scope: "config", type: "string", choices: "activation" },
+  { key: "init", scope: "config", type: "string", choices: "init" },
+  { key: "seed", scope: "config", type: "int" },
+  { key: "optimizer", scope: "config", type: "string", choices: "optimizer" },
+  { key: "momentum", scope: "config", type: "number" },
+  { key: "learning_rate", scope: "config", type: "number" },
+  { key: "batch_size", scope: "config", type: "int" },
+  { key: "l1", scope: "config", type: "number" },
+  { key: "l2", scope: "config", type: "number" },
+  { key: "dropout", scope: "config", type: "number" },
+  { key: "unit", scope: "ui", type: "string", choices: "unit", default: "phase" },
   // Iterations per second while playing. 1,000/s is ~35 epochs/s on the default circle (TF
   // Playground trains about an epoch per frame): it visibly converges in 2–3 s.
   { key: "speed", scope: "ui", type: "string", values: ["1", "5", "20", "100", "1000", "max"], default: "1000" },
@@ -53,22 +57,37 @@ export function uiDefaults() {
   return out;
 }
 
-function parseValue(prop, raw) {
+/** The values `prop` may take: the server's option list, or the page's own list, or null (any). */
+function allowedValues(prop, options) {
+  return prop.choices ? optionKeys(options, prop.choices) : (prop.values ?? null);
+}
+
+function checkAllowed(prop, value, allowed) {
+  if (allowed && !allowed.includes(value)) throw new Error(`${prop.key}: "${value}" is not one of ${allowed.join(", ")}`);
+}
+
+function checkRange(prop, value, options) {
+  const why = prop.scope === "config" ? rangeError(value, rangeOf(options, prop.key)) : null;
+  if (why) throw new Error(`${prop.key}: ${why}`);
+}
+
+function parseValue(prop, raw, options) {
+  const allowed = allowedValues(prop, options);
   switch (prop.type) {
     case "string":
       if (prop.nullable && raw === "") return null;
-      if (prop.values && !prop.values.includes(raw)) throw new Error(`${prop.key}: "${raw}" is not one of ${prop.values.join(", ")}`);
+      checkAllowed(prop, raw, allowed);
       return raw;
     case "int": {
       if (!/^-?\d+$/.test(raw)) throw new Error(`${prop.key}: "${raw}" is not an integer`);
       const v = Number(raw);
-      if (prop.min !== undefined && v < prop.min) throw new Error(`${prop.key}: ${v} is below ${prop.min}`);
+      checkRange(prop, v, options);
       return v;
     }
     case "number": {
       const v = Number(raw);
       if (raw.trim() === "" || !Number.isFinite(v)) throw new Error(`${prop.key}: "${raw}" is not a number`);
-      if ((prop.min !== undefined && v < prop.min) || (prop.max !== undefined && v > prop.max)) throw new Error(`${prop.key}: ${v} is out of range`);
+      checkRange(prop, v, options);
       return v;
     }
     case "bool":
@@ -77,13 +96,13 @@ function parseValue(prop, raw) {
       throw new Error(`${prop.key}: "${raw}" is not true or false`);
     case "list": {
       const items = raw === "" ? [] : raw.split(",").map((s) => s.trim()).filter(Boolean);
-      if (prop.values) for (const s of items) if (!prop.values.includes(s)) throw new Error(`${prop.key}: "${s}" is not one of ${prop.values.join(", ")}`);
+      for (const s of items) checkAllowed(prop, s, allowed);
       return items;
     }
     case "ints": {
       const items = raw === "" ? [] : raw.split(",").map((s) => s.trim());
       return items.map((s) => {
-        if (!/^\d+$/.test(s) || Number(s) < (prop.min ?? 0)) throw new Error(`${prop.key}: "${s}" is not a positive integer`);
+        if (!/^\d+$/.test(s) || Number(s) < 1) throw new Error(`${prop.key}: "${s}" is not a positive integer`);
         return Number(s);
       });
     }
@@ -107,9 +126,11 @@ function formatValue(prop, value) {
 
 /**
  * Read the page's URL query. Invalid values are skipped and reported in `errors` (never thrown).
+ * `options` (`GET /api/options`) gives the option lists and ranges values are checked against;
+ * without it only the types are checked (the server still refuses what it does not allow).
  * @returns {{config: object, ui: object, watch: {id: string, key: string} | null, errors: string[]}}
  */
-export function parseUrl(search) {
+export function parseUrl(search, options = null) {
   const params = new URLSearchParams(search);
   const config = {};
   const ui = uiDefaults();
@@ -118,7 +139,7 @@ export function parseUrl(search) {
     const prop = BY_KEY.get(key);
     if (!prop) continue;
     try {
-      const value = parseValue(prop, raw);
+      const value = parseValue(prop, raw, options);
       if (prop.scope === "config") config[key] = value;
       else ui[key] = value;
     } catch (e) {

@@ -1,9 +1,12 @@
-// The page's model of the session, updated by the server's messages (docs/protocol.md) through one
-// pure function, `applyMessage`, which returns the names of what changed so views redraw only what
-// they must. No DOM here: this module is unit-tested under node.
+// The page's model of the session, updated by the server's messages (docs/protocol.md). Each
+// message type has one handler in HANDLERS; `applyMessage` runs it and returns the names of what
+// changed, so views redraw only what they must. The page's own changes to the model (following a
+// sample, the connection's state) are functions here too. No DOM: this module is unit-tested
+// under node.
+
+import { appendChartRow, chartFromSeries, diagnosticsRow, emptyChart, mergeChartRow, metricsRow } from "./series.js";
 
 const MAX_RECORDS = 256;
-const MAX_CHART_ROWS = 4000;
 
 /** A fresh, empty model. */
 export function createModel() {
@@ -12,6 +15,7 @@ export function createModel() {
     session: null,
     token: null,
     watchKey: null,
+    resumed: false,
     limits: null,
     config: null,
     data: null,
@@ -27,143 +31,33 @@ export function createModel() {
     walk: null,
     shown: null,
     records: new Map(),
+    lastPhase: null,
+    lastIteration: null,
     metrics: null,
     diagnostics: null,
     chart: emptyChart(),
     diverged: null,
     sample: null,
     follow: null,
+    followSplit: "train",
     gradcheck: null,
     lastError: null,
+    lostConfig: null,
+    replacedConfig: null,
     frame: null,
     stepsPerSecond: null,
     takenOver: false,
   };
 }
 
-export function emptyChart() {
-  return {
-    steps: [],
-    loss: [],
-    train_loss: [],
-    test_loss: [],
-    train_accuracy: [],
-    test_accuracy: [],
-    grad_norms: [],
-    update_ratios: [],
-  };
-}
-
-const CHART_SCALARS = ["loss", "train_loss", "test_loss", "train_accuracy", "test_accuracy"];
-
 /** Number of weight layers L in the model (0 before the first state). */
 export function layerCount(model) {
   return model.layers ? model.layers.length : model.config ? (model.config.hidden?.length ?? 0) + 1 : 0;
 }
 
-function finiteOrNull(v) {
-  return typeof v === "number" && Number.isFinite(v) ? v : null;
-}
-
-/**
- * Add one row to the chart. Rows are ordered by step: a row at or before the last step first cuts
- * the later rows (a new branch after a live change), and a row at the same step merges into it.
- */
-export function appendChartRow(chart, row) {
-  const step = row.step;
-  if (typeof step !== "number") return;
-  const n = chart.steps.length;
-  if (n > 0 && step === chart.steps[n - 1]) {
-    for (const key of CHART_SCALARS) if (row[key] !== undefined && row[key] !== null) chart[key][n - 1] = finiteOrNull(row[key]);
-    if (row.grad_norms) chart.grad_norms[n - 1] = row.grad_norms.map(finiteOrNull);
-    if (row.update_ratios) chart.update_ratios[n - 1] = row.update_ratios.map(finiteOrNull);
-    return;
-  }
-  if (n > 0 && step < chart.steps[n - 1]) {
-    let cut = n;
-    while (cut > 0 && chart.steps[cut - 1] >= step) cut--;
-    for (const key of Object.keys(chart)) chart[key].length = cut;
-  }
-  chart.steps.push(step);
-  for (const key of CHART_SCALARS) chart[key].push(finiteOrNull(row[key]));
-  chart.grad_norms.push(row.grad_norms ? row.grad_norms.map(finiteOrNull) : null);
-  chart.update_ratios.push(row.update_ratios ? row.update_ratios.map(finiteOrNull) : null);
-  if (chart.steps.length > MAX_CHART_ROWS) thinChart(chart);
-}
-
-/**
- * Merge a row of metrics into the chart at its step without cutting anything: metrics are
- * evaluated in chunks, so they may describe a step older than the newest loss.
- */
-export function mergeChartRow(chart, row) {
-  const step = row.step;
-  if (typeof step !== "number") return;
-  const steps = chart.steps;
-  const n = steps.length;
-  if (n === 0 || step > steps[n - 1]) {
-    appendChartRow(chart, row);
-    return;
-  }
-  let lo = 0;
-  let hi = n;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (steps[mid] < step) lo = mid + 1;
-    else hi = mid;
-  }
-  if (steps[lo] !== step) {
-    steps.splice(lo, 0, step);
-    for (const key of CHART_SCALARS) chart[key].splice(lo, 0, null);
-    chart.grad_norms.splice(lo, 0, null);
-    chart.update_ratios.splice(lo, 0, null);
-  }
-  for (const key of CHART_SCALARS) if (row[key] !== undefined && row[key] !== null) chart[key][lo] = finiteOrNull(row[key]);
-  if (row.grad_norms) chart.grad_norms[lo] = row.grad_norms.map(finiteOrNull);
-  if (row.update_ratios) chart.update_ratios[lo] = row.update_ratios.map(finiteOrNull);
-}
-
-/** Halve the rows (keep every other one and always the last), preserving metric rows where possible. */
-export function thinChart(chart) {
-  const n = chart.steps.length;
-  const keep = [];
-  for (let i = 0; i < n; i++) {
-    const hasMetric = chart.train_loss[i] !== null || chart.test_loss[i] !== null;
-    if (i % 2 === 0 || i === n - 1 || hasMetric) keep.push(i);
-  }
-  for (const key of Object.keys(chart)) chart[key] = keep.map((i) => chart[key][i]);
-}
-
-function diagnosticsRow(diagnostics) {
-  if (!diagnostics?.layers) return {};
-  return {
-    grad_norms: diagnostics.layers.map((d) => d.grad_norm),
-    update_ratios: diagnostics.layers.map((d) => d.update_ratio),
-  };
-}
-
-function metricsRow(metrics) {
-  if (!metrics) return null;
-  return {
-    step: metrics.step,
-    train_loss: metrics.train_loss,
-    test_loss: metrics.test_loss,
-    train_accuracy: metrics.train_accuracy,
-    test_accuracy: metrics.test_accuracy,
-  };
-}
-
-function chartFromSeries(msg) {
-  const chart = emptyChart();
-  const n = msg.steps?.length ?? 0;
-  for (let i = 0; i < n; i++) {
-    chart.steps.push(msg.steps[i]);
-    for (const key of CHART_SCALARS) chart[key].push(finiteOrNull(msg[key]?.[i]));
-    const g = msg.grad_norms?.[i];
-    chart.grad_norms.push(Array.isArray(g) ? g.map(finiteOrNull) : null);
-    const u = msg.update_ratios?.[i];
-    chart.update_ratios.push(Array.isArray(u) ? u.map(finiteOrNull) : null);
-  }
-  return chart;
+/** True when the page watches another learner's session (read-only). */
+export function isWatching(model) {
+  return model.role === "watch";
 }
 
 function rememberRecord(model, record) {
@@ -171,214 +65,258 @@ function rememberRecord(model, record) {
   if (model.records.size > MAX_RECORDS) model.records.delete(model.records.keys().next().value);
 }
 
-/** Forget records and walks of steps after `step` (back, seek, a new branch). */
+/** Forget records of steps after `step` (back, seek, a new branch). */
 function forgetAfter(model, step) {
   for (const key of [...model.records.keys()]) if (key > step) model.records.delete(key);
 }
 
-/**
- * Apply one server message to the model (mutating it). Returns the list of changed aspects:
- * "session", "config", "data", "network" (layer sizes changed), "weights", "moment" (step,
- * phase or shown values), "phase", "iteration", "frame", "chart", "status", "diverged", "sample",
- * "gradcheck", "error", "taken_over", "pong".
- */
-export function applyMessage(model, msg) {
-  const changes = [];
-  const shape = (layers) => (layers ? layers.map((l) => `${l.W.length}x${l.W[0]?.length ?? 0}`).join(",") : "");
-  const setLayers = (layers) => {
-    const before = shape(model.layers);
-    model.layers = layers;
-    changes.push("weights");
-    if (shape(layers) !== before) changes.push("network");
-  };
-  switch (msg.type) {
-    case "hello":
-      model.role = msg.role;
-      model.session = msg.session;
-      model.token = msg.token ?? model.token;
-      model.watchKey = msg.watch_key ?? model.watchKey;
-      model.limits = msg.limits ?? model.limits;
-      model.config = msg.config;
-      model.step = msg.step ?? 0;
-      model.takenOver = false;
-      if (!msg.resumed) {
-        model.records.clear();
-        model.walk = null;
-        model.shown = null;
-        model.sample = null;
-        model.diverged = null;
-      }
-      changes.push("session", "config");
-      break;
-    case "config":
-      model.config = msg.config;
-      changes.push("config");
-      if (msg.reset) {
-        model.records.clear();
-        model.walk = null;
-        model.shown = null;
-        model.sample = null;
-        model.diverged = null;
-        changes.push("moment");
-      }
-      break;
-    case "data":
-      model.data = msg;
-      model.sample = null;
-      changes.push("data", "sample");
-      break;
-    case "state": {
-      const stepChanged = msg.step !== model.step;
-      model.step = msg.step;
-      model.epoch = msg.epoch;
-      model.nextPhase = msg.phase ?? null;
-      model.revealed = msg.revealed ?? 0;
-      model.history = msg.history ?? model.history;
-      model.playing = Boolean(msg.playing);
-      if (msg.config) model.config = msg.config;
-      if (msg.metrics) model.metrics = msg.metrics;
-      setLayers(msg.layers);
-      forgetAfter(model, msg.step);
-      if (msg.metrics) {
-        mergeChartRow(model.chart, metricsRow(msg.metrics));
-        changes.push("chart");
-      }
-      const given = Array.isArray(msg.phases) ? msg.phases.slice(0, model.revealed) : null;
-      if (model.revealed === 0) {
-        model.walk = null;
-        model.shown = null;
-      } else if (given && given.length === model.revealed && given.every((p, i) => p && p.index === i && p.step === msg.step + 1)) {
-        // `state.phases`: every revealed phase of the iteration under way (after back, seek,
-        // a reload, a resume or a sync), so the layers left of the current phase are drawn. The
-        // page no longer keeps its own copy of the walk for this.
-        model.walk = { step: msg.step + 1, phases: given };
-        const last = given[given.length - 1];
-        model.shown = { phase: last.phase, layer: last.layer ?? null, index: last.index };
-        const loss = given.find((p) => p.phase === "loss");
-        if (loss && typeof loss.loss === "number") model.lastLoss = loss.loss;
-      } else {
-        model.walk = { step: msg.step + 1, phases: [] };
-        model.shown = null;
-      }
-      if (model.diverged && (stepChanged || model.diverged.step > msg.step + 1)) model.diverged = null;
-      changes.push("moment", "status", "config");
-      break;
-    }
-    case "phase": {
-      if (!model.walk || model.walk.step !== msg.step) model.walk = { step: msg.step, phases: [] };
-      model.walk.phases[msg.index] = msg;
-      model.walk.phases.length = msg.index + 1;
-      model.shown = { phase: msg.phase, layer: msg.layer ?? null, index: msg.index };
-      model.revealed = msg.index + 1;
-      if (msg.phase === "loss" && typeof msg.loss === "number") model.lastLoss = msg.loss;
-      changes.push("phase", "moment");
-      break;
-    }
-    case "iteration": {
-      rememberRecord(model, msg);
-      model.step = msg.step;
-      model.epoch = msg.epoch;
-      model.revealed = 0;
-      model.nextPhase = { phase: "forward", layer: 1 };
-      // After a phase walk's update the record follows: keep the update on screen.
-      const walked = model.walk && model.walk.step === msg.step && model.shown?.phase === "update";
-      if (!walked) {
-        model.walk = null;
-        model.shown = null;
-      }
-      model.history = { oldest: model.history.oldest, newest: Math.max(model.history.newest, msg.step) };
-      if (msg.history) model.history = msg.history;
-      setLayers(msg.layers.map((l) => ({ W: l.W_next, b: l.b_next })));
-      if (msg.metrics) model.metrics = msg.metrics;
-      if (msg.diagnostics) model.diagnostics = msg.diagnostics;
-      model.lastLoss = msg.loss;
-      for (const [step, loss] of msg.losses ?? [[msg.step, msg.loss]]) appendChartRow(model.chart, { step, loss });
-      if (msg.metrics) mergeChartRow(model.chart, metricsRow(msg.metrics));
-      mergeChartRow(model.chart, { ...diagnosticsRow(msg.diagnostics), step: msg.step });
-      changes.push("iteration", "moment", "chart", "status");
-      break;
-    }
-    case "frame": {
-      model.frame = msg.frame;
-      model.step = msg.step;
-      model.epoch = msg.epoch;
-      model.revealed = 0;
-      model.walk = null;
-      model.shown = null;
-      model.stepsPerSecond = msg.steps_per_second ?? null;
-      // The kept history (its oldest step moves on as a long play trims it).
-      model.history = msg.history ?? { oldest: model.history.oldest, newest: Math.max(model.history.newest, msg.step) };
-      setLayers(msg.layers);
-      if (msg.metrics) model.metrics = msg.metrics;
-      if (msg.diagnostics) model.diagnostics = msg.diagnostics;
-      const losses = msg.losses ?? [];
-      if (losses.length) model.lastLoss = losses[losses.length - 1][1];
-      for (const [step, loss] of losses) appendChartRow(model.chart, { step, loss });
-      if (msg.metrics) mergeChartRow(model.chart, metricsRow(msg.metrics));
-      if (msg.diagnostics) mergeChartRow(model.chart, { ...diagnosticsRow(msg.diagnostics), step: msg.step });
-      changes.push("frame", "moment", "chart", "status");
-      break;
-    }
-    case "series":
-      model.chart = chartFromSeries(msg);
-      // The metrics of the current state may not be in the recorded series yet (step 0).
-      if (model.metrics && !model.chart.steps.includes(model.metrics.step)) mergeChartRow(model.chart, metricsRow(model.metrics));
-      changes.push("chart");
-      break;
-    case "status":
-      model.playing = Boolean(msg.playing);
-      model.speed = msg.speed ?? null;
-      model.statusReason = msg.reason ?? null;
-      changes.push("status");
-      break;
-    case "diverged":
-      model.diverged = msg;
-      model.playing = false;
-      changes.push("diverged", "status");
-      break;
-    case "sample":
-      model.sample = msg;
-      changes.push("sample", "moment");
-      break;
-    case "gradcheck":
-      model.gradcheck = msg;
-      changes.push("gradcheck");
-      break;
-    case "taken_over":
-      model.takenOver = true;
-      model.playing = false;
-      changes.push("taken_over", "status");
-      break;
-    case "error":
-      model.lastError = msg;
-      if (msg.code === "invalid_session") {
-        model.session = null;
-        model.token = null;
-      }
-      changes.push("error");
-      break;
-    case "pong":
-      changes.push("pong");
-      break;
-    default:
-      break;
+/** Forget the moment of the network that was replaced (a new session or a rebuild). */
+function forgetMoment(model) {
+  model.records.clear();
+  model.walk = null;
+  model.shown = null;
+  model.sample = null;
+  model.diverged = null;
+}
+
+function layerShape(layers) {
+  return layers ? layers.map((l) => `${l.W.length}x${l.W[0]?.length ?? 0}`).join(",") : "";
+}
+
+/** Set the weights drawn now; "network" joins the changes when the layer sizes changed. */
+function setLayers(model, layers, changes) {
+  const before = layerShape(model.layers);
+  model.layers = layers;
+  changes.push("weights");
+  if (layerShape(layers) !== before) changes.push("network");
+}
+
+/** Append a time-advancing message's losses, metrics and diagnostics to the chart. */
+function chartLosses(model, losses, metrics, diagnostics, step) {
+  for (const [s, loss] of losses) appendChartRow(model.chart, { step: s, loss });
+  if (metrics) mergeChartRow(model.chart, metricsRow(metrics));
+  if (diagnostics) mergeChartRow(model.chart, { ...diagnosticsRow(diagnostics), step });
+}
+
+function onHello(model, msg) {
+  model.role = msg.role;
+  model.session = msg.session;
+  model.token = msg.token ?? model.token;
+  model.watchKey = msg.watch_key ?? model.watchKey;
+  model.limits = msg.limits ?? model.limits;
+  model.config = msg.config;
+  model.step = msg.step ?? 0;
+  model.resumed = Boolean(msg.resumed);
+  model.takenOver = false;
+  model.replacedConfig = null;
+  if (!msg.resumed) {
+    forgetMoment(model);
+    // The server did not know the previous session: the page carries its settings over.
+    model.replacedConfig = model.lostConfig;
+    model.lostConfig = null;
   }
+  return ["session", "config"];
+}
+
+function onConfig(model, msg) {
+  model.config = msg.config;
+  if (!msg.reset) return ["config"];
+  forgetMoment(model);
+  return ["config", "moment"];
+}
+
+function onData(model, msg) {
+  model.data = msg;
+  model.sample = null;
+  // New data (a rebuild) ends following; the same session's data after a resume keeps it.
+  if (!model.resumed) model.follow = null;
+  model.resumed = false;
+  return ["data", "sample"];
+}
+
+function onState(model, msg) {
+  const changes = [];
+  const stepChanged = msg.step !== model.step;
+  model.step = msg.step;
+  model.epoch = msg.epoch;
+  model.nextPhase = msg.phase ?? null;
+  model.revealed = msg.revealed ?? 0;
+  model.history = msg.history ?? model.history;
+  model.playing = Boolean(msg.playing);
+  if (msg.config) model.config = msg.config;
+  if (msg.metrics) model.metrics = msg.metrics;
+  setLayers(model, msg.layers, changes);
+  forgetAfter(model, msg.step);
+  if (msg.metrics) {
+    mergeChartRow(model.chart, metricsRow(msg.metrics));
+    changes.push("chart");
+  }
+  const given = Array.isArray(msg.phases) ? msg.phases.slice(0, model.revealed) : null;
+  if (model.revealed === 0) {
+    model.walk = null;
+    model.shown = null;
+  } else if (given && given.length === model.revealed && given.every((p, i) => p && p.index === i && p.step === msg.step + 1)) {
+    // `state.phases`: every revealed phase of the iteration under way (after back, seek, a
+    // reload, a resume or a sync), so the layers left of the current phase are drawn.
+    model.walk = { step: msg.step + 1, phases: given };
+    const last = given[given.length - 1];
+    model.shown = { phase: last.phase, layer: last.layer ?? null, index: last.index };
+    const loss = given.find((p) => p.phase === "loss");
+    if (loss && typeof loss.loss === "number") model.lastLoss = loss.loss;
+  } else {
+    model.walk = { step: msg.step + 1, phases: [] };
+    model.shown = null;
+  }
+  if (model.diverged && (stepChanged || model.diverged.step > msg.step + 1)) model.diverged = null;
+  changes.push("state", "moment", "status", "config");
   return changes;
 }
 
-/** The index of the phase {phase, layer} among the 2L + 2 phases of one iteration. */
-export function phaseIndex(phase, layer, L) {
-  if (phase === "forward") return layer - 1;
-  if (phase === "loss") return L;
-  if (phase === "backward") return L + 1 + (L - layer);
-  if (phase === "update") return 2 * L + 1;
-  return -1;
+function onPhase(model, msg) {
+  if (!model.walk || model.walk.step !== msg.step) model.walk = { step: msg.step, phases: [] };
+  model.walk.phases[msg.index] = msg;
+  model.walk.phases.length = msg.index + 1;
+  model.shown = { phase: msg.phase, layer: msg.layer ?? null, index: msg.index };
+  model.revealed = msg.index + 1;
+  // The phase to animate, with the weights drawn before it (an update morphs from them).
+  model.lastPhase = { msg, weightsBefore: model.layers };
+  if (msg.phase === "loss" && typeof msg.loss === "number") model.lastLoss = msg.loss;
+  return ["phase", "moment"];
 }
 
-/** The phase {phase, layer} at a 0-based index of one iteration of L layers. */
-export function phaseAt(index, L) {
-  if (index < L) return { phase: "forward", layer: index + 1 };
-  if (index === L) return { phase: "loss", layer: null };
-  if (index <= 2 * L) return { phase: "backward", layer: L - (index - L - 1) };
-  return { phase: "update", layer: null };
+function onIteration(model, msg) {
+  const changes = [];
+  rememberRecord(model, msg);
+  model.lastIteration = msg;
+  model.step = msg.step;
+  model.epoch = msg.epoch;
+  model.revealed = 0;
+  model.nextPhase = { phase: "forward", layer: 1 };
+  // After a phase walk's update the record follows: keep the update on screen.
+  const walked = model.walk && model.walk.step === msg.step && model.shown?.phase === "update";
+  if (!walked) {
+    model.walk = null;
+    model.shown = null;
+  }
+  model.history = { oldest: model.history.oldest, newest: Math.max(model.history.newest, msg.step) };
+  if (msg.history) model.history = msg.history;
+  setLayers(model, msg.layers.map((l) => ({ W: l.W_next, b: l.b_next })), changes);
+  if (msg.metrics) model.metrics = msg.metrics;
+  if (msg.diagnostics) model.diagnostics = msg.diagnostics;
+  model.lastLoss = msg.loss;
+  chartLosses(model, msg.losses ?? [[msg.step, msg.loss]], msg.metrics, msg.diagnostics ?? {}, msg.step);
+  changes.push("iteration", "moment", "chart", "status");
+  return changes;
+}
+
+function onFrame(model, msg) {
+  const changes = [];
+  model.frame = msg.frame;
+  model.step = msg.step;
+  model.epoch = msg.epoch;
+  model.revealed = 0;
+  model.walk = null;
+  model.shown = null;
+  model.stepsPerSecond = msg.steps_per_second ?? null;
+  // The kept history (its oldest step moves on as a long play trims it).
+  model.history = msg.history ?? { oldest: model.history.oldest, newest: Math.max(model.history.newest, msg.step) };
+  setLayers(model, msg.layers, changes);
+  if (msg.metrics) model.metrics = msg.metrics;
+  if (msg.diagnostics) model.diagnostics = msg.diagnostics;
+  const losses = msg.losses ?? [];
+  if (losses.length) model.lastLoss = losses[losses.length - 1][1];
+  chartLosses(model, losses, msg.metrics, msg.diagnostics, msg.step);
+  changes.push("frame", "moment", "chart", "status");
+  return changes;
+}
+
+function onSeries(model, msg) {
+  model.chart = chartFromSeries(msg);
+  // The metrics of the current state may not be in the recorded series yet (step 0).
+  if (model.metrics && !model.chart.steps.includes(model.metrics.step)) mergeChartRow(model.chart, metricsRow(model.metrics));
+  return ["chart"];
+}
+
+function onStatus(model, msg) {
+  model.playing = Boolean(msg.playing);
+  model.speed = msg.speed ?? null;
+  model.statusReason = msg.reason ?? null;
+  return ["status"];
+}
+
+function onDiverged(model, msg) {
+  model.diverged = msg;
+  model.playing = false;
+  return ["diverged", "status"];
+}
+
+function onSample(model, msg) {
+  model.sample = msg;
+  return ["sample", "moment"];
+}
+
+function onGradcheck(model, msg) {
+  model.gradcheck = msg;
+  return ["gradcheck"];
+}
+
+function onTakenOver(model) {
+  model.takenOver = true;
+  model.playing = false;
+  return ["taken_over", "status"];
+}
+
+function onError(model, msg) {
+  model.lastError = msg;
+  if (msg.code === "invalid_session") {
+    // A fresh hello follows: the new session gets this one's settings (not its weights).
+    if (model.config && !isWatching(model)) model.lostConfig = model.config;
+    model.session = null;
+    model.token = null;
+  }
+  return ["error"];
+}
+
+/** One handler per server message type: (model, msg) → names of what changed. */
+export const HANDLERS = {
+  hello: onHello,
+  config: onConfig,
+  data: onData,
+  state: onState,
+  phase: onPhase,
+  iteration: onIteration,
+  frame: onFrame,
+  series: onSeries,
+  status: onStatus,
+  diverged: onDiverged,
+  sample: onSample,
+  gradcheck: onGradcheck,
+  taken_over: onTakenOver,
+  error: onError,
+  pong: () => ["pong"],
+};
+
+/**
+ * Apply one server message to the model (mutating it). Returns the list of changed aspects:
+ * "session", "config", "data", "network" (layer sizes changed), "weights", "state", "moment"
+ * (step, phase or shown values), "phase", "iteration", "frame", "chart", "status", "diverged",
+ * "sample", "gradcheck", "error", "taken_over", "pong". Unknown types change nothing.
+ */
+export function applyMessage(model, msg) {
+  const handler = Object.hasOwn(HANDLERS, msg.type) ? HANDLERS[msg.type] : null;
+  return handler ? handler(model, msg) : [];
+}
+
+/** Follow sample `index` of `split` (null stops following). */
+export function followSample(model, index, split = "train") {
+  model.follow = index;
+  model.followSplit = split;
+  if (index === null) model.sample = null;
+  return ["moment", "sample"];
+}
+
+/** The connection's state changed: nothing plays while the socket is not open. */
+export function connectionChanged(model, state) {
+  if (state !== "open") model.playing = false;
+  return ["status"];
 }

@@ -1,6 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { phaseCaption, phaseOrder, updateEquations } from "../../static/js/captions.js";
+import { phaseCaption, updateEquations } from "../../static/js/captions.js";
+import { phaseOrder } from "../../static/js/protocol.js";
 
 test("forward captions use the textbook notation with the layer index", () => {
   const c = phaseCaption({ phase: "forward", layer: 2, L: 3, activation: "relu" });

@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { chartColumns, diagnosticWarnings } from "../../static/js/chartdata.js";
-import { emptyChart, appendChartRow } from "../../static/js/store.js";
+import { emptyChart, appendChartRow } from "../../static/js/series.js";
 
 function chart() {
   const c = emptyChart();

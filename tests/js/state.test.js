@@ -1,6 +1,10 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { HIDEABLE, PROPERTIES, diffConfig, hideSelectors, parseUrl, sameValue, toSearch, uiDefaults } from "../../static/js/state.js";
+
+// `GET /api/options` as the server sends it, with the numeric ranges.
+const OPTIONS = JSON.parse(readFileSync(new URL("./fixtures/options.json", import.meta.url)));
 
 const CONFIG = {
   dataset: "spiral",
@@ -33,7 +37,7 @@ test("URL round trip: the whole config, seeds included, survives toSearch → pa
   const search = toSearch(CONFIG, ui);
   assert.match(search, /^\?dataset=spiral&/);
   assert.match(search, /features=x1,x2,x1\^2,sin\(x1\)/, "feature names stay readable");
-  const back = parseUrl(search);
+  const back = parseUrl(search, OPTIONS);
   assert.deepEqual(back.errors, []);
   const expected = { ...CONFIG };
   delete expected.dataset_id; // null is not written
@@ -58,7 +62,7 @@ test("ui defaults are not written; an empty hidden list is", () => {
 });
 
 test("invalid values are reported and skipped, never thrown", () => {
-  const r = parseUrl("?dataset=nope&learning_rate=abc&hidden=4,x&noise=2&batch_size=1.5&features=x1,zz&unit=epoch&test=maybe&seed=3");
+  const r = parseUrl("?dataset=nope&learning_rate=abc&hidden=4,x&noise=2&batch_size=1.5&features=x1,zz&unit=epoch&test=maybe&seed=3", OPTIONS);
   assert.equal(r.errors.length, 7);
   assert.deepEqual(r.config, { seed: 3 });
   assert.equal(r.ui.unit, "epoch");

@@ -3,7 +3,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { appendChartRow, applyMessage, createModel, emptyChart, layerCount, mergeChartRow, phaseAt, phaseIndex, thinChart } from "../../static/js/store.js";
+import { applyMessage, createModel, layerCount } from "../../static/js/store.js";
+import { appendChartRow, emptyChart, mergeChartRow, thinChart } from "../../static/js/series.js";
+import { phaseAt, phaseIndex } from "../../static/js/protocol.js";
 import { computeDisplay, momentRecord } from "../../static/js/display.js";
 
 const session = JSON.parse(readFileSync(new URL("./fixtures/session.json", import.meta.url)));

@@ -1,0 +1,141 @@
+// The diagram's SVG nodes: one group per neuron (body, selection ring, value, label), a bias tab
+// under each non-input neuron, and each column's title. `buildNodes` creates them for a network
+// shape, `placeNodes` positions them for a layout (attributes written only when they change).
+
+import { attr, s, text } from "../dom.js";
+import { featureLabel, superscript } from "../format.js";
+import { isClassification } from "../protocol.js";
+
+/** Short names of activations in column subtitles (others use their display name). */
+const SHORT_ACTIVATION = { leaky_relu: "leaky", sigmoid: "σ" };
+
+/** The label of output unit j: its class name, or ŷ (ŷ1, ŷ2, … for several targets). */
+export function outputName(net, j) {
+  const k = net.sizes[net.sizes.length - 1];
+  if (isClassification(net.task)) return net.classNames[j] ?? `class ${j}`;
+  return k > 1 ? `ŷ${j + 1}` : "ŷ";
+}
+
+/** The label of input unit i: its feature's name. */
+export function inputName(net, i) {
+  return featureLabel(net.features?.[i] ?? `x${i + 1}`);
+}
+
+/**
+ * Create the nodes of network `net` in `svg`.
+ * @returns {{neurons: Array, biases: Array, titles: Array, lossText: SVGElement}}
+ */
+export function buildNodes(svg, net) {
+  const { sizes } = net;
+  svg.replaceChildren();
+  const neurons = [];
+  const biases = [];
+  const titles = [];
+  const gTitles = s("g", { class: "titles" });
+  svg.append(gTitles);
+  const L = sizes.length - 1;
+  const lossText = s("text", { class: "loss-badge", "text-anchor": "end" });
+  gTitles.append(lossText);
+  for (let c = 0; c <= L; c++) {
+    const title = s("text", { class: "col-title", "text-anchor": "middle" });
+    const sub = s("text", { class: "col-sub", "text-anchor": "middle" });
+    gTitles.append(title, sub);
+    titles.push({ title, sub });
+    const col = [];
+    const biasCol = [];
+    const image = c === 0 && net.image;
+    for (let j = 0; j < sizes[c]; j++) {
+      if (image) {
+        col.push(null);
+        continue;
+      }
+      const g = s("g", { class: "neuron", tabindex: c === 0 || sizes[c] <= 16 || j === 0 ? "0" : "-1", role: "button", "data-layer": c, "data-unit": j });
+      g.style.pointerEvents = "all";
+      const ring = s("circle", { class: "ring", r: 0, fill: "none" });
+      const body = s("circle", { class: "body", r: 8 });
+      const val = s("text", { class: "val", "text-anchor": "start" });
+      const lab = s("text", { class: c === 0 ? "feat" : "cls", "text-anchor": c === 0 ? "end" : "start", dy: "0.35em" });
+      g.append(ring, body, val, lab);
+      svg.append(g);
+      col.push({ g, ring, body, val, lab });
+      if (c > 0) {
+        const b = s("rect", { class: "bias", width: 6, height: 6, rx: 1, role: "button", tabindex: "-1", "data-layer": c, "data-unit": j });
+        b.style.pointerEvents = "all";
+        svg.append(b);
+        biasCol.push(b);
+      }
+    }
+    neurons.push(col);
+    biases.push(biasCol);
+  }
+  neurons[L].forEach((n, j) => n && text(n.lab, outputName(net, j)));
+  if (!net.image) neurons[0].forEach((n, i) => text(n.lab, inputName(net, i)));
+  return { neurons, biases, titles, lossText };
+}
+
+/** The subtitle of column c: what its values are, as long as the gap between columns allows. */
+function columnSubtitle(net, c, gap, image) {
+  const L = net.sizes.length - 1;
+  const wide = gap >= 95;
+  const mid = gap >= 70;
+  if (c === 0) return image ? "8×8 image" : mid ? "A⁰ = x" : "";
+  if (c === L) {
+    if (!isClassification(net.task)) return `ŷ = A${superscript(c)}`;
+    return wide ? `softmax · A${superscript(c)}` : mid ? "softmax" : "";
+  }
+  const act = SHORT_ACTIVATION[net.activation] ?? net.activation;
+  if (wide) return `${net.sizes[c]} · ${act} · A${superscript(c)}`;
+  return mid ? `${net.sizes[c]} · ${act}` : String(net.sizes[c]);
+}
+
+/** Position every node of `nodes` (buildNodes) for layout `geom`. */
+export function placeNodes(nodes, geom, net) {
+  const { columns, image } = geom;
+  const L = net.sizes.length - 1;
+  const gap = columns.length > 1 ? columns[1].x - columns[0].x : 200;
+  columns.forEach((col, c) => {
+    // Values beside neurons need room; when columns are close they live in the tooltip.
+    const showText = col.spacing >= 15 && gap >= 78;
+    nodes.neurons[c].forEach((n, j) => {
+      if (!n) return;
+      const x = col.xs ? col.xs[j] : col.x;
+      const y = col.ys[j];
+      attr(n.g, "transform", `translate(${x.toFixed(1)},${y.toFixed(1)})`);
+      attr(n.body, "r", col.r.toFixed(1));
+      attr(n.ring, "r", (col.r + 4).toFixed(1));
+      // Values sit just above the point where the edges leave the neuron (right, centre), so
+      // the edges never run through them; the output's right side has no edges.
+      attr(n.val, "x", (col.r + 3).toFixed(1));
+      // (Dense columns have no room above: there the value stays centred, on its halo.)
+      const lift = c < L && col.spacing >= 26;
+      attr(n.val, "y", lift ? (-Math.max(3, Math.min(5, col.r * 0.35))).toFixed(1) : null);
+      attr(n.val, "dy", lift ? null : "0.35em");
+      attr(n.val, "display", showText || c === L ? null : "none");
+      attr(n.val, "font-size", col.spacing < 20 ? "9.5" : null);
+      if (c === 0) attr(n.lab, "x", (-col.r - 5).toFixed(1));
+      else attr(n.lab, "x", (col.r + 58).toFixed(1));
+      attr(n.lab, "display", c === 0 || c === L ? (col.spacing >= 11 ? null : "none") : "none");
+      const b = nodes.biases[c]?.[j];
+      if (b) {
+        const bs = Math.max(3, Math.min(7, col.r * 0.55));
+        attr(b, "width", bs.toFixed(1));
+        attr(b, "height", bs.toFixed(1));
+        // A tab on the bottom of the neuron: clear of the edges (they meet the neuron at
+        // its left and right), of the value label (upper right) and of the thumbnail above.
+        attr(b, "x", (x - bs / 2).toFixed(1));
+        attr(b, "y", (y + col.r - bs * 0.55).toFixed(1));
+      }
+    });
+    const t = nodes.titles[c];
+    const tx = c === 0 && image ? image.x + image.size / 2 : col.x;
+    attr(t.title, "x", tx.toFixed(1));
+    attr(t.title, "y", (geom.height - 12).toFixed(1));
+    attr(t.sub, "x", tx.toFixed(1));
+    attr(t.sub, "y", (geom.height - 1).toFixed(1));
+    text(t.title, c === 0 ? "Input" : c === L ? "Output" : gap >= 70 ? `Layer ${c}` : `L${c}`);
+    text(t.sub, columnSubtitle(net, c, gap, image));
+  });
+  const out = columns[L];
+  attr(nodes.lossText, "x", (geom.width - 2).toFixed(1));
+  attr(nodes.lossText, "y", (out.ys[out.ys.length - 1] + out.r + 22).toFixed(1));
+}

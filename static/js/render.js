@@ -1,0 +1,160 @@
+// One drawing pass per animation frame: the names of what changed (store.js) collect in a set,
+// and `render` redraws only the views they concern. A revealed phase or a finished iteration
+// starts its animation; a drawn `frame` is acknowledged after it is drawn (one frame in flight).
+
+import { layerCount, isWatching } from "./store.js";
+import { computeDisplay, momentRecord } from "./display.js";
+import { networkShape, paintWeights, renderCaption, renderLegend, renderSampleNav, renderStats } from "./panels.js";
+
+/** While playing, the inspector is redrawn at most this often (ms). */
+const INSPECTOR_INTERVAL_MS = 250;
+
+const has = (changes, ...names) => names.some((n) => changes.has(n));
+
+export class Renderer {
+  /**
+   * @param {object} p model, ui, views {diagram, animator, output, charts, inspector, controls},
+   *   theme() (the current theme), commands (commands.js), writeUrl(), stats (window.__bpl)
+   */
+  constructor({ model, ui, views, theme, commands, writeUrl, stats }) {
+    Object.assign(this, { model, ui, views, theme, commands, writeUrl, stats });
+    this.dirty = new Set();
+    this.pending = false;
+    this.lastDrawnWeights = null;
+    this.lastInspector = 0;
+  }
+
+  /** Mark aspects as changed; the next animation frame redraws them. */
+  invalidate(...changes) {
+    for (const c of changes) this.dirty.add(c);
+    if (!this.pending) {
+      this.pending = true;
+      requestAnimationFrame(() => this.render());
+    }
+  }
+
+  render() {
+    const started = performance.now();
+    try {
+      this.renderNow();
+    } finally {
+      const times = this.stats.renderMs;
+      times.push(performance.now() - started);
+      if (times.length > 600) times.splice(0, times.length - 600);
+    }
+  }
+
+  renderNow() {
+    const { model, ui, views } = this;
+    const { diagram, output, charts, controls } = views;
+    this.pending = false;
+    const changes = this.dirty;
+    this.dirty = new Set();
+    const readOnly = isWatching(model);
+    // The data view follows the data at once (a rebuild's weights come later, with its state).
+    if (changes.has("data")) {
+      output.setData(model.data);
+      output.setFollow(model.follow ?? null, model.followSplit ?? "train");
+    }
+    if (!model.layers || !model.config) {
+      controls.syncTransport(model, ui, readOnly);
+      return;
+    }
+    const L = layerCount(model);
+    if (has(changes, "config", "data", "network", "session")) {
+      controls.sync(model.config, model.limits, model.data);
+      charts.setTask(model.data?.task);
+      const net = networkShape(model, !readOnly);
+      // Between a rebuild's `data` and its `state` the weights still have the old shape: wait.
+      if (net.sizes.length === L + 1 && (!model.data || model.data.input_dim === net.sizes[0])) diagram.setNetwork(net);
+      this.writeUrl();
+    }
+    const display = computeDisplay(model, { row: ui.row, probe: model.follow ?? 0 });
+    // Weights drawn now: during an update phase the morph goes from W to W_next.
+    if (model.layers !== this.lastDrawnWeights || has(changes, "data", "config")) {
+      output.setWeights(model.layers, model.config, { playing: model.playing });
+      diagram.setThumbnailSource(output.thumbnailSource());
+      this.lastDrawnWeights = model.layers;
+    }
+    this.animate(changes, display);
+    if (has(changes, "sample", "moment")) output.setProbs(display.probs, display.label);
+    renderCaption(model, display, L);
+    renderLegend(display, this.theme(), diagram.edgeMax);
+    renderSampleNav(display, { follow: (i) => this.commands.follow(i), setRow: (r) => this.setRow(r) });
+    renderStats(model);
+    controls.syncTransport(model, ui, readOnly);
+    if (has(changes, "chart", "network")) charts.update(model.chart, L);
+    if (has(changes, "iteration", "frame", "state")) charts.setWarnings(model.diagnostics);
+    this.renderInspector(changes, L, readOnly);
+    if (this.commands.stepClickedAt !== null && has(changes, "phase", "iteration", "state")) {
+      this.stats.lastStepLatency = performance.now() - this.commands.stepClickedAt;
+      this.commands.stepClickedAt = null;
+    }
+    this.stats.renders += 1;
+    if (changes.has("frame")) {
+      this.commands.send({ type: "ack", frame: model.frame });
+      this.stats.acks += 1;
+    }
+  }
+
+  /** Start the animation of what arrived (a phase, an iteration), or just draw the moment. */
+  animate(changes, display) {
+    const { model } = this;
+    const { diagram, animator } = this.views;
+    if (changes.has("phase") && model.lastPhase && !model.playing) {
+      this.animatePhase(model.lastPhase, display);
+    } else if (changes.has("iteration") && model.lastIteration && !model.playing) {
+      const rec = model.lastIteration;
+      diagram.update(display);
+      const from = rec.layers.map((l) => ({ W: l.W, b: l.b }));
+      const to = rec.layers.map((l) => ({ W: l.W_next, b: l.b_next }));
+      const delta = rec.layers.map((l) => ({ W: l.update_W, b: l.update_b }));
+      animator.morph(from, to, delta);
+    } else if (has(changes, "moment", "weights", "sample", "status")) {
+      if (!animator.running) diagram.update(display);
+      else diagram.defer(display);
+    }
+  }
+
+  animatePhase({ msg, weightsBefore }, display) {
+    const { diagram, animator } = this.views;
+    if (msg.phase === "forward") {
+      diagram.update(display, false, new Set([msg.layer]));
+      const aPrev = msg.A_prev?.[Math.min(this.ui.row, (msg.A_prev?.length ?? 1) - 1)];
+      animator.forward(msg.layer, msg.W, aPrev, () => diagram.redraw(display));
+    } else if (msg.phase === "backward") {
+      diagram.update(display);
+      animator.backward(msg.layer, msg.dW, () => diagram.redraw(display));
+    } else if (msg.phase === "update") {
+      diagram.update(display);
+      const from = weightsBefore ?? this.model.layers;
+      const to = msg.layers.map((l) => ({ W: l.W_next, b: l.b_next }));
+      const delta = msg.layers.map((l) => ({ W: l.update_W, b: l.update_b }));
+      animator.morph(from, to, delta, null, true);
+    } else {
+      diagram.update(display);
+    }
+  }
+
+  renderInspector(changes, L, readOnly) {
+    const { model, ui } = this;
+    const throttle = model.playing && performance.now() - this.lastInspector < INSPECTOR_INTERVAL_MS;
+    if (throttle && !changes.has("gradcheck")) return;
+    this.views.inspector.render(ui.selection, momentRecord(model, { row: ui.row, probe: model.follow ?? 0 }), {
+      config: model.config,
+      data: model.data,
+      L,
+      readOnly,
+      gradcheck: model.gradcheck,
+      classNames: this.views.diagram.net?.classNames,
+      paintWeights: (canvas, row) => paintWeights(canvas, row, this.theme()),
+    });
+    this.lastInspector = performance.now();
+  }
+
+  /** Show row r of the batch. */
+  setRow(r) {
+    this.ui.row = Math.max(0, r);
+    this.invalidate("moment");
+  }
+}
