@@ -219,6 +219,13 @@ class Ping(_Message):
     type: Literal["ping"]
 
 
+class Experiment(_Message):
+    """Start a guided experiment of the catalogue (None: follow none)."""
+
+    type: Literal["experiment"]
+    experiment: Annotated[str, Field(min_length=1, max_length=64)] | None
+
+
 ClientMessage = Annotated[
     Configure
     | Step
@@ -233,12 +240,13 @@ ClientMessage = Annotated[
     | Follow
     | GradCheck
     | Sync
-    | Ping,
+    | Ping
+    | Experiment,
     Field(discriminator="type"),
 ]
 CLIENT_TYPES = (
     "configure", "step", "back", "seek", "play", "pause", "ack", "reset", "set_weight",
-    "set_bias", "follow", "gradcheck", "sync", "ping",
+    "set_bias", "follow", "gradcheck", "sync", "ping", "experiment",
 )  # fmt: skip
 # Messages a read-only spectator may send.
 WATCHER_TYPES = frozenset({"ack", "ping", "sync"})

@@ -15,13 +15,14 @@ from typing import Any
 
 import numpy as np
 
-from app.engine import History, Trainer
+from app.engine import History, TrainConfig, Trainer
 from app.engine.activations import ACTIVATIONS
 from app.engine.gradcheck import check_network
 from app.limits import Limits
 from app.protocol import ClientMessage, Message, ProtocolError, with_id
 from app.session import messages, restore
 from app.session.events import Events, Reconfigured
+from app.session.experiment import ExperimentWatch, entry_of
 from app.session.pace import FixedPace, Pace
 from app.session.player import Output, Player
 from app.session.timeline import DatasetLookup, Timeline, replace_config
@@ -33,7 +34,11 @@ REBUILD_KEYS = frozenset(
 )  # fmt: skip
 # Commands that change the moment: play stops first (and says so) when one arrives.
 MUTATING_WHILE_PLAYING = frozenset(
-    {"step", "back", "seek", "reset", "set_weight", "set_bias", "gradcheck"}
+    {"step", "back", "seek", "reset", "set_weight", "set_bias", "gradcheck", "experiment"}
+)
+# Commands after which the experiment's check is evaluated again (sent only if it changed).
+CHECKED_AFTER = frozenset(
+    {"configure", "step", "back", "seek", "pause", "reset", "set_weight", "set_bias"}
 )
 MAX_EPOCH_COUNT = 100  # `step` by epoch takes count 1..100
 GRADCHECK_OK = 1e-5
@@ -78,6 +83,8 @@ class Session:
         self.limits = limits
         self.timeline = Timeline(limits, datasets, pace or FixedPace())
         self.player = Player(self.timeline)
+        self.experiment = ExperimentWatch(self.timeline)
+        self.player.after_frame = self._experiment_news
         self.timeline.build(config)
 
     def use_pace(self, pace: Pace) -> None:
@@ -135,6 +142,7 @@ class Session:
             self.data_message(),
             self.state_message(),
             *self._moment(),
+            *([self.experiment.message()] if self.experiment.entry else []),
         ]
 
     def state_message(self) -> Message:
@@ -191,7 +199,18 @@ class Session:
             if isinstance(item, list) and item and not answered:
                 answered = True
                 item = [with_id(item[0], msg.id), *item[1:]]
+            if isinstance(item, list):
+                self.experiment.observe(item)
             yield item
+        if msg.type in CHECKED_AFTER:
+            news = self.experiment.update()
+            if news:
+                yield news
+
+    def _experiment_news(self, sent: list[Message]) -> list[Message]:
+        """After a played frame batch (or play's end): the experiment message, if it changed."""
+        self.experiment.observe(sent)
+        return self.experiment.update(playing=self.playing)
 
     def _step(self, msg: Any, out: Output | None) -> Iterator[Item]:
         tl = self.timeline
@@ -237,6 +256,21 @@ class Session:
         if seed_changed:
             cfg = cfg.replace(seed=msg.seed)
         yield from self._say(tl.rebuild(cfg, tl.dataset_id, announce=seed_changed))
+
+    def _experiment(self, msg: Any, out: Output | None) -> Iterator[Item]:
+        """A new network for the entry's whole config (`Timeline.rebuild`, as configure and
+        reset), at step 0; then the check's result there."""
+        if msg.experiment is None:
+            self.experiment.start(None)
+            yield [self.experiment.cleared()]
+            return
+        entry = entry_of(msg.experiment)
+        tl = self.timeline
+        changes = {k: tuple(v) if isinstance(v, list) else v for k, v in entry["config"].items()}
+        cfg = replace_config(TrainConfig(), changes)
+        yield from self._say(tl.rebuild(cfg, None, announce=True))
+        self.experiment.start(entry)
+        yield self.experiment.update()
 
     def _set_weight(self, msg: Any, out: Output | None) -> Iterator[Item]:
         yield from self._say(self.timeline.set_parameter(msg.layer, msg.row, msg.col, msg.value))
@@ -351,6 +385,7 @@ COMMANDS: dict[str, Command] = {
     "gradcheck": Session._gradcheck,
     "sync": Session._sync,
     "ping": Session._ping,
+    "experiment": Session._experiment,
 }
 
 
