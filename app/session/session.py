@@ -133,7 +133,8 @@ class Session:
     def hello(self, role: str = "control", resumed: bool = False) -> Message:
         """A spectator's hello carries neither the token nor the watch key."""
         keys = {"token": self.token, "watch_key": self.watch_key} if role == "control" else {}
-        return messages.hello_message(self.timeline, self.id, role, resumed, keys)
+        hello = messages.hello_message(self.timeline, self.id, role, resumed, keys)
+        return {**hello, "experiment": self.experiment.id}
 
     def welcome(self, role: str, resumed: bool = False) -> list[Message]:
         """What a socket gets on connecting: hello, data, state, series (and its sample)."""
