@@ -126,6 +126,13 @@ def test_screenshots(
         expect(card(page).locator(".exp-predict")).to_be_visible()
         page.wait_for_timeout(700)
         page.screenshot(path=str(output_dir / f"{size}-{theme}-card-first-backprop.png"))
+        card(page).get_by_role("button", name="up", exact=True).click()
+        for _ in range(3):
+            page.get_by_role("button", name="Step forward", exact=True).click()
+            page.wait_for_timeout(80)
+        expect(card(page).locator(".exp-feedback")).to_contain_text("Not quite: down")
+        page.wait_for_timeout(700)
+        page.screenshot(path=str(output_dir / f"{size}-{theme}-card-first-backprop-answered.png"))
         page.get_by_role("button", name="Experiments", exact=True).click()
         page.wait_for_timeout(300)
         page.screenshot(path=str(output_dir / f"{size}-{theme}-catalogue.png"))
@@ -133,6 +140,9 @@ def test_screenshots(
         wait_message(page, traffic, "experiment", where=lambda m: m["experiment"] == "overfitting")
         card(page).get_by_role("button", name="Run to step 500").click()
         expect(card(page).locator(".exp-status")).to_contain_text("Seen:", timeout=60_000)
+        expect(card(page).get_by_role("button", name="Run 500 more steps")).to_be_visible(
+            timeout=60_000
+        )
         card(page).get_by_role("button", name="Show explanation").click()
         page.wait_for_timeout(500)
         page.screenshot(path=str(output_dir / f"{size}-{theme}-card-overfitting.png"))

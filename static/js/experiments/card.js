@@ -11,7 +11,7 @@ export function todoText(entry) {
   if (entry.unit === "phase") {
     return `Step forward one phase at a time (→ or “Next phase”): forward, loss, backward, update; ${entry.steps} phases make one iteration.${ask}`;
   }
-  return `Press “Run ${entry.steps} steps” (or step and play yourself).${ask}`;
+  return `Press “Run to step ${entry.steps}” (it steps 10 iterations at a time), or step and play yourself.${ask}`;
 }
 
 export class Card {
@@ -37,26 +37,20 @@ export class Card {
     el.feedback = h("p", { class: "exp-feedback", role: "status", "aria-live": "polite", hidden: true });
     el.predict = h("div", { class: "exp-predict", hidden: true }, el.ask, el.choices, el.feedback);
     const watchLink = h("button", { type: "button", class: "linklike", title: "Show where to look", onclick: () => this.on.watch() }, view.label);
+    const actions = h(
+      "div",
+      { class: "exp-actions" },
+      el.run,
+      el.explain,
+      nextEntry ? h("button", { type: "button", id: "exp-next", title: `Next: ${nextEntry.title}`, onclick: () => this.on.next() }, "Next experiment") : null,
+      h("button", { type: "button", class: "ghost", id: "exp-close", onclick: () => this.on.close() }, "Close"),
+    );
     this.root.replaceChildren(
-      h(
-        "div",
-        { class: "exp-main" },
-        h("p", { class: "exp-kicker" }, `Experiment ${position.index + 1} of ${position.count}`),
-        h("h2", { id: "exp-title", text: entry.title }),
-        h("p", { class: "exp-question", text: entry.question }),
-        h("dl", { class: "exp-facts" }, h("dt", {}, "Do"), h("dd", { text: todoText(entry) }), h("dt", {}, "Watch"), h("dd", {}, watchLink, ` — ${entry.watch.detail}`)),
-        el.status,
-        el.predict,
-        el.explanation,
-      ),
-      h(
-        "div",
-        { class: "exp-actions" },
-        el.run,
-        el.explain,
-        nextEntry ? h("button", { type: "button", id: "exp-next", title: nextEntry.title, onclick: () => this.on.next() }, "Next experiment") : null,
-        h("button", { type: "button", class: "ghost", id: "exp-close", onclick: () => this.on.close() }, "Close"),
-      ),
+      h("div", { class: "exp-head" }, h("h2", { id: "exp-title" }, h("span", { class: "exp-kicker" }, `Experiment ${position.index + 1} of ${position.count}`), h("span", { text: entry.title })), actions),
+      h("p", { class: "exp-question", text: entry.question }),
+      h("dl", { class: "exp-facts" }, h("dt", {}, "Do"), h("dd", { text: todoText(entry) }), h("dt", {}, "Watch"), h("dd", {}, watchLink, ` — ${entry.watch.detail}`)),
+      h("div", { class: "exp-row" }, el.status, el.predict),
+      el.explanation,
     );
     this.root.hidden = false;
   }

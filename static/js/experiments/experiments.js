@@ -55,6 +55,7 @@ export class Experiments {
 
   async openCatalogue() {
     await this.loaded;
+    for (const b of this.dialog.querySelectorAll(".exp-entry")) b.setAttribute("aria-current", String(b.dataset.experiment === this.entry?.id));
     this.dialog.showModal();
     const current = this.entry && this.dialog.querySelector(`[data-experiment="${this.entry.id}"]`);
     (current ?? this.dialog.querySelector(".exp-entry"))?.focus();
