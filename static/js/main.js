@@ -151,7 +151,7 @@ function onMessage(msg) {
   }
   notices.react(changes);
   renderer.invalidate(...changes);
-  experiments.onMessage(msg);
+  experiments.react(changes);
 }
 
 function hoverText(sel) {

@@ -47,6 +47,8 @@ export function createModel() {
     frame: null,
     stepsPerSecond: null,
     takenOver: false,
+    helloExperiment: null,
+    experiment: null,
   };
 }
 
@@ -109,6 +111,7 @@ function onHello(model, msg) {
   model.resumed = Boolean(msg.resumed);
   model.takenOver = false;
   model.replacedConfig = null;
+  model.helloExperiment = msg.experiment ?? null; // the guided experiment the session follows
   if (!msg.resumed) {
     forgetMoment(model);
     // The server did not know the previous session: the page carries its settings over.
@@ -277,6 +280,11 @@ function onError(model, msg) {
   return ["error"];
 }
 
+function onExperiment(model, msg) {
+  model.experiment = msg;
+  return ["experiment"];
+}
+
 /** One handler per server message type: (model, msg) → names of what changed. */
 export const HANDLERS = {
   hello: onHello,
@@ -294,13 +302,14 @@ export const HANDLERS = {
   taken_over: onTakenOver,
   error: onError,
   pong: () => ["pong"],
+  experiment: onExperiment,
 };
 
 /**
  * Apply one server message to the model (mutating it). Returns the list of changed aspects:
  * "session", "config", "data", "network" (layer sizes changed), "weights", "state", "moment"
  * (step, phase or shown values), "phase", "iteration", "frame", "chart", "status", "diverged",
- * "sample", "gradcheck", "error", "taken_over", "pong". Unknown types change nothing.
+ * "sample", "gradcheck", "error", "taken_over", "pong", "experiment". Unknown types change nothing.
  */
 export function applyMessage(model, msg) {
   const handler = Object.hasOwn(HANDLERS, msg.type) ? HANDLERS[msg.type] : null;

@@ -17,7 +17,7 @@ function connected() {
   return model;
 }
 
-const SERVER_MESSAGES = ["hello", "data", "state", "phase", "iteration", "frame", "series", "config", "status", "diverged", "sample", "gradcheck", "taken_over", "pong", "error"];
+const SERVER_MESSAGES = ["hello", "data", "state", "phase", "iteration", "frame", "series", "config", "status", "diverged", "sample", "gradcheck", "taken_over", "pong", "error", "experiment"];
 
 test("every server message of the protocol has exactly one handler, and nothing else has one", () => {
   assert.deepEqual(Object.keys(HANDLERS).sort(), [...SERVER_MESSAGES].sort());
@@ -159,4 +159,15 @@ test("the page's own changes: following a sample, the connection closing", () =>
   model.playing = true;
   assert.deepEqual(connectionChanged(model, "reconnecting"), ["status"]);
   assert.equal(model.playing, false);
+});
+
+test("experiment: the session's guided experiment and its check; hello names the one followed", () => {
+  const model = createModel();
+  applyMessage(model, { ...first("hello"), experiment: "vanishing" });
+  assert.equal(model.helloExperiment, "vanishing");
+  const msg = { type: "experiment", experiment: "vanishing", step: 200, seen: true, detail: "ratio 0.0003", values: {}, answer: null };
+  assert.deepEqual(applyMessage(model, msg), ["experiment"]);
+  assert.equal(model.experiment, msg);
+  applyMessage(model, first("hello"));
+  assert.equal(model.helloExperiment, null, "a hello without one: none");
 });

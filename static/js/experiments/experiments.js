@@ -110,11 +110,11 @@ export class Experiments {
   }
 
   /** After a `hello`: the URL's experiment (a resumed session that follows it keeps its run). */
-  async sessionStarted(hello) {
+  async sessionStarted(resumed, following) {
     const id = this.ui.experiment;
     if (!id) return;
     await this.loaded;
-    if (hello.resumed && hello.experiment === id) this.show(this.byId(id), null);
+    if (resumed && following === id && this.byId(id)) this.show(this.byId(id), null);
     else this.open(id);
   }
 
@@ -147,22 +147,24 @@ export class Experiments {
 
   // ----- messages -----
 
-  /** Every server message (after the store applied it). */
-  onMessage(msg) {
-    if (msg.type === "hello") {
-      this.sessionStarted(msg);
+  /** What the store says changed (store.js's names), after each server message. */
+  react(changes) {
+    const has = (...names) => names.some((n) => changes.includes(n));
+    if (has("session")) {
+      this.sessionStarted(this.model.resumed, this.model.helloExperiment);
       return;
     }
     if (!this.entry) return;
-    if (msg.type === "experiment") {
-      if (msg.experiment !== this.entry.id) return;
+    const msg = this.model.experiment;
+    if (has("experiment") && msg?.experiment === this.entry.id) {
       this.awaitingStart = false;
       this.status = msg;
       this.card.status(msg.seen, msg.detail);
       this.checkAnswer(msg.answer);
     }
-    if (msg.type === "iteration" || msg.type === "diverged" || msg.type === "error") this.continueRun(msg);
-    if (["experiment", "state", "phase", "iteration", "config"].includes(msg.type)) this.refresh();
+    if (has("iteration")) this.continueRun(true);
+    else if (has("diverged", "error")) this.continueRun(false);
+    if (has("experiment", "moment", "phase", "iteration", "config")) this.refresh();
   }
 
   /** Re-decide the prediction and the Run button for the moment shown. */
@@ -245,9 +247,10 @@ export class Experiments {
     this.commands.send({ type: "step", unit: "iteration", count: Math.min(CHUNK, left) });
   }
 
-  continueRun(msg) {
+  /** After an `iteration` (`done`) the next chunk; after `diverged` or an error, stop. */
+  continueRun(done) {
     if (!this.running) return;
-    if (msg.type === "iteration") this.sendChunk();
-    else this.running = null; // diverged or refused: stop
+    if (done) this.sendChunk();
+    else this.running = null;
   }
 }
