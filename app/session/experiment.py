@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from app.engine import IterationRecord
+from app.engine import IterationRecord, TrainConfig
 from app.experiments import experiment as catalogue_entry
 from app.experiments.checks import (
     MetricsPoint,
@@ -29,10 +29,14 @@ from app.experiments.checks import (
     whole_set_dead_fraction,
 )
 from app.protocol import Message, ProtocolError
-from app.session.timeline import Timeline
+from app.session.timeline import Timeline, replace_config
 from app.steplog import finite
 
 PLAY_CHECK_INTERVAL_S = 0.5  # while playing, the check is evaluated at most this often
+# Commands after which the session evaluates the check again (sent only if it changed).
+CHECKED_AFTER = frozenset(
+    {"configure", "step", "back", "seek", "pause", "reset", "set_weight", "set_bias"}
+)
 
 
 def entry_of(experiment_id: str) -> dict[str, Any]:
@@ -43,6 +47,12 @@ def entry_of(experiment_id: str) -> dict[str, Any]:
         raise ProtocolError(
             "unknown_experiment", f"experiment: no experiment {experiment_id!r}"
         ) from None
+
+
+def config_of(entry: dict[str, Any]) -> TrainConfig:
+    """The entry's whole config (every key; lists as the engine's tuples)."""
+    changes = {k: tuple(v) if isinstance(v, list) else v for k, v in entry["config"].items()}
+    return replace_config(TrainConfig(), changes)
 
 
 def _metrics_points(tl: Timeline) -> list[MetricsPoint]:

@@ -15,14 +15,14 @@ from typing import Any
 
 import numpy as np
 
-from app.engine import History, TrainConfig, Trainer
+from app.engine import History, Trainer
 from app.engine.activations import ACTIVATIONS
 from app.engine.gradcheck import check_network
 from app.limits import Limits
 from app.protocol import ClientMessage, Message, ProtocolError, with_id
 from app.session import messages, restore
 from app.session.events import Events, Reconfigured
-from app.session.experiment import ExperimentWatch, entry_of
+from app.session.experiment import CHECKED_AFTER, ExperimentWatch, config_of, entry_of
 from app.session.pace import FixedPace, Pace
 from app.session.player import Output, Player
 from app.session.timeline import DatasetLookup, Timeline, replace_config
@@ -35,10 +35,6 @@ REBUILD_KEYS = frozenset(
 # Commands that change the moment: play stops first (and says so) when one arrives.
 MUTATING_WHILE_PLAYING = frozenset(
     {"step", "back", "seek", "reset", "set_weight", "set_bias", "gradcheck", "experiment"}
-)
-# Commands after which the experiment's check is evaluated again (sent only if it changed).
-CHECKED_AFTER = frozenset(
-    {"configure", "step", "back", "seek", "pause", "reset", "set_weight", "set_bias"}
 )
 MAX_EPOCH_COUNT = 100  # `step` by epoch takes count 1..100
 GRADCHECK_OK = 1e-5
@@ -266,10 +262,7 @@ class Session:
             yield [self.experiment.cleared()]
             return
         entry = entry_of(msg.experiment)
-        tl = self.timeline
-        changes = {k: tuple(v) if isinstance(v, list) else v for k, v in entry["config"].items()}
-        cfg = replace_config(TrainConfig(), changes)
-        yield from self._say(tl.rebuild(cfg, None, announce=True))
+        yield from self._say(self.timeline.rebuild(config_of(entry), None, announce=True))
         self.experiment.start(entry)
         yield self.experiment.update()
 
