@@ -183,10 +183,12 @@ class ExperimentWatch:
 
     def view(self) -> RunView:
         tl = self.tl
+        assert self.entry is not None
         return RunView(
             config=tl.trainer.config,
             step=tl.step,
-            losses=_losses(tl),
+            # Only one kind reads the batch losses: the others skip the pass over the log.
+            losses=_losses(tl) if "diverged_or_oscillating" in _kinds(self.entry["check"]) else [],
             metrics=_metrics_points(tl),
             record=self._record(),
             diverged=self.diverged,
@@ -234,6 +236,11 @@ class ExperimentWatch:
     def cleared(self) -> Message:
         return {"type": "experiment", "experiment": None, "step": self.tl.step, "seen": False,
                 "detail": "", "values": {}}  # fmt: skip
+
+
+def _kinds(check: dict[str, Any]) -> set[str]:
+    """Every check kind in `check` (those of an `all` included)."""
+    return {check["kind"]}.union(*(_kinds(sub) for sub in check.get("checks", [])))
 
 
 class _LossOnly:

@@ -130,7 +130,8 @@ class Session:
         """A spectator's hello carries neither the token nor the watch key."""
         keys = {"token": self.token, "watch_key": self.watch_key} if role == "control" else {}
         hello = messages.hello_message(self.timeline, self.id, role, resumed, keys)
-        return {**hello, "experiment": self.experiment.id}
+        following = {"experiment": self.experiment.id} if self.experiment.id else {}
+        return {**hello, **following}
 
     def welcome(self, role: str, resumed: bool = False) -> list[Message]:
         """What a socket gets on connecting: hello, data, state, series (and its sample)."""

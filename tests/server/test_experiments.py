@@ -150,7 +150,8 @@ def test_api_and_websocket(client: TestClient, connect: Connect) -> None:
     assert [e["id"] for e in listed] == IDS
     assert all({"title", "question", "config", "check", "watch"} <= set(e) for e in listed)
     with connect() as peer:
-        peer.welcome()
+        hello = peer.welcome()["hello"]
+        assert "experiment" not in hello  # a session that follows none: release 1's hello
         peer.send({"type": "experiment", "experiment": "features", "id": 7})
         first = peer.recv()
         assert first["type"] == "config" and first["id"] == 7
@@ -161,10 +162,11 @@ def test_api_and_websocket(client: TestClient, connect: Connect) -> None:
             peer.until("iteration")
         said = peer.until("experiment")[-1]
         assert said["seen"] and said["step"] == 200, said
-        peer.send({"type": "sync"})
-        peer.until("series")
+    # Resumed (a dropped socket): the session still follows it, and its welcome says so.
+    with connect(f"/ws?session={hello['session']}&token={hello['token']}") as peer:
+        welcome = [peer.recv() for _ in range(5)]
+        assert welcome[0]["resumed"] and welcome[0]["experiment"] == "features"
+        assert welcome[4]["type"] == "experiment" and welcome[4]["seen"]
         peer.send({"type": "experiment", "experiment": None})
         cleared = peer.until("experiment")[-1]
         assert cleared["experiment"] is None
-    with connect() as peer:  # a new socket to a new session: no experiment in its welcome
-        assert "experiment" not in peer.welcome()

@@ -32,7 +32,7 @@ export class Card {
     el.explanation = h("div", { class: "exp-explanation", id: "exp-explanation", hidden: true }, h("p", { text: entry.explanation }));
     el.explain = h("button", { type: "button", id: "exp-explain", "aria-expanded": "false", "aria-controls": "exp-explanation", onclick: () => this.toggleExplanation() }, "Show explanation");
     el.run = h("button", { type: "button", id: "exp-run", class: "primary", onclick: () => this.on.run() }, entry.unit === "phase" ? "Next phase" : `Run ${entry.steps} steps`);
-    el.ask = h("p", { class: "exp-ask", id: "exp-ask" });
+    el.ask = h("p", { class: "exp-ask", id: "exp-ask", "aria-live": "polite" });
     el.choices = h("div", { class: "exp-choices", role: "group", "aria-labelledby": "exp-ask" });
     el.feedback = h("p", { class: "exp-feedback", role: "status", "aria-live": "polite", hidden: true });
     el.predict = h("div", { class: "exp-predict", hidden: true }, el.ask, el.choices, el.feedback);

@@ -92,7 +92,11 @@ export class Experiments {
     this.writeUrl();
     const index = this.entries.indexOf(entry);
     this.card.show(entry, entry.next ? this.byId(entry.next) : null, { index, count: this.entries.length });
-    if (entry.unit && entry.unit !== this.ui.unit) this.commands.setUnit(entry.unit);
+    const unit = entry.unit ?? "iteration"; // `steps` counts iterations unless the entry says otherwise
+    if (unit !== this.ui.unit) {
+      this.commands.setUnit(unit);
+      this.invalidate("moment");
+    }
     const inspect = entry.walk?.inspect ?? (entry.watch.view === "inspector" ? entry.watch : null);
     if (inspect) this.select({ type: "edge", layer: inspect.layer, row: inspect.row, col: inspect.col });
     this.highlight(false);
@@ -172,6 +176,7 @@ export class Experiments {
     if (!this.entry || !this.model.layers) return;
     const m = this.model;
     const p = this.predict;
+    if (m.playing) this.running = null; // play took over
     const now = p && !this.awaitingStart && shouldAsk(this.entry.predict, { step: m.step, revealed: m.revealed, L: layerCount(m) });
     if (p?.state === "waiting" && now && !m.playing && !this.running) {
       p.state = "asked";
