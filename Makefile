@@ -4,7 +4,7 @@ VENV   := .venv
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test bench bench-quick clean
+.PHONY: run test bench bench-quick bench-compare clean
 
 ## make run: create the environment, install the app, serve it at http://$(HOST):$(PORT)/
 run:
@@ -22,6 +22,11 @@ bench:
 
 bench-quick:
 	$(VENV)/bin/python -m bench.run --quick
+
+## make bench-compare: every step, round-trip and capacity figure against BASELINE, interleaved
+BASELINE ?= b5d8997
+bench-compare:
+	$(VENV)/bin/python -m bench.compare --baseline $(BASELINE)
 
 clean:
 	rm -rf $(VENV) node_modules build dist *.egg-info test-output

@@ -5,12 +5,9 @@ from __future__ import annotations
 import time
 from typing import Any
 
-import numpy as np
-
-from app.engine import Trainer
+from app.engine import Chunk, Trainer
 from app.engine.activations import ACTIVATIONS
-from app.engine.losses import mean_squared_error, softmax_cross_entropy
-from app.engine.network import forward
+from app.engine.metrics import combine, measure
 from app.steplog import finite
 
 EVAL_CHUNK_ROWS = 512  # whole-set metrics are computed this many rows at a time (~1 ms)
@@ -19,6 +16,8 @@ EVAL_CHUNK_ROWS = 512  # whole-set metrics are computed this many rows at a time
 class Evaluation:
     """Whole-set loss and accuracy of one step's weights, a chunk of rows at a time.
 
+    The metrics are the engine's (`app.engine.metrics`: `measure` each chunk, `combine` them),
+    so a split that fits in one chunk gives exactly `Trainer.evaluate`'s numbers.
     `Trainer.evaluate` over 5,000 samples of the largest allowed network takes ~12 ms; done in
     chunks of `EVAL_CHUNK_ROWS` the event loop gets a turn every millisecond or so. The weights
     are captured at creation, so the result is the metrics of `step` whatever happens meanwhile.
@@ -29,10 +28,10 @@ class Evaluation:
         self._W = tuple(trainer.W)
         self._b = tuple(trainer.b)
         self._act = ACTIVATIONS[trainer.config.activation]
+        self._head = trainer.head
         d = trainer.data
-        self._classification = d.task == "classification"
         self._parts = [(d.X_train, d.y_train), (d.X_test, d.y_test)]
-        self._chunks: list[list[tuple[float, int, int]]] = [[], []]  # (loss, correct, rows)
+        self._chunks: list[list[Chunk]] = [[], []]
         self._split = 0
         self._row = 0
 
@@ -51,33 +50,18 @@ class Evaluation:
                 continue
             Xc = X[self._row : self._row + EVAL_CHUNK_ROWS]
             yc = y[self._row : self._row + EVAL_CHUNK_ROWS]
-            with np.errstate(all="ignore"):
-                Zs, _, _ = forward(self._W, self._b, Xc, self._act)
-                if self._classification:
-                    loss, P = softmax_cross_entropy(Zs[-1], yc)
-                    correct = int((P.argmax(axis=1) == yc).sum())
-                else:
-                    loss, correct = mean_squared_error(Zs[-1], yc), 0
-            self._chunks[self._split].append((loss, correct, len(Xc)))
+            self._chunks[self._split].append(
+                measure(self._W, self._b, Xc, yc, self._act, self._head)
+            )
             self._row += len(Xc)
             if end is not None and time.perf_counter() > end:
                 break
         return self.done
 
-    def _summary(self, split: int) -> tuple[float | None, float | None]:
-        chunks = self._chunks[split]
-        rows = sum(n for _, _, n in chunks)
-        if rows == 0:
-            return None, None
-        # One chunk: the loss exactly as Trainer.evaluate computes it.
-        loss = chunks[0][0] if len(chunks) == 1 else sum(l * n for l, _, n in chunks) / rows
-        accuracy = sum(c for _, c, _ in chunks) / rows if self._classification else None
-        return loss, accuracy
-
     def result(self) -> dict[str, Any]:
         self.run()
-        train_loss, train_accuracy = self._summary(0)
-        test_loss, test_accuracy = self._summary(1)
+        train_loss, train_accuracy = combine(self._chunks[0])
+        test_loss, test_accuracy = combine(self._chunks[1])
         return {
             "step": self.step,
             "train_loss": finite(train_loss),

@@ -16,7 +16,8 @@ import statistics
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +61,17 @@ def percentile(values: Sequence[float], q: float) -> float:
 
 def median(values: Sequence[float]) -> float:
     return statistics.median(values) if values else float("nan")
+
+
+def time_per_call(fn: Callable[[], object], calls: int, repeats: int) -> float:
+    """Median over ``repeats`` runs of the mean seconds per call of ``fn``."""
+    samples = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        for _ in range(calls):
+            fn()
+        samples.append((time.perf_counter() - start) / calls)
+    return median(samples)
 
 
 # -- machine and versions ---------------------------------------------------------------------
@@ -257,17 +269,36 @@ def rss_bytes(pid: int) -> int:
 
 
 @contextlib.contextmanager
-def live_server(env: dict[str, str] | None = None, cpus: set[int] | None = None) -> Iterator[Any]:
-    """A real uvicorn with the CLI's options (tests/conftest.py's `start_server`).
+def live_server(
+    env: dict[str, str] | None = None, cpus: set[int] | None = None, root: Path = ROOT
+) -> Iterator[Any]:
+    """A real uvicorn serving the `app` of the tree `root` with the CLI's options.
 
-    `cpus` pins the server (one process = one event loop) to those cores.
+    `cpus` pins the server (one process = one event loop) to those cores. The server's log
+    must name `root`'s `app` package (bench.appapi.SERVER_SCRIPT checks it too).
     """
-    from tests.conftest import start_server
+    from bench.appapi import server_command
+    from tests.conftest import LiveServer, free_port, wait_healthy
 
     with tempfile.TemporaryDirectory(prefix="bpl-bench-") as tmp:
-        server = start_server(Path(tmp), {**BENCH_SERVER_ENV, **(env or {})})
+        port = free_port()
+        log = Path(tmp) / "uvicorn.log"
+        env = {**os.environ, **BENCH_SERVER_ENV, **(env or {}), "PYTHONPATH": str(root)}
+        with log.open("wb") as out:
+            process = subprocess.Popen(
+                server_command(port, root),
+                cwd=root, env=env, stdout=out, stderr=subprocess.STDOUT,
+            )  # fmt: skip
+        server = LiveServer(port=port, process=process, log=log)
         try:
-            pin_process(server.process.pid, cpus)
+            wait_healthy(server.url, process, log)
+            text = log.read_text()
+            served = text.split("bench: app from ", 1)[1].split("\n", 1)[0]
+            if not Path(served).is_relative_to(root.resolve()):
+                raise RuntimeError(f"the server imported app from {served}, not from {root}")
+            server.app_file = served
+            server.options_from = text.split("bench: uvicorn options from ", 1)[1].split(" ", 1)[0]
+            pin_process(process.pid, cpus)
             yield server
         finally:
             server.stop()

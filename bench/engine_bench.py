@@ -16,7 +16,7 @@ For each network it measures, as medians of repeated timed runs (µs per iterati
   interpreter named by the environment variable ``TORCH_PYTHON``, else ``absent``.
 
 Run ``python bench/engine_bench.py`` (add ``--quick`` for a fast smoke run). BLAS is limited
-to one thread, as the server runs (see FIELD-NOTES).
+to one thread (``OPENBLAS_NUM_THREADS=1``), as the benchmarks run the server.
 """
 
 from __future__ import annotations
@@ -27,10 +27,8 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
 import json  # noqa: E402
-import statistics  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
-import time  # noqa: E402
 from collections.abc import Callable  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -40,8 +38,10 @@ import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from app.engine import Dataset, TrainConfig, Trainer  # noqa: E402
+from bench.appapi import Dataset, TrainConfig, Trainer  # noqa: E402
+from bench.common import ROOT, time_per_call  # noqa: E402
 from bench.nets import random_dataset  # noqa: E402
+from bench.tables import Column, Table, col  # noqa: E402
 
 
 @dataclass(frozen=True)
@@ -70,15 +70,11 @@ def cases() -> list[Case]:
     ]
 
 
-def _time_per_call(fn: Callable[[], object], calls: int, repeats: int) -> float:
-    """Median over ``repeats`` runs of the mean seconds per call of ``fn``."""
-    samples = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        for _ in range(calls):
-            fn()
-        samples.append((time.perf_counter() - start) / calls)
-    return statistics.median(samples)
+def calls_for(trainer: Trainer, seconds: float) -> int:
+    """Calls of `train_step` that take about `seconds` (~100 µs for the small nets, ~2 ms for
+    784-128-64-10), at least 5."""
+    per_call = 1e-4 if trainer.sizes[0] < 100 else 2e-3
+    return max(5, int(seconds / per_call))
 
 
 def bare_step_factory(trainer: Trainer) -> Callable[[], object]:
@@ -131,7 +127,9 @@ def bare_step_factory(trainer: Trainer) -> Callable[[], object]:
 
 
 TORCH_SCRIPT = r"""
-import json, sys, time, statistics
+import json, sys
+sys.path.insert(0, sys.argv[2])
+from bench.common import time_per_call
 import torch
 torch.set_num_threads(1)
 torch.manual_seed(0)
@@ -154,13 +152,7 @@ for spec in json.loads(sys.argv[1]):
         opt.step()
     for _ in range(50):
         step()
-    samples = []
-    for _ in range(repeats):
-        t = time.perf_counter()
-        for _ in range(calls):
-            step()
-        samples.append((time.perf_counter() - t) / calls)
-    out[spec["name"]] = statistics.median(samples)
+    out[spec["name"]] = time_per_call(step, calls, repeats)
 print(json.dumps(out))
 """
 
@@ -172,7 +164,7 @@ def torch_times(specs: list[dict[str, Any]]) -> dict[str, float] | None:
         return None
     try:
         done = subprocess.run(
-            [python, "-c", TORCH_SCRIPT, json.dumps(specs)],
+            [python, "-c", TORCH_SCRIPT, json.dumps(specs), str(ROOT)],
             capture_output=True,
             text=True,
             timeout=600,
@@ -186,23 +178,22 @@ def torch_times(specs: list[dict[str, Any]]) -> dict[str, float] | None:
     return result
 
 
-def run(quick: bool = False) -> list[dict[str, Any]]:
+def run(quick: bool = False, smoke: bool = False) -> list[dict[str, Any]]:
     """Measure every case; returns one dict per network (times in µs per iteration)."""
     repeats = 3 if quick else 7
     tiny_a = np.ones(8)
     tiny_b = np.ones(8)
-    floor = _time_per_call(lambda: np.add(tiny_a, tiny_b), 2000 if quick else 20000, repeats)
+    floor = time_per_call(lambda: np.add(tiny_a, tiny_b), 2000 if quick else 20000, repeats)
     rows: list[dict[str, Any]] = []
     specs = []
     for case in cases():
         trainer = Trainer(case.config, case.custom)
-        per_call = 1e-4 if trainer.sizes[0] < 100 else 2e-3
-        calls = max(5, int((0.02 if quick else 0.2) / per_call))
+        calls = calls_for(trainer, 0.02 if quick else 0.2)
         for _ in range(20):  # warm up
             trainer.train_step()
-        engine = _time_per_call(trainer.train_step, calls, repeats)
-        engine_layers = _time_per_call(lambda t=trainer: t.train_step().layers, calls, repeats)
-        bare = _time_per_call(bare_step_factory(trainer), calls, repeats)
+        engine = time_per_call(trainer.train_step, calls, repeats)
+        engine_layers = time_per_call(lambda t=trainer: t.train_step().layers, calls, repeats)
+        bare = time_per_call(bare_step_factory(trainer), calls, repeats)
         rows.append(
             {
                 "net": case.name,
@@ -235,22 +226,32 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
     return rows
 
 
-def _table(rows: list[dict[str, Any]]) -> str:
-    head = (
-        f"{'network':30s} {'it/s':>8s} {'engine µs':>10s} {'+layers µs':>10s} {'bare µs':>9s} {'ratio':>13s} "
-        f"{'floor µs':>9s} {'torch µs':>9s} {'torch/engine':>12s}"
-    )
-    lines = [head, "-" * len(head)]
-    for r in rows:
-        torch = "absent" if r["torch_us"] is None else f"{r['torch_us']:.1f}"
-        speedup = "absent" if r["torch_over_engine"] is None else f"{r['torch_over_engine']:.1f}×"
-        lines.append(
-            f"{r['net']:30s} {r['iterations_per_s']:8.0f} {r['engine_us']:10.1f} {r['engine_layers_us']:10.1f} "
-            f"{r['bare_us']:9.1f} {r['ratio']:6.2f}/{r['ratio_layers']:<6.2f} "
-            f"{r['floor_us']:9.2f} {torch:>9s} {speedup:>12s}"
-        )
-    return "\n".join(lines)
+TABLE = Table(
+    [
+        col("network", "net"),
+        col("it/s", "iterations_per_s", ",.0f"),
+        col("engine µs", "engine_us", ".1f"),
+        col("+layers µs", "engine_layers_us", ".1f"),
+        col("bare µs", "bare_us", ".1f"),
+        col("engine/bare", "ratio", ".2f", unit="×"),
+        col("+layers/bare", "ratio_layers", ".2f", unit="×"),
+        col("floor µs", "floor_us", ".2f"),
+        col("engine in floor calls", "engine_in_floor_calls", ".0f"),
+        col("torch µs", "torch_us", ".1f", missing="absent"),
+        col("torch/engine", "torch_over_engine", ".1f", missing="absent", unit="×"),
+        Column(
+            "torch/bare (the ceiling)",
+            lambda r: (
+                "absent" if r.get("torch_us") is None else f"{r['torch_us'] / r['bare_us']:.1f}×"
+            ),
+        ),
+    ]
+)
+
+
+def table(rows: list[dict[str, Any]]) -> str:
+    return TABLE.text(rows)
 
 
 if __name__ == "__main__":
-    print(_table(run(quick="--quick" in sys.argv)))
+    print(table(run(quick="--quick" in sys.argv)))

@@ -20,9 +20,10 @@ import time
 import tracemalloc
 from typing import Any
 
-from app.limits import Limits
+from bench.appapi import Limits
 from bench.common import median
 from bench.nets import DEFAULT, NETS, Net, make_session
+from bench.tables import Column, Table, col, pair
 
 STEPS = 10_000
 
@@ -65,7 +66,7 @@ def _measure(net: Net, quick: bool, smoke: bool = False) -> dict[str, Any]:
     target = steps + 2 * every - 1
     start = time.perf_counter()
     while session.trainer.step < target:
-        session._train_one()
+        session.timeline.train_one()
     train_s = time.perf_counter() - start
     held = tracemalloc.get_traced_memory()[0]
     tracemalloc.stop()
@@ -128,24 +129,37 @@ def run(quick: bool = False, smoke: bool = False) -> list[dict[str, Any]]:
     return [_measure(DEFAULT, quick, smoke), _measure(digits, quick, smoke)]
 
 
+TABLE = Table(
+    [
+        col("network", "net"),
+        col("steps kept", "steps", ","),
+        pair("engine back 1 ms (median / max)", "back1_engine_ms", "back1_engine_max_ms", ".2f"),
+        pair(
+            "engine seek −10k ms (median / max)",
+            "seek10k_engine_ms",
+            "seek10k_engine_max_ms",
+            ".2f",
+        ),
+        pair("session back 1 ms (median / max)", "back1_session_ms", "back1_session_max_ms", ".2f"),
+        pair(
+            "session seek −10k ms (median / max)",
+            "seek10k_session_ms",
+            "seek10k_session_max_ms",
+            ".2f",
+        ),
+        Column(
+            "checkpoints KiB (History.memory_bytes)", lambda r: f"{r['history_bytes'] / 1024:,.0f}"
+        ),
+        Column("session heap MiB", lambda r: f"{r['session_heap_bytes'] / 2**20:.1f}"),
+        col("heap bytes per step", "heap_per_step_bytes", ".0f"),
+        col("GC-tracked objects per step", "gc_objects_per_step", ".2f", missing="nan"),
+        col("full GC ms added by this session", "gc_full_ms_per_session", ".2f", missing="nan"),
+    ]
+)
+
+
 def table(rows: list[dict[str, Any]]) -> str:
-    head = (
-        f"{'network':24s} {'kept':>6s} {'back 1 ms (max)':>16s} {'seek −10k ms':>12s} "
-        f"{'session back 1 ms (max)':>24s} {'session seek ms':>15s} {'history KiB':>12s} "
-        f"{'heap MiB':>9s} {'GC obj/step':>11s} {'GC ms':>6s}"
-    )
-    lines = [head, "-" * len(head)]
-    for r in rows:
-        lines.append(
-            f"{r['net']:24s} {r['steps']:6d} "
-            f"{r['back1_engine_ms']:7.2f} ({r['back1_engine_max_ms']:5.2f}) "
-            f"{r['seek10k_engine_ms']:12.2f} "
-            f"{r['back1_session_ms']:14.2f} ({r['back1_session_max_ms']:6.2f}) "
-            f"{r['seek10k_session_ms']:15.2f} {r['history_bytes'] / 1024:12.0f} "
-            f"{r['session_heap_bytes'] / 2**20:9.1f} {r['gc_objects_per_step']:11.2f} "
-            f"{r['gc_full_ms_per_session']:6.2f}"
-        )
-    return "\n".join(lines)
+    return TABLE.text(rows)
 
 
 if __name__ == "__main__":

@@ -28,6 +28,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -44,23 +45,12 @@ from bench.common import (
     runqueue_wait_seconds,
     server_cpus,
 )
+from bench.protocol import open_session
 
 RATE_HZ = 10.0
-SEARCH_S = 10.0
-CONFIRM_S = 60.0
-AGED_S = 15.0
-AGED_SESSIONS = 100
-NOISY_WAIT = 0.10  # the server waited for a CPU more than 10 % of the time: rerun the level
 P99_LIMIT_MS = 100.0
 MAX_SESSIONS = 3000
 CONNECT_BATCH = 25
-CLIENT_OPTIONS: dict[str, Any] = {
-    "compression": None,
-    "max_size": None,
-    "proxy": None,
-    "ping_interval": None,
-    "open_timeout": 30,
-}
 
 HEALTH_PROBE = r"""
 import json, os, socket, sys, time
@@ -90,6 +80,23 @@ print(json.dumps({"times": times, "failures": failures}))
 """
 
 
+def health_probe(
+    port: int, seconds: float, period: float, stop: Path | None = None
+) -> subprocess.Popen[str]:
+    """/healthz every `period` s for `seconds` (or until the file `stop` exists), in its own
+    process so that this client's event loop does not delay it."""
+    args = [str(port), str(seconds), str(period), *([str(stop)] if stop else [])]
+    return subprocess.Popen(
+        [sys.executable, "-c", HEALTH_PROBE, *args], stdout=subprocess.PIPE, text=True
+    )
+
+
+def probe_times(probe: subprocess.Popen[str]) -> dict[str, Any]:
+    """The probe's answer times (s) and failures, once it has finished."""
+    out, _ = probe.communicate(timeout=60)
+    return dict(json.loads(out.strip().splitlines()[-1])) if out.strip() else {}
+
+
 class Learner:
     """One simulated student: a socket that steps at `rate` Hz and times each round trip."""
 
@@ -103,16 +110,8 @@ class Learner:
         self.ws: Any = None
 
     async def connect(self) -> None:
-        from websockets.asyncio.client import connect
-
         try:
-            self.ws = await connect(self.url, **CLIENT_OPTIONS)
-            while True:  # hello, data, state, series
-                message = orjson.loads(await self.ws.recv())
-                if message["type"] == "series":
-                    break
-                if message["type"] == "error":
-                    self.errors.append(f"connect: {message.get('code')}")
+            self.ws = await open_session(self.url, None)
         except Exception as exc:
             self.errors.append(f"connect: {type(exc).__name__}: {exc}"[:200])
             self.ws = None
@@ -176,14 +175,39 @@ class Learner:
                 await self.ws.close()
 
 
-async def _level(
+async def connect_learners(url: str, n: int) -> list[Learner]:
+    """`n` learners with open sessions (`CONNECT_BATCH` connecting at a time)."""
+    learners = [Learner(url, RATE_HZ) for _ in range(n)]
+    for i in range(0, n, CONNECT_BATCH):
+        await asyncio.gather(*(lr.connect() for lr in learners[i : i + CONNECT_BATCH]))
+    return learners
+
+
+async def drive_window(
+    learners: list[Learner], warmup: float, duration: float, meter: Callable[[], Any]
+) -> tuple[Any, Any]:
+    """Every learner steps at 10 Hz, each from a random phase, for `warmup` + `duration` s;
+    only the last `duration` s are recorded. `meter()` is read when recording starts and
+    again when every learner is done."""
+    start = time.perf_counter() + 0.05
+    record_from = start + warmup
+    end = record_from + duration
+    tasks = [
+        asyncio.create_task(lr.drive(start + random.random() / RATE_HZ, record_from, end))
+        for lr in learners
+    ]
+    await asyncio.sleep(max(0.0, record_from - time.perf_counter()))
+    before = meter()
+    await asyncio.gather(*tasks)
+    return before, meter()
+
+
+async def measure_level(
     url: str, port: int, pid: int, n: int, duration: float, warmup: float, prefill: int = 0
 ) -> dict[str, Any]:
     rss_idle = rss_bytes(pid)
-    learners = [Learner(url, RATE_HZ) for _ in range(n)]
     connect_start = time.perf_counter()
-    for i in range(0, n, CONNECT_BATCH):
-        await asyncio.gather(*(lr.connect() for lr in learners[i : i + CONNECT_BATCH]))
+    learners = await connect_learners(url, n)
     connect_s = time.perf_counter() - connect_start
     rss_connected = rss_bytes(pid)
     prefill_s = 0.0
@@ -194,50 +218,36 @@ async def _level(
         # the growing logs).
         with tempfile.TemporaryDirectory() as tmp:
             stop = Path(tmp) / "stop"
-            watcher = subprocess.Popen(
-                [sys.executable, "-c", HEALTH_PROBE, str(port), "3600", "0.05", str(stop)],
-                stdout=subprocess.PIPE,
-                text=True,
-            )
+            watcher = health_probe(port, 3600, 0.05, stop)
             began = time.perf_counter()
             await asyncio.gather(*(lr.prefill(prefill) for lr in learners))
             prefill_s = time.perf_counter() - began
             stop.touch()
-            out, _ = watcher.communicate(timeout=60)
-        prefill_health = json.loads(out.strip().splitlines()[-1]) if out.strip() else {}
+            prefill_health = probe_times(watcher)
 
-    start = time.perf_counter() + 0.05
-    record_from = start + warmup
-    end = record_from + duration
-    probe = subprocess.Popen(
-        [sys.executable, "-c", HEALTH_PROBE, str(port), str(duration), "0.2"],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    tasks = [
-        asyncio.create_task(lr.drive(start + random.random() / RATE_HZ, record_from, end))
-        for lr in learners
-    ]
+    probe = health_probe(port, duration, 0.2)
     lags: list[float] = []
+    done = asyncio.Event()
 
     async def watch_client_loop() -> None:
         # How late this client's own event loop wakes up: a client-bound run shows here.
-        while time.perf_counter() < end:
+        while not done.is_set():
             before = time.perf_counter()
             await asyncio.sleep(0.005)
             lags.append(time.perf_counter() - before - 0.005)
 
+    def meter() -> tuple[float, float, os.times_result, float, float]:
+        now = time.perf_counter()
+        return cpu_seconds(pid), now, os.times(), machine_cpu_seconds(), runqueue_wait_seconds(pid)
+
     watcher = asyncio.create_task(watch_client_loop())
-    await asyncio.sleep(max(0.0, record_from - time.perf_counter()))
-    cpu0, wall0, client0 = cpu_seconds(pid), time.perf_counter(), os.times()
-    busy0, wait0 = machine_cpu_seconds(), runqueue_wait_seconds(pid)
-    await asyncio.gather(*tasks)
-    cpu1, wall1, client1 = cpu_seconds(pid), time.perf_counter(), os.times()
-    busy1, wait1 = machine_cpu_seconds(), runqueue_wait_seconds(pid)
+    (cpu0, wall0, client0, busy0, wait0), (cpu1, wall1, client1, busy1, wait1) = await drive_window(
+        learners, warmup, duration, meter
+    )
+    done.set()
     rss_end = rss_bytes(pid)
     await watcher
-    probe_out, _ = probe.communicate(timeout=60)
-    health = json.loads(probe_out.strip().splitlines()[-1]) if probe_out.strip() else {}
+    health = probe_times(probe)
     for lr in learners:
         await lr.close()
 
@@ -295,109 +305,6 @@ async def _level(
     }
 
 
-async def _playing(url: str, port: int, pid: int, k: int, seconds: float) -> dict[str, Any]:
-    """`k` sessions playing at full speed, each client acking every frame at once; /healthz
-    and one extra `ping` socket measure how long anyone else waits meanwhile."""
-    from websockets.asyncio.client import connect
-
-    learners = [Learner(url, RATE_HZ) for _ in range(k)]
-    for i in range(0, k, CONNECT_BATCH):
-        await asyncio.gather(*(lr.connect() for lr in learners[i : i + CONNECT_BATCH]))
-    steps: dict[int, list[tuple[float, int]]] = {i: [] for i in range(k)}
-    end = time.perf_counter() + 1.0 + seconds
-
-    async def player(i: int, lr: Learner) -> None:
-        if lr.ws is None:
-            return
-        try:
-            await lr.ws.send(b'{"type":"play"}')
-            while time.perf_counter() < end:
-                try:
-                    raw = await asyncio.wait_for(
-                        lr.ws.recv(), timeout=max(0.01, end - time.perf_counter())
-                    )
-                except TimeoutError:
-                    break
-                if raw.startswith('{"type":"frame"'):
-                    frame = orjson.loads(raw)
-                    steps[i].append((time.perf_counter(), frame["step"]))
-                    await lr.ws.send(orjson.dumps({"type": "ack", "frame": frame["frame"]}))
-                elif raw.startswith('{"type":"error"'):
-                    lr.errors.append(raw[:200])
-            await lr.ws.send(b'{"type":"pause"}')
-        except Exception as exc:
-            lr.errors.append(f"{type(exc).__name__}: {exc}"[:200])
-
-    pings: list[float] = []
-
-    async def pinger() -> None:
-        ws = await connect(url, **CLIENT_OPTIONS)
-        try:
-            while True:
-                if orjson.loads(await ws.recv())["type"] == "series":
-                    break
-            await asyncio.sleep(1.0)
-            while time.perf_counter() < end:
-                t = time.perf_counter()
-                await ws.send(b'{"type":"ping"}')
-                while orjson.loads(await ws.recv())["type"] != "pong":
-                    pass
-                pings.append(time.perf_counter() - t)
-                await asyncio.sleep(0.1)
-        finally:
-            await ws.close()
-
-    probe = subprocess.Popen(
-        [sys.executable, "-c", HEALTH_PROBE, str(port), str(seconds + 1.0), "0.1"],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    cpu0, wall0 = cpu_seconds(pid), time.perf_counter()
-    await asyncio.gather(pinger(), *(player(i, lr) for i, lr in enumerate(learners)))
-    cpu1, wall1 = cpu_seconds(pid), time.perf_counter()
-    out, _ = probe.communicate(timeout=60)
-    health = json.loads(out.strip().splitlines()[-1]) if out.strip() else {}
-    for lr in learners:
-        await lr.close()
-    rates = []
-    for series in steps.values():
-        late = [(t, s) for t, s in series if t >= wall0 + 1.0]
-        if len(late) >= 2:
-            rates.append((late[-1][1] - late[0][1]) / (late[-1][0] - late[0][0]))
-    times = health.get("times", [])
-    return {
-        "playing_sessions": k,
-        "seconds": seconds,
-        "steps_per_s_total": sum(rates),
-        "steps_per_s_per_session": median(rates),
-        "server_cpu_util": (cpu1 - cpu0) / (wall1 - wall0),
-        "healthz_median_ms": median(times) * 1e3,
-        "healthz_p99_ms": percentile(times, 99) * 1e3,
-        "healthz_max_ms": max(times, default=float("nan")) * 1e3,
-        "healthz_failures": health.get("failures"),
-        "ping_median_ms": median(pings) * 1e3,
-        "ping_p99_ms": percentile(pings, 99) * 1e3,
-        "errors": sum(len(lr.errors) for lr in learners),
-    }
-
-
-def run_playing(k: int, seconds: float) -> dict[str, Any]:
-    """`k` sessions playing flat out on one server core: how long do others wait?"""
-    server_cores, client_cores = server_cpus()
-    with live_server(cpus=server_cores) as server, client_placement(client_cores):
-        time.sleep(0.2)
-        return asyncio.run(_playing(server.ws_url, server.port, server.process.pid, k, seconds))
-
-
-def playing(quick: bool = False, smoke: bool = False) -> list[dict[str, Any]]:
-    """/healthz and `ping` while 1 and 20 sessions play flat out (issue 4: '/healthz answers
-    while 20 sessions play')."""
-    if smoke:
-        return [run_playing(2, 1.0)]
-    seconds = 3.0 if quick else 10.0
-    return [run_playing(k, seconds) for k in ((20,) if quick else (1, 20))]
-
-
 def run_level(n: int, duration: float, warmup: float = 1.0, prefill: int = 0) -> dict[str, Any]:
     """One level on a fresh server (pinned to one core); this client on the other core(s)."""
     n = min(n, MAX_SESSIONS)
@@ -405,112 +312,17 @@ def run_level(n: int, duration: float, warmup: float = 1.0, prefill: int = 0) ->
     with live_server(cpus=server_cores) as server, client_placement(client_cores):
         time.sleep(0.2)
         result = asyncio.run(
-            _level(server.ws_url, server.port, server.process.pid, n, duration, warmup, prefill)
+            measure_level(
+                server.ws_url, server.port, server.process.pid, n, duration, warmup, prefill
+            )
         )
     result["server_cores"] = sorted(server_cores) if server_cores else None
     result["client_cores"] = sorted(client_cores) if client_cores else None
     return result
 
 
-def search(
-    quick: bool = False,
-    log: Any = print,
-    start: int = 100,
-    budget_s: float | None = None,
-    smoke: bool = False,
-    aged_steps: int = 10_000,
-) -> list[dict[str, Any]]:
-    """Find the largest N that passes: double from `start`, bisect, then confirm at length.
-
-    Quick: one short level. Full: 10 s levels for the search, 60 s for the confirmation;
-    bounded to about seven minutes.
-    Returns every level run; the last passing confirmation is the answer.
-    """
-    if quick or smoke:
-        level = run_level(5, 1.0, warmup=0.2) if smoke else run_level(50, 4.0, warmup=0.5)
-        level["phase"] = "quick"
-        log(_line(level))
-        return [level]
-    began = time.monotonic()
-    deadline = began + (budget_s or 180.0)  # for the search; the confirmation comes after
-    levels: list[dict[str, Any]] = []
-
-    def attempt(n: int, duration: float, phase: str, reruns: int = 1) -> bool | None:
-        """True/False; None when the level failed only while other jobs kept the server
-        waiting for its core (a shared machine says little about the server then)."""
-        level: dict[str, Any] = {}
-        for retry in range(reruns + 1):
-            level = run_level(n, duration)
-            level["phase"] = phase + (" (rerun)" if retry else "")
-            level["noisy"] = bool(
-                not level["passed"]
-                and not level["errors"]
-                and level["server_runqueue_wait"] >= NOISY_WAIT
-            )
-            levels.append(level)
-            log(_line(level))
-            if not level["noisy"]:
-                break
-        return None if level["noisy"] else bool(level["passed"])
-
-    good, bad = 0, None
-    n = start
-    while n <= MAX_SESSIONS and time.monotonic() < deadline:
-        if attempt(n, SEARCH_S, "search"):
-            good, n = n, n * 2
-        else:
-            bad = n
-            break
-    if good == 0:  # even the start failed: go down
-        n = start // 2
-        while n >= 5 and time.monotonic() < deadline:
-            if attempt(n, SEARCH_S, "search"):
-                good = n
-                break
-            bad, n = n, n // 2
-    while bad is not None and bad - good > max(10, good // 10) and time.monotonic() < deadline:
-        mid = (good + bad) // 2
-        if attempt(mid, SEARCH_S, "search"):
-            good = mid
-        else:
-            bad = mid
-    # Confirm at full length: at most three 60 s runs, within ~7 minutes of the start; a
-    # clean failure steps down 10 %, a noisy one is rerun at the same N.
-    candidate = good
-    for _ in range(3):
-        if candidate <= 0 or time.monotonic() - began > 420 - CONFIRM_S:
-            break
-        verdict = attempt(candidate, CONFIRM_S, "confirm", reruns=0)
-        if verdict:
-            break
-        if verdict is False:
-            candidate = int(candidate * 0.9)
-    # The same load on sessions that already hold a full history (10,000 steps each, as after
-    # ~17 minutes of stepping at 10 Hz): what a long class sees, GC pauses included. A class
-    # of at most 100 (issue 6's classroom), so that filling the histories stays ~2 minutes.
-    answer = best(levels)
-    if answer is not None and aged_steps:
-        level = run_level(min(answer["sessions"], AGED_SESSIONS), AGED_S, prefill=aged_steps)
-        level["phase"] = f"aged ({aged_steps:,} steps each)"
-        level["noisy"] = bool(not level["passed"] and level["server_runqueue_wait"] >= NOISY_WAIT)
-        levels.append(level)
-        log(_line(level))
-    return levels
-
-
-def best(levels: list[dict[str, Any]]) -> dict[str, Any] | None:
-    """The answer: the largest passing confirmation (or quick level)."""
-    final = [
-        lv
-        for lv in levels
-        if str(lv.get("phase", "")).split(" ")[0] in ("confirm", "quick") and lv["passed"]
-    ]
-    if final:
-        return max(final, key=lambda lv: lv["sessions"])
-    return None
-
-
-def _line(r: dict[str, Any]) -> str:
+def line(r: dict[str, Any]) -> str:
+    """One level as a progress line (every figure of it)."""
     verdict = "pass" if r["passed"] else "FAIL"
     return (
         f"{r.get('phase', ''):8s} N={r['sessions']:5d} {r['duration_s']:4.0f}s {verdict}  "
@@ -524,14 +336,6 @@ def _line(r: dict[str, Any]) -> str:
     )
 
 
-def table(rows: list[dict[str, Any]]) -> str:
-    return "\n".join(_line(r) for r in rows)
-
-
-def run(quick: bool = False, smoke: bool = False) -> list[dict[str, Any]]:
-    return search(quick=quick, smoke=smoke)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--sessions", type=int, default=100)
@@ -543,11 +347,12 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
     if args.search:
-        levels = search(quick=args.quick)
-        answer = best(levels)
+        from bench.capacity import best, search
+
+        answer = best(search(quick=args.quick))
         print("largest passing N:", answer["sessions"] if answer else "none")
     else:
-        print(_line(run_level(args.sessions, args.duration, prefill=args.prefill)))
+        print(line(run_level(args.sessions, args.duration, prefill=args.prefill)))
 
 
 if __name__ == "__main__":

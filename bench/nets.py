@@ -7,8 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from app.engine import Dataset
-from app.limits import Limits
+from bench import appapi
 
 
 @dataclass(frozen=True)
@@ -41,12 +40,14 @@ NETS: list[Net] = [
     ),
 ]  # fmt: skip
 
-BIG_LIMITS = Limits(max_width=256, max_parameters=200_000)
+# Raised limits for the nets beyond the server's defaults (784-128-64-10: 109k parameters).
+BIG_LIMITS = {"max_width": 256, "max_parameters": 200_000}
 
 
-def random_dataset(n: int = 1280, inputs: int = 784, classes: int = 10) -> Dataset:
+def random_dataset(n: int = 1280, inputs: int = 784, classes: int = 10) -> Any:
+    """An `app.engine.Dataset` of uniform noise (the 784-input net's data)."""
     rng = np.random.default_rng(0)
-    return Dataset(
+    return appapi.Dataset(
         name="custom",
         task="classification",
         n_classes=classes,
@@ -58,10 +59,10 @@ def random_dataset(n: int = 1280, inputs: int = 784, classes: int = 10) -> Datas
     )
 
 
-_RANDOM: dict[str, Dataset] = {}
+_RANDOM: dict[str, Any] = {}
 
 
-def lookup(dataset_id: str) -> Dataset | None:
+def lookup(dataset_id: str) -> Any:
     if dataset_id != "random784":
         return None
     if dataset_id not in _RANDOM:
@@ -69,9 +70,8 @@ def lookup(dataset_id: str) -> Dataset | None:
     return _RANDOM[dataset_id]
 
 
-def make_session(net: Net, limits: Limits | None = None) -> Any:
-    """An `app.session.Session` for `net` (raised limits for nets beyond the defaults)."""
-    from app.session import Session
-
-    limits = limits or (BIG_LIMITS if net.beyond_limits else Limits())
-    return Session(limits, lookup, net.config)
+def make_session(net: Net, limits: Any = None) -> Any:
+    """A `Session` for `net` (raised limits for nets beyond the defaults)."""
+    if limits is None:
+        limits = appapi.Limits(**BIG_LIMITS) if net.beyond_limits else appapi.Limits()
+    return appapi.Session(limits, lookup, net.config)

@@ -19,10 +19,12 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from bench.common import ROOT, client_placement, live_server, server_cpus
+from bench.tables import Table, col
 
 TOP = 16
 _FRAME = re.compile(r"^(?P<func>.*?) \((?P<file>.*?)(?::\d+)?\)$")
@@ -94,7 +96,7 @@ def _record(args: list[str], out: Path, timeout: float) -> str:
 ENGINE_LOOP = r"""
 import sys, time
 sys.path.insert(0, sys.argv[2])
-from app.engine import TrainConfig, Trainer
+from bench.appapi import TrainConfig, Trainer
 trainer = Trainer(TrainConfig(hidden=(8, 8)))
 for _ in range(200):
     trainer.train_step()
@@ -104,28 +106,11 @@ while time.perf_counter() < end:
 """
 
 
-def engine(seconds: float) -> dict[str, Any]:
-    with tempfile.TemporaryDirectory() as tmp:
-        out = Path(tmp) / "engine.txt"
-        raw = _record(
-            ["-r", "1000", "--", sys.executable, "-c", ENGINE_LOOP, str(seconds), str(ROOT)],
-            out,
-            seconds + 60,
-        )
-    summary = summarise(raw, within="Trainer.train_step")
-    return {
-        "title": "engine, `Trainer.train_step()` on 2-8-8-2 b10",
-        "how": f"py-spy at 1 kHz over {seconds:.0f} s of back-to-back steps "
-        f"({summary['samples']} samples; shares of busy samples).",
-        **summary,
-    }
-
-
 SESSION_LOOP = r"""
 import sys, time
 sys.path.insert(0, sys.argv[2])
 from bench.nets import DEFAULT, make_session
-from app.protocol import dumps, parse_client_message
+from bench.appapi import dumps, parse_client_message
 session = make_session(DEFAULT)
 step = parse_client_message(b'{"type":"step","unit":"iteration"}')
 def one():
@@ -140,21 +125,43 @@ while time.perf_counter() < end:
 """
 
 
-def session_step(seconds: float) -> dict[str, Any]:
+@dataclass(frozen=True)
+class InProcess:
+    """A profile of a loop in its own process: `script` runs it for argv[1] seconds."""
+
+    title: str
+    how: str  # may name {seconds} and {samples}
+    script: str
+    within: str  # count only the samples with a frame starting so (the loop, not start-up)
+
+
+IN_PROCESS = (
+    InProcess(
+        "engine, `Trainer.train_step()` on 2-8-8-2 b10",
+        "py-spy at 1 kHz over {seconds} s of back-to-back steps ({samples} samples; shares of "
+        "busy samples).",
+        ENGINE_LOOP,
+        "Trainer.train_step",
+    ),
+    InProcess(
+        "`Session.handle(step)` + `dumps`, in process (default net, no socket)",
+        "py-spy at 1 kHz over {seconds} s of back-to-back `step` messages, each reply encoded "
+        "({samples} samples in the loop; shares of them).",
+        SESSION_LOOP,
+        "one (",
+    ),
+)
+
+
+def in_process(spec: InProcess, seconds: float) -> dict[str, Any]:
+    """py-spy at 1 kHz on the spec's loop for `seconds`."""
     with tempfile.TemporaryDirectory() as tmp:
-        out = Path(tmp) / "session.txt"
-        raw = _record(
-            ["-r", "1000", "--", sys.executable, "-c", SESSION_LOOP, str(seconds), str(ROOT)],
-            out,
-            seconds + 60,
-        )
-    summary = summarise(raw, within="one (")
-    return {
-        "title": "`Session.handle(step)` + `dumps`, in process (default net, no socket)",
-        "how": f"py-spy at 1 kHz over {seconds:.0f} s of back-to-back `step` messages, each "
-        f"reply encoded ({summary['samples']} samples in the loop; shares of them).",
-        **summary,
-    }
+        out = Path(tmp) / "profile.txt"
+        argv = [sys.executable, "-c", spec.script, str(seconds), str(ROOT)]
+        raw = _record(["-r", "1000", "--", *argv], out, seconds + 60)
+    summary = summarise(raw, within=spec.within)
+    how = spec.how.format(seconds=f"{seconds:.0f}", samples=summary["samples"])
+    return {"title": spec.title, "how": how, **summary}
 
 
 def _server_profile(title: str, how: str, seconds: float, drive: Any) -> dict[str, Any]:
@@ -203,10 +210,10 @@ def server_round_trips(seconds: float) -> dict[str, Any]:
 
 
 def server_load(sessions: int, seconds: float) -> dict[str, Any]:
-    from bench.load import _level
+    from bench.load import measure_level
 
     async def drive(server: Any, secs: float) -> None:
-        await _level(server.ws_url, server.port, server.process.pid, sessions, secs, 0.5)
+        await measure_level(server.ws_url, server.port, server.process.pid, sessions, secs, 0.5)
 
     return _server_profile(
         f"server under the capacity load ({sessions} learners at 10 Hz, default net)",
@@ -219,20 +226,29 @@ def server_load(sessions: int, seconds: float) -> dict[str, Any]:
 
 def run(quick: bool = False, load_sessions: int = 150) -> list[dict[str, Any]]:
     seconds = 2.0 if quick else 8.0
-    rows = [engine(seconds), session_step(seconds), server_round_trips(seconds)]
+    rows = [in_process(spec, seconds) for spec in IN_PROCESS]
+    rows.append(server_round_trips(seconds))
     rows.append(server_load(50 if quick else load_sessions, seconds))
     return rows
 
 
+def tables(p: dict[str, Any], markdown: bool = False) -> list[str]:
+    """A profile's two tables: the functions by self time and by inclusive time."""
+    out = []
+    for label, key in (("self time", "self"), ("inclusive time", "inclusive")):
+        items = [{"name": f"`{name}`", "share": share * 100} for name, share in p.get(key) or []]
+        if items:
+            model = Table(
+                [col(f"function ({label})", "name"), col("share", "share", ".1f", unit=" %")]
+            )
+            out.append(model.markdown(items) if markdown else model.text(items))
+    return out
+
+
 def table(rows: list[dict[str, Any]]) -> str:
-    lines = []
-    for p in rows:
-        lines.append(f"{p['title']}: {p['samples']} samples")
-        for name, share in p["self"][:8]:
-            lines.append(f"  self {share * 100:5.1f} %  {name}")
-        for name, share in p["inclusive"][:10]:
-            lines.append(f"  incl {share * 100:5.1f} %  {name}")
-    return "\n".join(lines)
+    return "\n\n".join(
+        f"{p['title']}: {p['samples']} samples\n" + "\n".join(tables(p)) for p in rows
+    )
 
 
 if __name__ == "__main__":

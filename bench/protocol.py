@@ -24,12 +24,14 @@ from typing import Any
 import orjson
 
 from bench.common import client_placement, live_server, median, percentile, server_cpus
+from bench.tables import Table, col, pair
 
 CLIENT_OPTIONS: dict[str, Any] = {
     "compression": None,
     "max_size": None,
     "proxy": None,
     "ping_interval": None,
+    "open_timeout": 30,  # hundreds of sessions connecting at once (bench.load)
 }
 
 
@@ -47,11 +49,15 @@ async def _until(ws: Any, kind: str) -> dict[str, Any]:
             raise RuntimeError(f"server error: {message}")
 
 
-async def _open(url: str, config: dict[str, Any] | None) -> Any:
+async def open_session(url: str, config: dict[str, Any] | None) -> Any:
     from websockets.asyncio.client import connect
 
     ws = await connect(url, **CLIENT_OPTIONS)
-    await _until(ws, "series")  # hello, data, state, series
+    try:
+        await _until(ws, "series")  # hello, data, state, series
+    except BaseException:
+        await ws.close()
+        raise
     if config:
         await ws.send(orjson.dumps({"type": "configure", "config": config}))
         reply = await _until(ws, "config")
@@ -60,26 +66,33 @@ async def _open(url: str, config: dict[str, Any] | None) -> Any:
     return ws
 
 
+STEP = orjson.dumps({"type": "step", "unit": "iteration"})
+
+
+async def step_trips(ws: Any, trips: int) -> tuple[list[float], int]:
+    """`trips` step round trips (`step` → `iteration`) back to back on an open session: the
+    seconds of each and the size of the last `iteration`."""
+    times = []
+    size = 0
+    for _ in range(trips):
+        start = time.perf_counter()
+        await ws.send(STEP)
+        raw = await ws.recv()
+        while not raw.startswith('{"type":"iteration"'):
+            if '"type":"error"' in raw[:40]:
+                raise RuntimeError(raw[:300])
+            raw = await ws.recv()
+        times.append(time.perf_counter() - start)
+        size = len(raw)
+    return times, size
+
+
 async def round_trips(url: str, config: dict[str, Any] | None, trips: int) -> dict[str, Any]:
-    ws = await _open(url, config)
-    step = orjson.dumps({"type": "step", "unit": "iteration"})
+    ws = await open_session(url, config)
     ping = orjson.dumps({"type": "ping"})
     try:
-        for _ in range(min(200, trips // 5)):  # warm up
-            await ws.send(step)
-            await _until(ws, "iteration")
-        times = []
-        size = 0
-        for _ in range(trips):
-            start = time.perf_counter()
-            await ws.send(step)
-            raw = await ws.recv()
-            while not raw.startswith('{"type":"iteration"'):
-                if '"type":"error"' in raw[:40]:
-                    raise RuntimeError(raw[:300])
-                raw = await ws.recv()
-            times.append(time.perf_counter() - start)
-            size = len(raw)
+        await step_trips(ws, min(200, trips // 5))  # warm up
+        times, size = await step_trips(ws, trips)
         pings = []
         for _ in range(max(100, trips // 2)):
             start = time.perf_counter()
@@ -103,7 +116,7 @@ async def play(
     url: str, config: dict[str, Any] | None, seconds: float, draw_s: float
 ) -> dict[str, Any]:
     """Play for `seconds` with a client that spends `draw_s` on each frame before acking."""
-    ws = await _open(url, config)
+    ws = await open_session(url, config)
     frames: list[tuple[float, int]] = []  # (arrival, step)
     ack_to_frame: list[float] = []
     steps_behind: list[int] = []
@@ -211,7 +224,7 @@ async def _all(url: str, quick: bool, smoke: bool) -> list[dict[str, Any]]:
 
 async def _steps_per_epoch(url: str, config: dict[str, Any]) -> int:
     """Updates per epoch of the default data at this batch size (from the `data` message)."""
-    ws = await _open(url, config)
+    ws = await open_session(url, config)
     try:
         await ws.send(orjson.dumps({"type": "step", "unit": "epoch"}))
         state = await _until(ws, "state")
@@ -226,33 +239,41 @@ def run(quick: bool = False, smoke: bool = False) -> list[dict[str, Any]]:
         return asyncio.run(_all(server.ws_url, quick or smoke, smoke))
 
 
-def table(rows: list[dict[str, Any]]) -> str:
-    lines = [
-        f"{'round trip':30s} {'trips':>6s} {'median ms':>10s} {'p99 ms':>8s} {'max ms':>8s} "
-        f"{'bytes':>7s} {'ping median':>12s}"
+ROUND_TRIP_TABLE = Table(
+    [
+        col("network", "net"),
+        col("trips", "trips", ","),
+        col("median ms", "median_ms", ".3f"),
+        col("p99 ms", "p99_ms", ".2f"),
+        col("max ms", "max_ms", ".1f"),
+        col("bytes", "bytes", ","),
+        col("ping median ms", "ping_median_ms", ".3f"),
+        col("ping p99 ms", "ping_p99_ms", ".2f"),
     ]
-    for r in rows:
-        if r["kind"] == "round_trip":
-            lines.append(
-                f"{r['net']:30s} {r['trips']:6d} {r['median_ms']:10.3f} {r['p99_ms']:8.3f} "
-                f"{r['max_ms']:8.2f} {r['bytes']:7d} {r['ping_median_ms']:12.3f}"
-            )
-    lines.append("")
-    lines.append(
-        f"{'play':30s} {'client':18s} {'it/s':>8s} {'frames/s':>9s} {'ack→frame ms':>13s} "
-        f"{'steps behind':>13s} {'ms behind':>10s}"
-    )
-    for r in rows:
-        if r["kind"] == "play":
-            behind = r.get("steps_behind_median")
-            steps = "" if behind is None else f"{behind:.0f}"
-            ms = "" if behind is None else f"{r['ms_behind_median']:.2f}"
-            lines.append(
-                f"{r['net']:30s} {r['client']:18s} {r['iterations_per_s']:8.0f} "
-                f"{r['frames_per_s']:9.1f} {r['ack_to_frame_median_ms']:13.2f} "
-                f"{steps:>13s} {ms:>10s}"
-            )
-    return "\n".join(lines)
+)
+PLAY_TABLE = Table(
+    [
+        col("network", "net"),
+        col("client", "client"),
+        col("it/s", "iterations_per_s", ",.0f"),
+        col("server-reported it/s", "server_reported_per_s", ",.0f"),
+        col("frames/s", "frames_per_s", ".1f"),
+        pair("ack→frame ms (median / p99)", "ack_to_frame_median_ms", "ack_to_frame_p99_ms", ".1f"),
+        pair("steps behind (median / max)", "steps_behind_median", "steps_behind_max", ".0f"),
+        pair("ms behind (median / max)", "ms_behind_median", "ms_behind_max", ".1f"),
+        col("epochs/s", "epochs_per_s", ".0f"),
+    ]
+)
+
+
+def split(rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The round-trip rows and the play rows."""
+    return [r for r in rows if r["kind"] == "round_trip"], [r for r in rows if r["kind"] == "play"]
+
+
+def table(rows: list[dict[str, Any]]) -> str:
+    trips, plays = split(rows)
+    return ROUND_TRIP_TABLE.text(trips) + "\n\n" + PLAY_TABLE.text(plays)
 
 
 if __name__ == "__main__":

@@ -6,6 +6,9 @@
     python -m bench.run --only engine,protocol --no-write
     python -m bench.run --smoke               # seconds; writes nothing (tests/bench)
 
+Against another commit, interleaved in one run: `python -m bench.compare --baseline <ref>`
+(`make bench-compare`), which writes BENCHMARKS.md's "Before/after" section.
+
 Sections: engine, serialization, protocol, history, browser, load (capacity), playing (others'
 latency while sessions play), anchor, profile.
 With `--only`, the other sections keep their figures from the previous results file, each
@@ -16,16 +19,17 @@ with its own date. PyTorch is looked for in the interpreter named by TORCH_PYTHO
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
 import sys
 import time
 import traceback
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from bench.common import ROOT, environment
+from bench.tables import by_keys
 
 SECTIONS = (
     "engine",
@@ -48,30 +52,6 @@ class NotMeasured(Exception):
     """A section that cannot run here (e.g. no browser benchmark yet); the reason is shown."""
 
 
-def _engine(quick: bool, smoke: bool = False) -> list[dict[str, Any]]:
-    from bench import engine_bench
-
-    return list(engine_bench.run(quick=quick))
-
-
-def _serialization(quick: bool, smoke: bool = False) -> list[dict[str, Any]]:
-    from bench import serialization
-
-    return serialization.run(quick, smoke)
-
-
-def _protocol(quick: bool, smoke: bool = False) -> list[dict[str, Any]]:
-    from bench import protocol
-
-    return protocol.run(quick, smoke)
-
-
-def _history(quick: bool, smoke: bool = False) -> list[dict[str, Any]]:
-    from bench import history
-
-    return history.run(quick, smoke)
-
-
 def _browser(quick: bool, smoke: bool = False) -> list[dict[str, Any]]:
     if smoke:
         raise NotMeasured("not run in a smoke run (it needs Chromium)")
@@ -84,27 +64,9 @@ def _browser(quick: bool, smoke: bool = False) -> list[dict[str, Any]]:
     return list(browser_bench.run(quick))
 
 
-def _load(quick: bool, smoke: bool = False) -> list[dict[str, Any]]:
-    from bench import load
-
-    return load.run(quick, smoke)
-
-
-def _playing(quick: bool, smoke: bool = False) -> list[dict[str, Any]]:
-    from bench import load
-
-    return load.playing(quick, smoke)
-
-
-def _anchor(quick: bool, smoke: bool = False) -> list[dict[str, Any]]:
-    from bench import anchor
-
-    return anchor.run(quick, smoke)
-
-
 def _profile(quick: bool, results: dict[str, Any] | None = None) -> list[dict[str, Any]]:
     from bench import profile
-    from bench.load import best
+    from bench.capacity import best
 
     if profile.py_spy() is None:
         raise NotMeasured("py-spy is not installed (a dev tool: pip install py-spy)")
@@ -116,47 +78,37 @@ def _profile(quick: bool, results: dict[str, Any] | None = None) -> list[dict[st
     return profile.run(quick, load_sessions=sessions)
 
 
-RUNNERS: dict[str, Callable[..., list[dict[str, Any]]]] = {
-    "engine": _engine,
-    "serialization": _serialization,
-    "protocol": _protocol,
-    "history": _history,
-    "browser": _browser,
-    "load": _load,
-    "playing": _playing,
-    "anchor": _anchor,
+# The module of each section: its `run(quick, smoke)` measures, its `table(rows)` (the same
+# table models as BENCHMARKS.md) prints the rows; capacity's levels were printed one by one
+# as the search ran.
+MODULES = {
+    "engine": "bench.engine_bench",
+    "serialization": "bench.serialization",
+    "protocol": "bench.protocol",
+    "history": "bench.history",
+    "load": "bench.capacity",
+    "playing": "bench.playing",
+    "anchor": "bench.anchor",
+    "profile": "bench.profile",
 }
 
 
+def _measure(name: str, quick: bool, smoke: bool, results: dict[str, Any]) -> list[dict[str, Any]]:
+    if name == "profile":
+        return _profile(quick, results)
+    if name == "browser":
+        return _browser(quick, smoke)
+    return list(importlib.import_module(MODULES[name]).run(quick or smoke, smoke))
+
+
 def _print_table(name: str, rows: list[dict[str, Any]]) -> None:
-    module = {
-        "serialization": "bench.serialization",
-        "protocol": "bench.protocol",
-        "history": "bench.history",
-        "profile": "bench.profile",
-    }.get(name)
     if name == "load":
-        return  # the search printed every level as it ran
+        return
     try:
-        if name == "engine":
-            from bench import engine_bench
-
-            print(engine_bench._table(rows))
-        elif module:
-            import importlib
-
-            print(importlib.import_module(module).table(rows))
-        else:
-            for row in rows:
-                print("  " + ", ".join(f"{k}={_short(v)}" for k, v in row.items()))
+        module = importlib.import_module(MODULES.get(name, "bench.tables"))
+        print(module.table(rows) if hasattr(module, "table") else by_keys(rows).text(rows))
     except Exception as exc:  # a table that does not fit the rows must not lose the figures
         print(f"  (table failed: {exc}); rows: {rows}")
-
-
-def _short(value: Any) -> str:
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    return str(value)[:80]
 
 
 def run_sections(
@@ -173,10 +125,7 @@ def run_sections(
             "quick": quick or smoke,
         }
         try:
-            if name == "profile":
-                rows = _profile(quick, results)
-            else:
-                rows = RUNNERS[name](quick or smoke, smoke)
+            rows = _measure(name, quick, smoke, results)
             entry["rows"] = rows
             _print_table(name, rows)
         except NotMeasured as why:
@@ -242,12 +191,10 @@ def main(argv: list[str] | None = None) -> int:
         " ".join(f"{x:.2f}" for x in os.getloadavg()),
     ]
 
-    from bench import report
+    from bench import report, targets
 
     print("\n== targets " + "=" * 50)
-    for t in report.targets(results):
-        verdict = {True: "met", False: "NOT MET", None: "not measured"}[t["ok"]]
-        print(f"  [{verdict:>12s}] {t['area']}: {t['target']} — {t['measured']}")
+    print(targets.TABLE.text(targets.targets(results)))
     if not args.no_write:
         json_path.parent.mkdir(parents=True, exist_ok=True)
         json_path.write_text(json.dumps(results, indent=1, default=str) + "\n")

@@ -23,6 +23,7 @@ from typing import Any
 
 from bench.common import median
 from bench.nets import NETS, make_session
+from bench.tables import Column, Table, col
 
 
 def _time(fn: Callable[[], Any], repeats: int) -> tuple[float, Any]:
@@ -36,7 +37,7 @@ def _time(fn: Callable[[], Any], repeats: int) -> tuple[float, Any]:
 
 
 def run(quick: bool = False, smoke: bool = False) -> list[dict[str, Any]]:
-    from app.protocol import dumps, parse_client_message
+    from bench.appapi import dumps, iteration_message, parse_client_message
 
     repeats = 3 if smoke else 30 if quick else 300
     step_msg = parse_client_message(b'{"type":"step","unit":"iteration"}')
@@ -51,10 +52,10 @@ def run(quick: bool = False, smoke: bool = False) -> list[dict[str, Any]]:
 
         handle_s, messages = _time(handle, repeats)
         iteration = next(m for m in messages if m["type"] == "iteration")
-        record = session._last_record
+        record = session.timeline.last_record
         losses = iteration["losses"]
         build_s, iteration = _time(
-            lambda s=session, r=record, l=losses: s.iteration_message(r, l), repeats
+            lambda s=session, r=record, l=losses: iteration_message(s.timeline, r, l), repeats
         )
         encode_s, text = _time(lambda m=iteration: dumps(m), repeats)
         rows.append(
@@ -98,16 +99,21 @@ def run(quick: bool = False, smoke: bool = False) -> list[dict[str, Any]]:
     return rows
 
 
+TABLE = Table(
+    [
+        col("network", "net"),
+        Column("message", lambda r: f"`{r['message']}`"),
+        col("bytes", "bytes", ","),
+        col("handle µs", "handle_us", ".0f"),
+        col("build µs", "build_us", ".0f"),
+        col("encode µs", "encode_us", ".0f"),
+        Column("MB/s encoded", lambda r: f"{r['bytes'] / max(r['encode_us'], 1e-9):.0f}"),
+    ]
+)
+
+
 def table(rows: list[dict[str, Any]]) -> str:
-    head = f"{'network':30s} {'message':9s} {'bytes':>8s} {'handle µs':>10s} {'build µs':>9s} {'encode µs':>10s}"
-    lines = [head, "-" * len(head)]
-    for r in rows:
-        handle = "n/a" if r["handle_us"] is None else f"{r['handle_us']:.0f}"
-        lines.append(
-            f"{r['net']:30s} {r['message']:9s} {r['bytes']:8d} {handle:>10s} "
-            f"{r['build_us']:9.0f} {r['encode_us']:10.0f}"
-        )
-    return "\n".join(lines)
+    return TABLE.text(rows)
 
 
 if __name__ == "__main__":

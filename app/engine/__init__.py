@@ -15,15 +15,20 @@ Imports only NumPy and the standard library.
 
 from app.engine.activations import ACTIVATIONS
 from app.engine.config import HYPERPARAMETERS, TrainConfig
-from app.engine.datasets import DATASETS, Dataset, make_dataset, parse_csv
+from app.engine.data import DATASETS, Dataset, DataSpec, make_dataset, parse_csv
 from app.engine.diagnostics import Diagnostics, LayerDiagnostics
 from app.engine.features import FEATURES
 from app.engine.gradcheck import GradCheckResult
 from app.engine.history import History
 from app.engine.init import INITS
+from app.engine.legacy import from_release1
+from app.engine.losses import OUTPUT_HEADS, OutputHead
+from app.engine.metrics import Chunk, Metrics
 from app.engine.optimizers import OPTIMIZERS, OptimizerState
+from app.engine.options import OPTIONS, RANGES
 from app.engine.records import IterationRecord, LayerRecord, Phase
-from app.engine.trainer import Diverged, GridOutput, Metrics, Trainer, TrainerState
+from app.engine.state import STATE_FORMAT, StateFormatError, TrainerState, from_arrays, to_arrays
+from app.engine.trainer import Diverged, GridOutput, Trainer
 
 __all__ = [
     "ACTIVATIONS",
@@ -32,6 +37,12 @@ __all__ = [
     "HYPERPARAMETERS",
     "INITS",
     "OPTIMIZERS",
+    "OPTIONS",
+    "OUTPUT_HEADS",
+    "RANGES",
+    "STATE_FORMAT",
+    "Chunk",
+    "DataSpec",
     "Dataset",
     "Diagnostics",
     "Diverged",
@@ -43,10 +54,15 @@ __all__ = [
     "LayerRecord",
     "Metrics",
     "OptimizerState",
+    "OutputHead",
     "Phase",
+    "StateFormatError",
     "TrainConfig",
     "Trainer",
     "TrainerState",
+    "from_arrays",
+    "from_release1",
     "make_dataset",
     "parse_csv",
+    "to_arrays",
 ]

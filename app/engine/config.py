@@ -3,26 +3,20 @@
 from __future__ import annotations
 
 import dataclasses
-import math
 from dataclasses import dataclass
 from typing import Any
 
-from app.engine.activations import ACTIVATIONS
-from app.engine.datasets import DATASETS
 from app.engine.features import check_features
-from app.engine.init import INITS
-from app.engine.optimizers import OPTIMIZERS
+from app.engine.options import OPTIONS, RANGES
 
 HYPERPARAMETERS = ("learning_rate", "optimizer", "momentum", "batch_size", "l1", "l2", "dropout")
 """Fields that may change while training (``Trainer.update_hyper``)."""
 
+_NAMED = ("dataset", "activation", "init", "optimizer")
+"""Fields that name one entry of ``OPTIONS`` (``features`` names several)."""
 
-def _is_int(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _is_real(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+_FLOATS = ("noise", "test_fraction", "momentum", "learning_rate", "l1", "l2", "dropout")
+"""Fields stored as float whatever number they were given as."""
 
 
 @dataclass(frozen=True)
@@ -39,7 +33,9 @@ class TrainConfig:
     * The rest are hyperparameters that may change while training (``HYPERPARAMETERS``).
       ``momentum`` is μ of the momentum and nesterov optimizers.
 
-    Invalid values raise ``ValueError`` naming the field. The engine sets no size limits.
+    Option names must be in ``options.OPTIONS`` and numbers in ``options.RANGES`` (e.g.
+    ``samples`` ≥ 20, ``dropout`` ≤ 0.9); an invalid value raises ``ValueError`` naming the
+    field. The engine sets no size limits (the server's ``Limits`` do).
     """
 
     dataset: str = "circle"
@@ -65,54 +61,28 @@ class TrainConfig:
         object.__setattr__(self, "features", tuple(self.features))
         object.__setattr__(self, "hidden", tuple(self.hidden))
         self._validate()
-        for name in ("noise", "test_fraction", "momentum", "learning_rate", "l1", "l2", "dropout"):
+        for name in _FLOATS:
             object.__setattr__(self, name, float(getattr(self, name)))
 
     def _validate(self) -> None:
+        """Check every option name against ``OPTIONS`` and every number against ``RANGES``."""
+
         def bad(field: str, why: str) -> ValueError:
             return ValueError(f"{field}: {why} (got {getattr(self, field)!r})")
 
-        if self.dataset not in DATASETS:
-            raise bad("dataset", f"must be one of {', '.join(DATASETS)}")
-        if not _is_int(self.samples) or self.samples < 4:
-            raise bad("samples", "must be an integer ≥ 4")
-        if not _is_real(self.noise) or not 0.0 <= self.noise <= 1.0:
-            raise bad("noise", "must be a fraction between 0 and 1")
-        if not _is_real(self.test_fraction) or not 0.0 <= self.test_fraction <= 0.9:
-            raise bad("test_fraction", "must be between 0 and 0.9")
-        for field in ("data_seed", "seed"):
-            value = getattr(self, field)
-            if not _is_int(value) or value < 0:
-                raise bad(field, "must be a non-negative integer")
+        for field in _NAMED:
+            if getattr(self, field) not in OPTIONS[field]:
+                raise bad(field, f"must be one of {', '.join(OPTIONS[field])}")
         try:
             check_features(self.features)
         except ValueError as exc:
             raise ValueError(f"features: {exc}") from None
-        if not all(_is_int(h) and h >= 1 for h in self.hidden):
-            raise bad("hidden", "layer widths must be integers ≥ 1")
-        if self.activation not in ACTIVATIONS:
-            raise bad("activation", f"must be one of {', '.join(ACTIVATIONS)}")
-        if self.init not in INITS:
-            raise bad("init", f"must be one of {', '.join(INITS)}")
-        if self.optimizer not in OPTIMIZERS:
-            raise bad("optimizer", f"must be one of {', '.join(OPTIMIZERS)}")
-        if not _is_real(self.momentum) or not 0.0 <= self.momentum < 1.0:
-            raise bad("momentum", "must be in [0, 1)")
-        if not _is_real(self.learning_rate) or self.learning_rate <= 0.0:
-            raise bad("learning_rate", "must be a finite number > 0")
-        if not _is_int(self.batch_size) or self.batch_size < 1:
-            raise bad("batch_size", "must be an integer ≥ 1")
-        for field in ("l1", "l2"):
-            value = getattr(self, field)
-            if not _is_real(value) or value < 0.0:
-                raise bad(field, "must be a finite number ≥ 0")
-        if not _is_real(self.dropout) or not 0.0 <= self.dropout < 1.0:
-            raise bad("dropout", "must be a rate in [0, 1)")
+        if not all(RANGES["hidden"].contains(h) for h in self.hidden):
+            raise bad("hidden", f"layer widths must be {RANGES['hidden'].describe()}")
+        for field, allowed in RANGES.items():
+            if field != "hidden" and not allowed.contains(getattr(self, field)):
+                raise bad(field, f"must be {allowed.describe()}")
 
     def replace(self, **changes: Any) -> TrainConfig:
         """A copy with some fields changed (validated); unknown fields raise ``TypeError``."""
         return dataclasses.replace(self, **changes)
-
-    def hyper(self) -> dict[str, Any]:
-        """The live hyperparameters as a dict."""
-        return {name: getattr(self, name) for name in HYPERPARAMETERS}

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from app.engine.activations import Activation
-from app.engine.losses import mean_squared_error, softmax_cross_entropy
+from app.engine.losses import OUTPUT_HEADS
 from app.engine.network import Pass, forward, forward_backward, regularization
 from app.engine.types import AnyArray, Array
 
@@ -81,10 +81,7 @@ def total_loss(
 ) -> float:
     """Data loss + regularisation loss of a batch (forward pass only)."""
     Zs, _, _ = forward(W, b, X, act, D)
-    if task == "classification":
-        loss, _ = softmax_cross_entropy(Zs[-1], y)
-    else:
-        loss = mean_squared_error(Zs[-1], y)
+    loss, _ = OUTPUT_HEADS[task].loss(Zs[-1], y)
     reg, _ = regularization(W, l1, l2)
     return loss + reg
 
@@ -111,7 +108,7 @@ def check_network(
     (``mask / (1 − p)``) per hidden layer. ``backprop`` is the function under test (same
     signature as ``network.forward_backward``), replaceable to prove the check can fail.
     """
-    Y = np.eye(n_outputs)[y] if task == "classification" else y
+    Y = OUTPUT_HEADS[task].targets(y, n_outputs)
     analytic = backprop(W, b, X, y, Y, act, task, l1, l2, D)
     Wc = [np.array(w, dtype=np.float64, order="C") for w in W]
     bc = [np.array(v, dtype=np.float64, order="C") for v in b]

@@ -39,7 +39,6 @@ class History:
         self._steps: list[int] = []
         self._states: dict[int, TrainerState] = {}
         self._newest = trainer.step
-        self._seeking = False
         self._put(trainer.capture())
         ref = weakref.ref(self)
 
@@ -117,22 +116,6 @@ class History:
             del self._states[self._steps.pop()]
         self._newest = step
         if self.trainer.step == step:
-            self._put(self.trainer.capture())
-
-    def checkpoint(self) -> None:
-        """Store the trainer's current state as the checkpoint of its step.
-
-        For a change made by hand at the current step (the trainer notifies the history of its
-        own changes, so this is only needed for changes it cannot see). If the step is before
-        ``newest`` the future is dropped first.
-        """
-        step = self.trainer.step
-        if not self.oldest <= step <= self._newest + 1:
-            raise ValueError(f"the trainer's step {step} is not in the history")
-        if step <= self._newest:
-            self.truncate_after(step)
-        else:
-            self._newest = step
             self._put(self.trainer.capture())
 
     @property

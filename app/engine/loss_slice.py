@@ -7,8 +7,8 @@ record's ``update_W``, ``update_b``). Along that line::
 
 ``batch_loss`` is ``L`` on step ``s``'s own batch, ``train_loss`` on the whole training set;
 both are the *data* loss (mean cross-entropy or mean squared error: no L1/L2 term) without
-dropout, computed with ``network.forward`` and the heads of ``losses.py`` exactly as the
-trainer computes them. ``slope`` is ``dL/dα`` at ``α = 0`` on the batch: ``∇L(θ_{s−1})·Δ``,
+dropout, computed by ``metrics.measure`` / ``metrics.combine``, the engine's one definition
+of whole-set loss (what ``Trainer.evaluate`` uses). ``slope`` is ``dL/dα`` at ``α = 0`` on the batch: ``∇L(θ_{s−1})·Δ``,
 given by one backward pass (``network.forward_backward``) at ``θ_{s−1}``. Plain SGD without
 regularisation has ``slope = −η·‖∇L‖²``; a step that lands past the valley's bottom has
 ``L(1) > L(α*)`` for some ``α*`` in ``(0, 1)``.
@@ -31,8 +31,9 @@ import numpy as np
 
 from app.engine.activations import ACTIVATIONS, Activation
 from app.engine.history import History
-from app.engine.losses import mean_squared_error, one_hot, softmax_cross_entropy
-from app.engine.network import forward, forward_backward
+from app.engine.losses import OUTPUT_HEADS, OutputHead
+from app.engine.metrics import combine, measure
+from app.engine.network import forward_backward
 from app.engine.records import IterationRecord
 from app.engine.types import AnyArray, Array
 
@@ -82,41 +83,25 @@ def slice_alphas(points: int, alpha_range: tuple[float, float]) -> Array:
     return out
 
 
-def _data_loss(
-    W: Sequence[Array], b: Sequence[Array], X: Array, y: AnyArray, act: Activation, task: str
-) -> float:
-    """Mean data loss of rows ``X`` at weights ``W``, ``b`` (no dropout), as the trainer computes it."""
-    Zs, _, _ = forward(W, b, X, act)
-    if task == "classification":
-        loss, _ = softmax_cross_entropy(Zs[-1], y)
-        return loss
-    return mean_squared_error(Zs[-1], y)
-
-
 def _chunked_loss(
     W: Sequence[Array],
     b: Sequence[Array],
     X: Array,
     y: AnyArray,
     act: Activation,
-    task: str,
+    head: OutputHead,
     chunk_rows: int,
 ) -> Generator[None, None, float]:
-    """Mean data loss of ``X``, ``chunk_rows`` rows per slice (one slice: exactly the trainer's
-    figure; more: the row-weighted mean of the chunks' means)."""
-    n = len(X)
-    if n <= chunk_rows:
-        with np.errstate(all="ignore"):
-            loss = _data_loss(W, b, X, y, act, task)
+    """Mean data loss of ``X``, ``chunk_rows`` rows per slice: the engine's whole-set metrics
+    (``metrics.measure`` per chunk, ``metrics.combine``): one chunk is exactly the trainer's
+    figure, more the row-weighted mean of the chunks' means."""
+    chunks = []
+    for start in range(0, len(X), chunk_rows):
+        stop = start + chunk_rows
+        chunks.append(measure(W, b, X[start:stop], y[start:stop], act, head))
         yield
-        return loss
-    total = 0.0
-    for start in range(0, n, chunk_rows):
-        Xc = X[start : start + chunk_rows]
-        with np.errstate(all="ignore"):
-            total += _data_loss(W, b, Xc, y[start : start + chunk_rows], act, task) * len(Xc)
-        yield
-    return total / n
+    loss, _ = combine(chunks)
+    return math.nan if loss is None else loss
 
 
 def loss_slice_steps(
@@ -146,16 +131,17 @@ def loss_slice_steps(
     alphas = slice_alphas(points, alpha_range)
     if chunk_rows < 1:
         raise ValueError(f"chunk_rows: must be ≥ 1 (got {chunk_rows!r})")
-    if task not in ("classification", "regression"):
+    if task not in OUTPUT_HEADS:
         raise ValueError(f"task: must be classification or regression (got {task!r})")
     shapes = [w.shape for w in W] + [v.shape for v in b]
     if len(W) != len(dW) or [d.shape for d in (*dW, *db)] != shapes:
         raise ValueError("dW, db: the step's change must have the shapes of W, b")
     act = ACTIVATIONS[activation]
+    head = OUTPUT_HEADS[task]
     L = len(W)
     with np.errstate(all="ignore"):
         # dL/dα at 0 = Σ_l ⟨∂L/∂Wˡ, ΔWˡ⟩ + ⟨∂L/∂bˡ, Δbˡ⟩, data loss, no dropout.
-        Y = one_hot(y_batch, W[-1].shape[0]) if task == "classification" else y_batch
+        Y = head.targets(y_batch, W[-1].shape[0])
         ps = forward_backward(W, b, X_batch, y_batch, Y, act, task)
         slope = 0.0
         for l in range(L):
@@ -168,8 +154,8 @@ def loss_slice_steps(
         with np.errstate(all="ignore"):
             Wa = [W[l] + a * dW[l] for l in range(L)]
             ba = [b[l] + a * db[l] for l in range(L)]
-        batch_loss[i] = yield from _chunked_loss(Wa, ba, X_batch, y_batch, act, task, chunk_rows)
-        train_loss[i] = yield from _chunked_loss(Wa, ba, X_train, y_train, act, task, chunk_rows)
+        batch_loss[i] = yield from _chunked_loss(Wa, ba, X_batch, y_batch, act, head, chunk_rows)
+        train_loss[i] = yield from _chunked_loss(Wa, ba, X_train, y_train, act, head, chunk_rows)
     batch_loss.setflags(write=False)
     train_loss.setflags(write=False)
     alphas.setflags(write=False)

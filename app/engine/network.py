@@ -1,12 +1,13 @@
-"""A fully connected network as plain functions of its weights: forward and backward side by side.
+"""A fully connected network as plain functions of its weights: forward, then backward.
 
 Notation (textbook, batch as rows, ``m`` samples):
 
 * layer ``l = 1..L`` has weights ``Wˡ`` of shape ``(out, in)`` and bias ``bˡ`` of shape ``(out,)``;
 * forward: ``Zˡ = Aˡ⁻¹ · Wˡᵀ + bˡ`` and ``Aˡ = f(Zˡ)`` (``A⁰ = X``); the output layer ends in
-  softmax (classification) or the identity (regression), see ``losses.py``;
-* backward: ``dZˡ = dAˡ ⊙ f′(Zˡ)``, ``dWˡ = dZˡᵀ · Aˡ⁻¹``, ``dbˡ = Σ_rows dZˡ``,
-  ``dAˡ⁻¹ = dZˡ · Wˡ``.
+  the task's output head (softmax or the identity, see ``losses.py``);
+* backward, top-down from ``dZᴸ`` (given by the output head): for ``l = L−1..1``,
+  ``dAˡ = dZˡ⁺¹ · Wˡ⁺¹`` and ``dZˡ = dAˡ ⊙ f′(Zˡ)``; for every layer ``dWˡ = dZˡᵀ · Aˡ⁻¹`` and
+  ``dbˡ = Σ_rows dZˡ``.
 
 Dropout (inverted) multiplies a hidden activation by ``Dˡ = maskˡ / (1 − p)``: the ``A`` that
 flows on is ``f(Zˡ) ⊙ Dˡ``, so backward uses ``dZˡ = dAˡ ⊙ Dˡ ⊙ f′(Zˡ)``.
@@ -22,16 +23,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from app.engine.activations import Activation
-from app.engine.losses import (
-    mean_squared_error,
-    mean_squared_error_backward,
-    softmax,
-    softmax_cross_entropy,
-    softmax_cross_entropy_backward,
-)
-from app.engine.types import AnyArray, Array
-
-# ── one dense layer ────────────────────────────────────────────────────────────────────────
+from app.engine.losses import OUTPUT_HEADS
+from app.engine.types import AnyArray, Array, BoolArray
 
 
 def dense_forward(A_prev: Array, W: Array, b: Array) -> Array:
@@ -40,28 +33,11 @@ def dense_forward(A_prev: Array, W: Array, b: Array) -> Array:
     return Z
 
 
-def dense_backward(
-    dZ: Array, A_prev: Array, W: Array, need_dA: bool = True
-) -> tuple[Array, Array, Array | None]:
-    """Gradients of a dense layer from ``dZ`` (shape ``(m, out)``).
-
-    Returns ``(dW, db, dA_prev)``: ``dW = dZᵀ · A_prev`` ``(out, in)``, ``db = Σ_rows dZ``
-    ``(out,)`` and ``dA_prev = dZ · W`` ``(m, in)`` (``None`` if not ``need_dA``: the first
-    layer does not need the gradient of the input).
-    """
-    dW: Array = dZ.T @ A_prev
-    db: Array = dZ.sum(axis=0)
-    dA_prev: Array | None = dZ @ W if need_dA else None
-    return dW, db, dA_prev
-
-
-# ── regularisation ─────────────────────────────────────────────────────────────────────────
-
-
 def regularization(W: Sequence[Array], l1: float, l2: float) -> tuple[float, list[Array] | None]:
     """``reg_loss = (l2/2)·ΣW² + l1·Σ|W|`` over weight matrices (not biases) and its gradient.
 
-    The gradient per layer is ``l2·W + l1·sign(W)``; ``None`` when both rates are 0.
+    The gradient per layer is ``l2·W + l1·sign(W)`` ``(out, in)``; ``None`` when both rates
+    are 0.
     """
     if l1 == 0.0 and l2 == 0.0:
         return 0.0, None
@@ -80,7 +56,27 @@ def regularization(W: Sequence[Array], l1: float, l2: float) -> tuple[float, lis
     return reg_loss, grads
 
 
-# ── the whole network ──────────────────────────────────────────────────────────────────────
+def dropout_masks(
+    rng: np.random.Generator, p: float, W: Sequence[Array], m: int
+) -> tuple[list[BoolArray | None] | None, list[Array | None] | None]:
+    """Inverted dropout at rate ``p`` for a batch of ``m``: ``(masks, D)`` per layer.
+
+    For each hidden layer in turn, ``mask`` ``(m, units)`` is ``True`` where a unit is kept
+    (``rng.random((m, units)) ≥ p``) and ``D = mask / (1 − p)``; the output layer has ``None``.
+    ``(None, None)`` without dropout (``p = 0`` or no hidden layer): nothing is drawn.
+    """
+    if p == 0.0 or len(W) == 1:
+        return None, None
+    scale = 1.0 / (1.0 - p)
+    masks: list[BoolArray | None] = []
+    D: list[Array | None] = []
+    for w in W[:-1]:
+        mask = rng.random((m, w.shape[0])) >= p
+        masks.append(mask)
+        D.append(np.multiply(mask, scale, dtype=np.float64))
+    masks.append(None)
+    D.append(None)
+    return masks, D
 
 
 @dataclass
@@ -115,11 +111,11 @@ def forward(
     act: Activation,
     D: Sequence[Array | None] | None = None,
 ) -> tuple[list[Array], list[Array], list[Array]]:
-    """Forward pass up to the logits / raw outputs.
+    """Forward pass up to the logits / raw outputs; ``X`` is ``(m, in)``.
 
-    Returns ``(Z, A, A_f)`` per layer; the last ``A`` is the raw output ``Zᴸ`` (the caller
-    applies softmax or keeps it as the regression prediction). ``D[l]`` is an optional
-    dropout multiplier for hidden layer ``l``.
+    Returns ``(Z, A, A_f)`` per layer, each ``(m, units)``; the last ``A`` is the raw output
+    ``Zᴸ`` (the output head turns it into ``P`` or keeps it as ``Ŷ``). ``D[l]`` is an
+    optional dropout multiplier ``(m, units)`` for hidden layer ``l``.
     """
     L = len(W)
     Zs: list[Array] = []
@@ -153,62 +149,50 @@ def forward_backward(
     l2: float = 0.0,
     D: Sequence[Array | None] | None = None,
 ) -> Pass:
-    """Forward, loss and backward for a batch.
+    """Forward, loss and backward for a batch ``X`` ``(m, in)``.
 
-    ``y`` are class indices (classification) or targets ``(m, k)`` (regression); ``Y`` is
-    the one-hot matrix of ``y`` (classification) or ``y`` itself (regression).
+    ``y`` are class indices ``(m,)`` (classification) or targets ``(m, k)`` (regression);
+    ``Y`` is what ``OUTPUT_HEADS[task].targets`` makes of them (one-hot ``(m, classes)`` or
+    ``y`` itself).
     """
+    head = OUTPUT_HEADS[task]
     Zs, As, A_fs = forward(W, b, X, act, D)
     L = len(W)
-    if task == "classification":
-        loss, P = softmax_cross_entropy(Zs[-1], y)
-        As[-1] = A_fs[-1] = P
-        dZ = softmax_cross_entropy_backward(P, Y)
-        dA_out: Array | None = None
-    else:
-        loss = mean_squared_error(Zs[-1], Y)
-        dZ = mean_squared_error_backward(Zs[-1], Y)
-        dA_out = dZ
+    loss, output = head.loss(Zs[-1], y)
+    As[-1] = A_fs[-1] = output
     reg_loss, dW_reg = regularization(W, l1, l2)
-    dAs: list[Array | None] = [None] * L
-    dZs: list[Array] = [dZ] * L
-    dWs: list[Array] = [dZ] * L
-    dbs: list[Array] = [dZ] * L
-    dAs[-1] = dA_out
     f_prime = act.f_prime
+    # Backward, top-down: dZ and dA hold layer l + 1's values when the turn of layer l starts.
+    dA, dZ = head.backward(output, Y)
+    dAs: list[Array | None] = []
+    dZs: list[Array] = []
+    dWs: list[Array] = []
+    dbs: list[Array] = []
     for l in range(L - 1, -1, -1):
+        if l < L - 1:  # a hidden layer: its dZ comes from layer l + 1's
+            dA = dZ @ W[l + 1]
+            Dl = D[l] if D is not None else None
+            dZ = (dA if Dl is None else dA * Dl) * f_prime(Zs[l], A_fs[l])
         A_prev = As[l - 1] if l > 0 else X
-        dW, db, dA_prev = dense_backward(dZ, A_prev, W[l], l > 0)
+        dW = dZ.T @ A_prev
         if dW_reg is not None:
             dW = dW + dW_reg[l]
-        dZs[l] = dZ
-        dWs[l] = dW
-        dbs[l] = db
-        if dA_prev is not None:
-            dAs[l - 1] = dA_prev
-            Dl = D[l - 1] if D is not None else None
-            dA_eff = dA_prev if Dl is None else dA_prev * Dl
-            dZ = dA_eff * f_prime(Zs[l - 1], A_fs[l - 1])
+        dAs.append(dA)
+        dZs.append(dZ)
+        dWs.append(dW)
+        dbs.append(dZ.sum(axis=0))
     return Pass(
-        act.name,
-        X,
-        Zs,
-        As,
-        A_fs,
-        list(D) if D is not None else [None] * L,
-        loss,
-        reg_loss,
-        dAs,
-        dZs,
-        dWs,
-        dbs,
-        dW_reg,
+        activation=act.name,
+        X=X,
+        Z=Zs,
+        A=As,
+        A_f=A_fs,
+        D=list(D) if D is not None else [None] * L,
+        loss=loss,
+        reg_loss=reg_loss,
+        dA=dAs[::-1],
+        dZ=dZs[::-1],
+        dW=dWs[::-1],
+        db=dbs[::-1],
+        dW_reg=dW_reg,
     )
-
-
-def predict(W: Sequence[Array], b: Sequence[Array], X: Array, act: Activation, task: str) -> Array:
-    """Network output without dropout: softmax probabilities or regression predictions."""
-    Zs, _, _ = forward(W, b, X, act)
-    if task == "classification":
-        return softmax(Zs[-1])
-    return Zs[-1]

@@ -16,7 +16,7 @@ from types import MappingProxyType
 from typing import Any
 
 from app.engine.activations import ACTIVATIONS
-from app.engine.datasets import DATASETS
+from app.engine.data.registry import DATASETS
 from app.engine.features import FEATURES
 from app.engine.init import INITS
 from app.engine.optimizers import OPTIMIZERS

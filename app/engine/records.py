@@ -16,8 +16,10 @@ from typing import Literal
 import numpy as np
 
 from app.engine import diagnostics as diag
+from app.engine.config import TrainConfig
+from app.engine.losses import OUTPUT_HEADS, OutputHead
 from app.engine.network import Pass
-from app.engine.optimizers import OptimizerState
+from app.engine.optimizers import OptimizerState, Update
 from app.engine.types import AnyArray, Array, BoolArray, IntArray
 
 
@@ -107,23 +109,23 @@ class RecordParts:
                 mask.setflags(write=False)
             layers.append(
                 LayerRecord(
-                    l + 1,
-                    self.output_activation if l == L - 1 else ps.activation,
-                    ps.A[l - 1] if l else X,
-                    self.W[l],
-                    self.b[l],
-                    ps.Z[l],
-                    ps.A[l],
-                    mask,
-                    ps.dA[l],
-                    ps.dZ[l],
-                    ps.dW[l],
-                    reg,
-                    ps.db[l],
-                    self.updates[2 * l],
-                    self.updates[2 * l + 1],
-                    self.W_next[l],
-                    self.b_next[l],
+                    layer=l + 1,
+                    activation=self.output_activation if l == L - 1 else ps.activation,
+                    A_prev=ps.A[l - 1] if l else X,
+                    W=self.W[l],
+                    b=self.b[l],
+                    Z=ps.Z[l],
+                    A=ps.A[l],
+                    mask=mask,
+                    dA=ps.dA[l],
+                    dZ=ps.dZ[l],
+                    dW=ps.dW[l],
+                    dW_reg=reg,
+                    db=ps.db[l],
+                    update_W=self.updates[2 * l],
+                    update_b=self.updates[2 * l + 1],
+                    W_next=self.W_next[l],
+                    b_next=self.b_next[l],
                 )
             )
         return tuple(layers)
@@ -191,9 +193,7 @@ class IterationRecord:
     @cached_property
     def accuracy(self) -> float | None:
         """Fraction of the batch whose most probable class is the label (None for regression)."""
-        if self.task != "classification":
-            return None
-        return float((self.output.argmax(axis=1) == self.y).mean())
+        return OUTPUT_HEADS[self.task].accuracy(self.output, self.y)
 
     @cached_property
     def diagnostics(self) -> diag.Diagnostics:
@@ -206,15 +206,8 @@ class IterationRecord:
             [r.Z for r in L],
             self._parts.ps.A_f,
             self.activation,
+            dZ=[r.dZ for r in L],
         )
-
-    def layer_optimizer_state(self, layer: int) -> dict[str, Array]:
-        """Optimizer state of layer ``layer`` (1-based) after this update, e.g.
-        ``{"exp_avg_W": …, "exp_avg_b": …, "exp_avg_sq_W": …, "exp_avg_sq_b": …}``."""
-        state = self.optimizer_state
-        named = {f"{k}_W": v for k, v in state.named(2 * (layer - 1)).items()}
-        named.update({f"{k}_b": v for k, v in state.named(2 * (layer - 1) + 1).items()})
-        return named
 
     def phases(self) -> list[Phase]:
         """The iteration as the page animates it.
@@ -273,3 +266,58 @@ class IterationRecord:
             f"{'-'.join(map(str, sizes))} batch {len(self.indices)}, "
             f"loss {self.loss:.4g}{acc}, {self.optimizer} lr {self.learning_rate:g})"
         )
+
+
+def make_record(
+    *,
+    kind: Literal["train", "sample"],
+    step: int,
+    epoch: int,
+    completed: bool,
+    idx: IntArray,
+    X: Array,
+    y: AnyArray,
+    ps: Pass,
+    masks: Sequence[BoolArray | None] | None,
+    W: Sequence[Array],
+    b: Sequence[Array],
+    update: Update,
+    config: TrainConfig,
+    head: OutputHead,
+    zeros_W: Sequence[Array],
+) -> IterationRecord:
+    """The record of one pass ``ps`` over the batch ``X`` ``(m, in)`` (rows ``idx`` of the
+    data) and the ``update`` computed from it, under ``config``'s hyperparameters.
+
+    ``completed``: the batch finished the epoch; ``zeros_W``: zero matrices standing in for
+    ``dW_reg`` without regularisation; ``head``: the output head of the data's task.
+    """
+    # Tuples: the trainer's own lists change when a weight is edited, records never do.
+    parts = RecordParts(
+        ps=ps,
+        masks=masks,
+        W=tuple(W),
+        b=tuple(b),
+        updates=update.updates,
+        W_next=tuple(update.W_next),
+        b_next=tuple(update.b_next),
+        zeros_W=zeros_W,
+        output_activation=head.activation,
+    )
+    return IterationRecord(
+        kind=kind,
+        step=step,
+        epoch=epoch,
+        epoch_completed=completed,
+        task=head.task,
+        indices=idx,
+        X=X,
+        y=y,
+        loss=ps.loss,
+        reg_loss=ps.reg_loss,
+        learning_rate=config.learning_rate,
+        optimizer=config.optimizer,
+        optimizer_state=update.state,
+        activation=config.activation,
+        _parts=parts,
+    )

@@ -12,106 +12,27 @@ masks — so switching dropout on does not change the order of the data.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any, Literal
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
 from app.engine.activations import ACTIVATIONS
 from app.engine.config import HYPERPARAMETERS, TrainConfig
-from app.engine.datasets import Dataset, make_dataset
-from app.engine.features import map_features
+from app.engine.data import Dataset, make_dataset
+from app.engine.divergence import Diverged, all_finite, locate_nonfinite
 from app.engine.gradcheck import GradCheckResult, check_network
+from app.engine.grid import GridOutput, grid
 from app.engine.init import init_network
-from app.engine.losses import mean_squared_error, softmax_cross_entropy
-from app.engine.network import Pass, forward, forward_backward
-from app.engine.optimizers import OptimizerState, optimizer_step
-from app.engine.records import IterationRecord, RecordParts
-from app.engine.types import AnyArray, Array, BoolArray, IntArray
+from app.engine.losses import OUTPUT_HEADS
+from app.engine.metrics import Metrics, combine, measure
+from app.engine.network import dropout_masks, forward_backward
+from app.engine.optimizers import OptimizerState, apply_update
+from app.engine.records import IterationRecord, make_record
+from app.engine.state import TrainerState, check_restorable
+from app.engine.types import AnyArray, Array, IntArray
 
-
-class Diverged(Exception):
-    """Training produced a non-finite value; the trainer was left as before the step.
-
-    ``step`` is the step that failed (``trainer.step + 1``), ``layer`` the 1-based layer
-    (``None`` for the loss), ``quantity`` one of ``loss``, ``Z``, ``A``, ``dZ``, ``dW``,
-    ``db``, ``W``, ``b`` (``W``/``b`` = after the update) or ``optimizer`` (its state, e.g.
-    Adam's ``exp_avg_sq`` overflowing).
-    """
-
-    def __init__(self, step: int, layer: int | None, quantity: str, learning_rate: float) -> None:
-        where = "the loss" if layer is None else f"{quantity} of layer {layer}"
-        self.step = step
-        self.layer = layer
-        self.quantity = quantity
-        self.message = (
-            f"diverged at step {step}: {where} is not a finite number "
-            f"(learning rate {learning_rate:g} may be too high)"
-        )
-        super().__init__(self.message)
-
-
-@dataclass(frozen=True)
-class Metrics:
-    """Loss (data loss, no regularisation) and accuracy over the whole train and test sets.
-
-    Accuracies are ``None`` for regression; test values are ``None`` without test data.
-    """
-
-    train_loss: float
-    train_accuracy: float | None
-    test_loss: float | None
-    test_accuracy: float | None
-
-
-@dataclass(frozen=True)
-class GridOutput:
-    """The network evaluated on an ``n × n`` grid of raw 2-D points (no dropout).
-
-    ``output[i, j]`` is at ``x1 = x1s[j]``, ``x2 = x2s[i]`` (row 0 is the *lowest* x2; flip
-    vertically to draw with y up). ``kind`` says what ``output`` holds: ``"probability"`` =
-    P(class 1) for binary classification, ``"class"`` = the most probable class index (as
-    float) for more classes, ``"value"`` = the prediction (first target) for regression.
-    ``features[k]`` is input feature ``k`` on the grid, ``neurons[l]`` the activations
-    ``(units, n, n)`` of hidden layer ``l + 1``, ``probabilities`` the softmax ``(classes, n, n)``
-    (``None`` for regression).
-    """
-
-    x1s: Array
-    x2s: Array
-    kind: Literal["probability", "class", "value"]
-    output: Array
-    features: Array
-    neurons: list[Array]
-    probabilities: Array | None
-
-
-@dataclass(frozen=True, eq=False)
-class TrainerState:
-    """A complete snapshot of a trainer (arrays shared, never modified).
-
-    ``config`` carries the live hyperparameters; ``order`` is the current epoch's permutation
-    of the training set and ``position`` the next index into it.
-    """
-
-    config: TrainConfig
-    W: tuple[Array, ...]
-    b: tuple[Array, ...]
-    optimizer: OptimizerState
-    rng_order: Mapping[str, Any]
-    rng_dropout: Mapping[str, Any]
-    order: IntArray
-    position: int
-    step: int
-    epoch: int
-
-    def arrays(self) -> list[AnyArray]:
-        """Every array the snapshot holds: weights, biases, optimizer state, then ``order``."""
-        out: list[AnyArray] = [*self.W, *self.b]
-        out.extend(a for slot in self.optimizer.slots for a in slot)
-        out.append(self.order)
-        return out
+__all__ = ["Diverged", "GridOutput", "Metrics", "Trainer", "TrainerState"]
 
 
 def _freeze(a: AnyArray) -> AnyArray:
@@ -152,6 +73,8 @@ class Trainer:
         self._opt = OptimizerState.initial(config.optimizer)
         self._listeners: list[Listener] = []
         self._zeros_W = [_freeze(np.zeros_like(w)) for w in self.W]
+        self.head = OUTPUT_HEADS[self.data.task]
+        """The output head of the data's task (softmax + cross-entropy or identity + MSE)."""
         self.version = 0
         """Counts changes other than training steps (hyperparameters, edits, restores)."""
 
@@ -193,6 +116,7 @@ class Trainer:
         return record
 
     def _step(self, build_record: bool) -> IterationRecord | None:
+        """One update; the record only if ``build_record`` (``History`` replays without)."""
         cfg = self.config
         data = self.data
         n = data.n_train
@@ -201,61 +125,31 @@ class Trainer:
         end = start + len(idx)
         X = data.X_train[idx]
         y = data.y_train[idx]
-        Y = data.Y_train[idx] if data.task == "classification" else y
-        L = len(self.W)
-        p = cfg.dropout
-        masks: list[BoolArray | None] | None = None
-        D: list[Array | None] | None = None
-        rng_state = None
-        if p > 0.0 and L > 1:
-            rng = self._rng_dropout
-            rng_state = rng.bit_generator.state
-            m = len(idx)
-            scale = 1.0 / (1.0 - p)
-            masks = []
-            D = []
-            for w in self.W[:-1]:
-                mask = rng.random((m, w.shape[0])) >= p
-                masks.append(mask)
-                D.append(np.multiply(mask, scale, dtype=np.float64))
-            masks.append(None)
-            D.append(None)
+        Y = data.Y_train[idx]
         W = self.W
         b = self.b
+        L = len(W)
+        rng_state = self._rng_dropout.bit_generator.state if cfg.dropout > 0.0 and L > 1 else None
+        masks, D = dropout_masks(self._rng_dropout, cfg.dropout, W, len(idx))
         with np.errstate(all="ignore"):
             ps = forward_backward(
                 W, b, X, y, Y, ACTIVATIONS[cfg.activation], data.task, cfg.l1, cfg.l2, D
             )
-            grads: list[Array] = []
-            for l in range(L):
-                grads.append(ps.dW[l])
-                grads.append(ps.db[l])
-            updates, opt = optimizer_step(self._opt, grads, cfg.learning_rate, cfg.momentum)
-            W_next = [W[l] + updates[2 * l] for l in range(L)]
-            b_next = [b[l] + updates[2 * l + 1] for l in range(L)]
-            # One cheap test for every quantity: a sum is finite only if all its terms are.
-            total = ps.loss + ps.reg_loss
-            for l in range(L):
-                total += W_next[l].sum() + b_next[l].sum()
-                if l < L - 1:
-                    total += ps.Z[l].sum()
-            if opt.name in ("rmsprop", "adam"):  # g² may overflow while g and W stay finite
-                for slot in opt.slots:
-                    total += slot[-1].sum()
-            finite = math.isfinite(total)
+            u = apply_update(self._opt, W, b, ps.dW, ps.db, cfg.learning_rate, cfg.momentum)
+            finite = all_finite(ps, u.W_next, u.b_next, u.state)
         if not finite:
             if rng_state is not None:
                 self._rng_dropout.bit_generator.state = rng_state
-            layer, quantity = _locate_nonfinite(ps, W_next, b_next, opt)
+            layer, quantity = locate_nonfinite(ps, u.W_next, u.b_next, u.state)
             raise Diverged(self.step + 1, layer, quantity, cfg.learning_rate)
         for l in range(L):
-            W_next[l].setflags(write=False)
-            b_next[l].setflags(write=False)
+            u.W_next[l].setflags(write=False)
+            u.b_next[l].setflags(write=False)
         epoch = self.epoch
         completed = end >= n
-        self.W = W_next
-        self.b = b_next
-        self._opt = opt
+        self.W = u.W_next
+        self.b = u.b_next
+        self._opt = u.state
         self.step += 1
         if completed:
             self.epoch += 1
@@ -265,71 +159,22 @@ class Trainer:
             self.position = end
         if not build_record:
             return None
-        return self._record(
-            "train",
-            self.step,
-            epoch,
-            completed,
-            idx,
-            X,
-            y,
-            ps,
-            masks,
-            W,
-            b,
-            updates,
-            W_next,
-            b_next,
-            opt,
-        )
-
-    def _record(
-        self,
-        kind: Literal["train", "sample"],
-        step: int,
-        epoch: int,
-        completed: bool,
-        idx: IntArray,
-        X: Array,
-        y: AnyArray,
-        ps: Pass,
-        masks: Sequence[BoolArray | None] | None,
-        W: Sequence[Array],
-        b: Sequence[Array],
-        updates: Sequence[Array],
-        W_next: Sequence[Array],
-        b_next: Sequence[Array],
-        opt: OptimizerState,
-    ) -> IterationRecord:
-        cfg = self.config
-        # Tuples: the trainer's own lists change when a weight is edited, records never do.
-        parts = RecordParts(
-            ps,
-            masks,
-            tuple(W),
-            tuple(b),
-            updates,
-            tuple(W_next),
-            tuple(b_next),
-            self._zeros_W,
-            _output_name(self.data.task),
-        )
-        return IterationRecord(
-            kind,
-            step,
-            epoch,
-            completed,
-            self.data.task,
-            idx,
-            X,
-            y,
-            ps.loss,
-            ps.reg_loss,
-            cfg.learning_rate,
-            cfg.optimizer,
-            opt,
-            cfg.activation,
-            parts,
+        return make_record(
+            kind="train",
+            step=self.step,
+            epoch=epoch,
+            completed=completed,
+            idx=idx,
+            X=X,
+            y=y,
+            ps=ps,
+            masks=masks,
+            W=W,
+            b=b,
+            update=u,
+            config=cfg,
+            head=self.head,
+            zeros_W=self._zeros_W,
         )
 
     # ── changing things ──────────────────────────────────────────────────────────────────
@@ -404,38 +249,22 @@ class Trainer:
     def capture(self) -> TrainerState:
         """An immutable snapshot of everything that determines the future."""
         return TrainerState(
-            self.config,
-            tuple(self.W),
-            tuple(self.b),
-            self._opt,
-            self._rng_order.bit_generator.state,
-            self._rng_dropout.bit_generator.state,
-            self._order,
-            self.position,
-            self.step,
-            self.epoch,
+            config=self.config,
+            W=tuple(self.W),
+            b=tuple(self.b),
+            optimizer=self._opt,
+            rng_order=self._rng_order.bit_generator.state,
+            rng_dropout=self._rng_dropout.bit_generator.state,
+            order=self._order,
+            position=self.position,
+            step=self.step,
+            epoch=self.epoch,
         )
 
     def restore(self, state: TrainerState) -> None:
         """Return exactly to a snapshot of this trainer (same data and architecture)."""
-        if (
-            [w.shape for w in state.W] != [w.shape for w in self.W]
-            or [v.shape for v in state.b] != [v.shape for v in self.b]
-            or len(state.order) != len(self._order)
-        ):
-            raise ValueError("this snapshot belongs to a different network or data set")
+        check_restorable(state, self.capture())
         arrays = state.arrays()
-        if any(a.dtype != np.float64 for a in arrays[:-1]) or any(
-            not np.isfinite(a).all() for a in arrays[:-1]
-        ):
-            raise ValueError("a snapshot's weights and optimizer state must be finite float64")
-        order = state.order
-        if order.dtype.kind not in "iu" or not np.array_equal(
-            np.sort(order), np.arange(len(order))
-        ):
-            raise ValueError("a snapshot's data order must be a permutation of the training set")
-        if not 0 <= state.position < len(order) or state.step < 0 or state.epoch < 0:
-            raise ValueError("a snapshot's position, step and epoch must be in range")
         for a in arrays:
             a.setflags(write=False)
         self.config = state.config
@@ -455,49 +284,22 @@ class Trainer:
     def evaluate(self) -> Metrics:
         """Data loss and accuracy on the whole train and test sets (no dropout)."""
         d = self.data
-        train_loss, train_acc = self._loss_accuracy(d.X_train, d.y_train)
-        if d.n_test == 0:
-            return Metrics(train_loss, train_acc, None, None)
-        test_loss, test_acc = self._loss_accuracy(d.X_test, d.y_test)
-        return Metrics(train_loss, train_acc, test_loss, test_acc)
+        act = ACTIVATIONS[self.config.activation]
 
-    def _loss_accuracy(self, X: Array, y: AnyArray) -> tuple[float, float | None]:
-        with np.errstate(all="ignore"):
-            Zs, _, _ = forward(self.W, self.b, X, ACTIVATIONS[self.config.activation])
-            if self.data.task == "classification":
-                loss, P = softmax_cross_entropy(Zs[-1], y)
-                return loss, float((P.argmax(axis=1) == y).mean())
-            return mean_squared_error(Zs[-1], y), None
+        def split(X: Array, y: AnyArray) -> tuple[float | None, float | None]:
+            return combine([measure(self.W, self.b, X, y, act, self.head)])
+
+        train_loss, train_acc = split(d.X_train, d.y_train)
+        test_loss, test_acc = split(d.X_test, d.y_test) if d.n_test else (None, None)
+        assert train_loss is not None  # a data set has at least 1 training row
+        return Metrics(train_loss, train_acc, test_loss, test_acc)
 
     def grid(self, n: int = 50, extent: float = 6.0) -> GridOutput:
         """The network on an ``n × n`` grid over ``[−extent, extent]²`` of raw 2-D points.
 
         Only for 2-D data (``data.points_train`` is not ``None``); see ``GridOutput``.
         """
-        d = self.data
-        if d.points_train is None:
-            raise ValueError(f"the {d.name} data set has no 2-D points to draw a grid over")
-        if n < 2:
-            raise ValueError("grid size n must be at least 2")
-        xs = np.linspace(-extent, extent, n)
-        X1, X2 = np.meshgrid(xs, xs)
-        points = np.column_stack([X1.ravel(), X2.ravel()])
-        X = points if d.name == "custom" else map_features(points, d.feature_names)
-        with np.errstate(all="ignore"):
-            Zs, As, _ = forward(self.W, self.b, X, ACTIVATIONS[self.config.activation])
-        neurons = [A.T.reshape(-1, n, n) for A in As[:-1]]
-        features = X.T.reshape(-1, n, n)
-        if d.task == "classification":
-            with np.errstate(all="ignore"):
-                _, P = softmax_cross_entropy(Zs[-1], np.zeros(len(X), dtype=np.int64))
-            probabilities = P.T.reshape(-1, n, n)
-            if d.n_classes == 2:
-                return GridOutput(
-                    xs, xs, "probability", probabilities[1], features, neurons, probabilities
-                )
-            out = P.argmax(axis=1).astype(np.float64).reshape(n, n)
-            return GridOutput(xs, xs, "class", out, features, neurons, probabilities)
-        return GridOutput(xs, xs, "value", Zs[-1][:, 0].reshape(n, n), features, neurons, None)
+        return grid(self.W, self.b, ACTIVATIONS[self.config.activation], self.data, n, extent)
 
     def sample_pass(self, index: int, split: str = "train") -> IterationRecord:
         """Forward and backward of one sample, updating nothing (no dropout).
@@ -516,33 +318,32 @@ class Trainer:
         cfg = self.config
         X = X_all[index : index + 1].copy()
         y = y_all[index : index + 1].copy()
-        Y = np.eye(d.n_classes)[y] if d.task == "classification" else y
-        L = len(self.W)
+        Y = self.head.targets(y, d.n_classes)
+        W, b = self.W, self.b
         with np.errstate(all="ignore"):
             ps = forward_backward(
-                self.W, self.b, X, y, Y, ACTIVATIONS[cfg.activation], d.task, cfg.l1, cfg.l2
+                W, b, X, y, Y, ACTIVATIONS[cfg.activation], d.task, cfg.l1, cfg.l2
             )
-            grads = [g for l in range(L) for g in (ps.dW[l], ps.db[l])]
-            updates, opt = optimizer_step(self._opt, grads, cfg.learning_rate, cfg.momentum)
-            W_next = [_freeze(self.W[l] + updates[2 * l]) for l in range(L)]
-            b_next = [_freeze(self.b[l] + updates[2 * l + 1]) for l in range(L)]
+            u = apply_update(self._opt, W, b, ps.dW, ps.db, cfg.learning_rate, cfg.momentum)
+        for a in (*u.W_next, *u.b_next):
+            a.setflags(write=False)
         idx = np.array([index], dtype=np.int64)
-        return self._record(
-            "sample",
-            self.step,
-            self.epoch,
-            False,
-            idx,
-            X,
-            y,
-            ps,
-            None,
-            self.W,
-            self.b,
-            updates,
-            W_next,
-            b_next,
-            opt,
+        return make_record(
+            kind="sample",
+            step=self.step,
+            epoch=self.epoch,
+            completed=False,
+            idx=idx,
+            X=X,
+            y=y,
+            ps=ps,
+            masks=None,
+            W=W,
+            b=b,
+            update=u,
+            config=cfg,
+            head=self.head,
+            zeros_W=self._zeros_W,
         )
 
     def gradient_check(
@@ -559,24 +360,10 @@ class Trainer:
         X = d.X_train[:k]
         y = d.y_train[:k]
         cfg = self.config
+        act = ACTIVATIONS[cfg.activation]
+        network = (self.W, self.b, X, y, act, d.task, d.output_dim, cfg.l1, cfg.l2)
         with np.errstate(all="ignore"):
-            return check_network(
-                self.W,
-                self.b,
-                X,
-                y,
-                ACTIVATIONS[cfg.activation],
-                d.task,
-                d.output_dim,
-                cfg.l1,
-                cfg.l2,
-                eps=eps,
-                layers=layers,
-            )
-
-
-def _output_name(task: str) -> str:
-    return "softmax" if task == "classification" else "identity"
+            return check_network(*network, eps=eps, layers=layers)
 
 
 def _check_index(name: str, value: int, size: int, context: str) -> None:
@@ -592,35 +379,3 @@ def _check_value(value: float) -> float:
     if not math.isfinite(value):
         raise ValueError(f"value must be a finite number, not {value!r}")
     return float(value)
-
-
-def _locate_nonfinite(
-    ps: Pass, W_next: Sequence[Array], b_next: Sequence[Array], opt: OptimizerState
-) -> tuple[int | None, str]:
-    """The first non-finite quantity in the order of computation: ``(layer, quantity)``."""
-    L = len(ps.Z)
-
-    def bad(a: Array | None) -> bool:
-        return a is not None and not bool(np.isfinite(a).all())
-
-    for l in range(L):
-        if bad(ps.Z[l]):
-            return l + 1, "Z"
-        if bad(ps.A[l]):
-            return l + 1, "A"
-    if not math.isfinite(ps.loss + ps.reg_loss):
-        return None, "loss"
-    for l in range(L - 1, -1, -1):
-        for name, a in (("dZ", ps.dZ[l]), ("dW", ps.dW[l]), ("db", ps.db[l])):
-            if bad(a):
-                return l + 1, name
-    for l in range(L):
-        if bad(W_next[l]):
-            return l + 1, "W"
-        if bad(b_next[l]):
-            return l + 1, "b"
-    for i, slot in enumerate(opt.slots):
-        if any(bad(a) for a in slot):
-            return i // 2 + 1, "optimizer"
-    # Every value is finite but a sum overflowed: the weights are beyond ~1e300.
-    return next((l + 1 for l in range(L) if not math.isfinite(float(W_next[l].sum()))), L), "W"

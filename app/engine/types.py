@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, TypeAlias
+from typing import Any, Literal, TypeAlias
 
 import numpy as np
 import numpy.typing as npt
@@ -18,3 +18,6 @@ BoolArray: TypeAlias = npt.NDArray[np.bool_]
 
 AnyArray: TypeAlias = npt.NDArray[Any]
 """Any NumPy array (labels may be classes or regression targets)."""
+
+Task: TypeAlias = Literal["classification", "regression"]
+"""What a data set asks of the network (the key of ``losses.OUTPUT_HEADS``)."""

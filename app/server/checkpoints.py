@@ -1,89 +1,101 @@
 """Session checkpoints on disk, so a restarted (or another) process can resume a session.
 
-A checkpoint is one `.npz` file written atomically: the arrays of the trainer's state plus a
-JSON skeleton describing how they nest. No pickle: loading a file from a shared directory must
-never run code. Only dataclasses of `app.engine` are rebuilt from a skeleton.
+A checkpoint is one `.npz` file written atomically; no pickle (loading a file from a shared
+directory must never run code). Format `backprop-lab/checkpoint@2` (`FORMAT`) holds:
+
+* `meta`: UTF-8 JSON as uint8 bytes: `format`, `saved_at`, `session`, `token`, `watch_key`,
+  `browser`, `config` (the session's config dict) and `state`: the trainer state's header
+  from `app.engine.to_arrays` (its own version, `backprop-lab/trainer-state@2`);
+* `state.<name>`: the trainer state's arrays (`state.W1`, `state.b1`, …, `state.order`,
+  `state.exp_avg.W1`, …), named as `to_arrays` names them;
+* `log_step`, `log_epoch`, `log_position`, `log_loss`: the step log's columns for the charts.
+
+Release 1 wrote `backprop-lab/checkpoint@1` (`LEGACY_FORMAT`): the same `meta` and `log_*`,
+but `meta["state"]` a skeleton of `__dataclass__` class paths over arrays `a0`, `a1`, …; it is
+read by `app.engine.from_release1`, which maps the known class names to constructors by name.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import importlib
 import io
 import json
+import logging
 import os
 import re
 import secrets
 import tempfile
 import time
-from collections.abc import Callable
+import zipfile
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from app.engine import Dataset, parse_csv
+from app.engine import (
+    Dataset,
+    StateFormatError,
+    TrainerState,
+    from_arrays,
+    from_release1,
+    parse_csv,
+    to_arrays,
+)
 from app.limits import Limits
 from app.protocol import ProtocolError
 from app.session import Session
 
-FORMAT = "backprop-lab/checkpoint@1"
+FORMAT = "backprop-lab/checkpoint@2"
+LEGACY_FORMAT = "backprop-lab/checkpoint@1"
 _SAFE_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+_STATE = "state."
+_LOG_COLUMNS = ("step", "epoch", "position", "loss")
+
+log = logging.getLogger(__name__)
+
+_CORRUPT = (
+    OSError,
+    EOFError,
+    zipfile.BadZipFile,
+    ValueError,  # StateFormatError, bad JSON, a pickled array (never loaded)
+    KeyError,
+    IndexError,
+    TypeError,
+    AttributeError,  # not an .npz at all: np.load gives an array
+)
+"""What reading a damaged checkpoint file raises."""
 
 
-def encode(obj: Any, arrays: dict[str, np.ndarray]) -> Any:
-    """A JSON-able skeleton of `obj`; arrays go to `arrays` under generated keys."""
-    if isinstance(obj, np.ndarray):
-        key = f"a{len(arrays)}"
-        arrays[key] = obj
-        return {"__array__": key}
-    if isinstance(obj, np.generic):
-        return obj.item()
-    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        cls = type(obj)
-        fields = {f.name: encode(getattr(obj, f.name), arrays) for f in dataclasses.fields(obj)}
-        return {"__dataclass__": f"{cls.__module__}:{cls.__qualname__}", "fields": fields}
-    if isinstance(obj, tuple):
-        return {"__tuple__": [encode(v, arrays) for v in obj]}
-    if isinstance(obj, list):
-        return [encode(v, arrays) for v in obj]
-    if isinstance(obj, dict):
-        if not all(isinstance(k, str) for k in obj):
-            raise TypeError("checkpoint dicts need string keys")
-        return {"__dict__": {k: encode(v, arrays) for k, v in obj.items()}}
-    if obj is None or isinstance(obj, bool | int | float | str):
-        return obj
-    raise TypeError(f"cannot checkpoint a {type(obj).__name__}")
+class CheckpointUnreadable(Exception):
+    """A session's checkpoint exists but cannot be resumed; the file is kept as it is.
+
+    `reason` says why in words (corrupt file, unknown format version, a state that does not fit
+    its network, its uploaded data set gone, a network beyond this server's limits). Distinct
+    from "no such session" and "wrong token", which `load_session` answers with `None`.
+    """
+
+    def __init__(self, session_id: str, reason: str) -> None:
+        self.session_id = session_id
+        self.reason = reason
+        super().__init__(f"checkpoint of session {session_id[:6]}… cannot be resumed: {reason}")
 
 
-def decode(node: Any, arrays: Any) -> Any:
-    if isinstance(node, list):
-        return [decode(v, arrays) for v in node]
-    if not isinstance(node, dict):
-        return node
-    if "__array__" in node:
-        return np.array(arrays[node["__array__"]])
-    if "__tuple__" in node:
-        return tuple(decode(v, arrays) for v in node["__tuple__"])
-    if "__dict__" in node:
-        return {k: decode(v, arrays) for k, v in node["__dict__"].items()}
-    if "__dataclass__" in node:
-        module_name, _, qualname = node["__dataclass__"].partition(":")
-        if not module_name.startswith("app.engine."):
-            raise ValueError(f"refusing to rebuild {node['__dataclass__']}")
-        cls: Any = importlib.import_module(module_name)
-        for part in qualname.split("."):
-            cls = getattr(cls, part)
-        if not dataclasses.is_dataclass(cls):
-            raise ValueError(f"{qualname} is not a dataclass")
-        fields = {k: decode(v, arrays) for k, v in node["fields"].items()}
-        init = {f.name for f in dataclasses.fields(cls) if f.init}
-        obj = cls(**{k: v for k, v in fields.items() if k in init})  # type: ignore[operator]
-        for k, v in fields.items():
-            if k not in init:
-                object.__setattr__(obj, k, v)
-        return obj
-    raise ValueError("unknown checkpoint node")
+def _state_arrays(npz: Mapping[str, Any]) -> dict[str, Any]:
+    """The trainer state's arrays of a current checkpoint, by their `to_arrays` names."""
+    return {k[len(_STATE) :]: npz[k] for k in npz if k.startswith(_STATE)}
+
+
+def read_state(meta: Mapping[str, Any], npz: Mapping[str, Any]) -> TrainerState:
+    """The trainer state of an open checkpoint (either format); `StateFormatError` if it
+    cannot be read."""
+    if meta.get("format") == FORMAT:
+        header = meta.get("state")
+        if not isinstance(header, Mapping):
+            raise StateFormatError("the checkpoint has no trainer-state header")
+        return from_arrays(header, _state_arrays(npz))
+    if meta.get("format") == LEGACY_FORMAT:
+        return from_release1(meta.get("state"), npz)
+    raise StateFormatError(f"unknown checkpoint format {meta.get('format')!r}")
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
@@ -135,10 +147,11 @@ class CheckpointStore:
         path = self._session_path(session.id)
         if path is None:
             return None
-        arrays: dict[str, np.ndarray] = {}
         moment = (
             session.trainer.capture() if session.pending_before is None else session.pending_before
         )
+        header, state_arrays = to_arrays(moment)
+        arrays: dict[str, np.ndarray] = {_STATE + k: a for k, a in state_arrays.items()}
         meta = {
             "format": FORMAT,
             "saved_at": time.time(),
@@ -147,7 +160,7 @@ class CheckpointStore:
             "watch_key": session.watch_key,
             "browser": browser,
             "config": session.config_dict(),
-            "state": encode(moment, arrays),
+            "state": header,
         }
         for key, column in session.log.columns(session.step).items():
             arrays[f"log_{key}"] = column
@@ -164,31 +177,48 @@ class CheckpointStore:
         limits: Limits,
         datasets: Callable[[str], Dataset | None],
     ) -> tuple[Session, str | None] | None:
-        """The session and the browser cookie it belonged to, if the token matches."""
+        """The session and the browser cookie it belonged to, if the token matches.
+
+        Returns `None` when there is no checkpoint of `session_id` or `token` is not its token.
+        Raises `CheckpointUnreadable(session_id, reason)` when the checkpoint exists but cannot
+        be resumed: a corrupt file, an unknown format version, a trainer state with missing
+        arrays or wrong shapes, its custom data set gone, or a network this server's `limits`
+        no longer allow. The file is then left exactly as it is (never deleted or rewritten, for
+        inspection; `sweep` removes it at the usual age) and the reason is logged.
+        """
         path = self._session_path(session_id)
         if path is None or not path.is_file():
             return None
         try:
-            with np.load(path, allow_pickle=False) as npz:
+            # Our own handle: np.load leaks the one it opens when the zip is corrupt.
+            with path.open("rb") as file, np.load(file, allow_pickle=False) as npz:
                 meta = json.loads(bytes(npz["meta"]).decode())
-                if meta.get("format") != FORMAT or not secrets.compare_digest(meta["token"], token):
+                if not isinstance(meta, dict) or not isinstance(meta.get("token"), str):
+                    raise StateFormatError("the checkpoint has no token")
+                if not secrets.compare_digest(meta["token"], token):
                     return None
-                state = decode(meta["state"], npz)
-                log = {
-                    key: npz[f"log_{key}"].tolist() for key in ("step", "epoch", "position", "loss")
-                }
-        except (OSError, ValueError, KeyError, TypeError):
-            return None
+                state = read_state(meta, npz)
+                log_columns = {key: npz[f"log_{key}"].tolist() for key in _LOG_COLUMNS}
+        except FileNotFoundError:
+            return None  # deleted by another process meanwhile
+        except _CORRUPT as exc:
+            raise self._unreadable(session_id, f"{type(exc).__name__}: {exc}") from exc
         try:
             session = Session(limits, datasets, meta["config"], session_id=meta["session"])
             session.token = meta["token"]
             session.watch_key = meta["watch_key"]
-            session.restore_state(state, log)
-        except (ProtocolError, ValueError, TypeError):
-            # Its custom dataset is gone, or the limits shrank below its network.
-            return None
+            session.restore_state(state, log_columns)
+        except (ProtocolError, ValueError, TypeError, KeyError) as exc:
+            # Its custom dataset is gone, the limits shrank below its network, or the state
+            # does not fit the network its config builds.
+            raise self._unreadable(session_id, f"{type(exc).__name__}: {exc}") from exc
         browser = meta.get("browser")
         return session, browser if isinstance(browser, str) else None
+
+    @staticmethod
+    def _unreadable(session_id: str, reason: str) -> CheckpointUnreadable:
+        log.warning("checkpoint of session %s cannot be resumed: %s", session_id[:6], reason)
+        return CheckpointUnreadable(session_id, reason)
 
     def delete_session(self, session_id: str) -> None:
         path = self._session_path(session_id)

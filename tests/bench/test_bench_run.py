@@ -6,6 +6,7 @@ Figures are for people (BENCHMARKS.md); nothing here asserts a timing.
 from __future__ import annotations
 
 import json
+import math
 import os
 import subprocess
 import sys
@@ -45,3 +46,28 @@ def test_report_marks_every_target(tmp_path: Path) -> None:
     assert "## Targets" in text and "not measured" in text
     for t in report.targets(results):
         assert t["ok"] is None, t
+
+
+def test_compare_smoke_has_a_finite_ratio_per_figure(tmp_path: Path) -> None:
+    """bench.compare of HEAD with itself: one row per figure, every ratio a finite number."""
+    out = tmp_path / "compare.json"
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.compare", "--baseline", "HEAD", "--smoke",
+         "--json", str(out)],
+        cwd=ROOT, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    result = json.loads(out.read_text())
+    names = [r["name"] for r in result["rows"]]
+    engine = [n for n in names if n.startswith("engine step, ")]
+    assert len(engine) == result["plan"]["nets"], names
+    for prefix in ("step round trip median", "step round trip p99", "play,", "capacity p99",
+                   "capacity server CPU"):  # fmt: skip
+        assert sum(n.startswith(prefix) for n in names) == 1, (prefix, names)
+    assert len(names) == len(engine) + 5, names
+    for row in result["rows"]:
+        assert math.isfinite(row["ratio"]) and row["ratio"] > 0, row
+        assert row["rounds"] == result["plan"]["rounds"], row
+    for name in names:
+        assert name in done.stdout, f"{name} missing from the printed table"
+    assert "baseline: server's app is /" in done.stdout and "/baseline/app/" in done.stdout

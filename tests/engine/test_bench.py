@@ -26,4 +26,4 @@ def test_engine_bench_quick_run_reports_every_network() -> None:
     ], "the four networks of the issue"
     for r in rows:
         assert r["engine_us"] > 0 and r["bare_us"] > 0 and r["ratio"] > 0, f"{r['net']}: timed"
-    assert "absent" in bench._table(rows) or rows[0]["torch_us"] is not None, "torch column"
+    assert "absent" in bench.table(rows) or rows[0]["torch_us"] is not None, "torch column"

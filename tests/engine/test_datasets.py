@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from app.engine import DATASETS, FEATURES, TrainConfig, make_dataset, parse_csv
-from app.engine.datasets import load_digits
+from app.engine.data import load_digits
 
 TWO_D = ["circle", "xor", "gauss", "spiral", "moons", "plane", "multigauss"]
 

@@ -146,7 +146,7 @@ def test_replay_property_over_random_configurations() -> None:
         optimizer=st.sampled_from(["sgd", "momentum", "nesterov", "rmsprop", "adam"]),
         batch_size=st.integers(1, 40),
         dropout=st.sampled_from([0.0, 0.1, 0.5]),
-        seed=st.integers(0, 2**32 - 1),
+        seed=st.integers(0, 2**31 - 1),  # RANGES["seed"]: 31-bit seeds
         every=st.integers(1, 9),
         target=st.integers(0, 24),
     )

@@ -128,3 +128,110 @@ def test_sweep_deletes_checkpoints_older_than_a_session_may_live(tmp_path: Path)
     store.sweep(max_age_s=2 * 3600)
     assert not old.exists() and new.exists()
     assert old_data.exists(), "datasets are kept twice as long as sessions"
+
+
+# ── the format, and checkpoints that cannot be read (CheckpointStore level) ───────────────────
+
+
+def _saved(tmp_path: Path) -> tuple[object, object, Path]:
+    from app.limits import Limits
+    from app.server.checkpoints import CheckpointStore
+    from app.session import Session
+
+    store = CheckpointStore(tmp_path)
+    session = Session(Limits(), lambda _: None)
+    store.save_session(session, "alice")
+    return store, session, tmp_path / "sessions" / f"{session.id}.npz"  # type: ignore[attr-defined]
+
+
+def _rewrite(path: Path, change: object) -> None:
+    import io
+    import json
+
+    import numpy as np
+
+    with np.load(path) as npz:
+        arrays = {k: npz[k] for k in npz.files}
+    meta = json.loads(bytes(arrays["meta"]).decode())
+    change(meta, arrays)  # type: ignore[operator]
+    arrays["meta"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    path.write_bytes(buffer.getvalue())
+
+
+def test_a_checkpoint_is_plain_arrays_and_a_versioned_header(tmp_path: Path) -> None:
+    import json
+
+    import numpy as np
+
+    from app.engine import STATE_FORMAT
+    from app.limits import Limits
+    from app.server.checkpoints import FORMAT
+
+    store, session, path = _saved(tmp_path)
+    with np.load(path, allow_pickle=False) as npz:
+        meta = json.loads(bytes(npz["meta"]).decode())
+        names = set(npz.files)
+    assert meta["format"] == FORMAT == "backprop-lab/checkpoint@2", "the file's version"
+    assert meta["state"]["format"] == STATE_FORMAT, "the trainer state's own version"
+    assert "__dataclass__" not in json.dumps(meta), "no class paths"
+    assert {"state.W1", "state.b1", "state.order", "log_step"} <= names
+    assert all(n == "meta" or n.startswith(("state.", "log_")) for n in names)
+    loaded = store.load_session(session.id, session.token, Limits(), lambda _: None)  # type: ignore[attr-defined]
+    assert loaded is not None and loaded[1] == "alice"
+    assert np.array_equal(loaded[0].trainer.W[0], session.trainer.W[0])  # type: ignore[attr-defined]
+
+
+def test_no_checkpoint_or_a_wrong_token_is_none(tmp_path: Path) -> None:
+    from app.limits import Limits
+
+    store, session, path = _saved(tmp_path)
+    _rewrite(path, lambda meta, arrays: meta.update(format="backprop-lab/checkpoint@9"))
+    load = store.load_session  # type: ignore[attr-defined]
+    assert load("nosuchsession", "x", Limits(), lambda _: None) is None, "not found"
+    assert load("../../etc", "x", Limits(), lambda _: None) is None, "not an id"
+    assert load(session.id, "wrong", Limits(), lambda _: None) is None, (  # type: ignore[attr-defined]
+        "a wrong token learns nothing about the file, even an unreadable one"
+    )
+
+
+@pytest.mark.parametrize(
+    ("damage", "reason"),
+    [
+        ("garbage", "pickled (object) data"),  # not a zip: np.load would unpickle it
+        ("truncated", "BadZipFile"),
+        ("unknown version", "unknown checkpoint format 'backprop-lab/checkpoint@9'"),
+        ("wrong shapes", "'W1'"),
+        ("missing array", "'order' is missing"),
+        ("state of another network", "different network"),
+    ],
+)
+def test_an_unreadable_checkpoint_raises_and_is_kept(
+    tmp_path: Path, damage: str, reason: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    import numpy as np
+
+    from app.limits import Limits
+    from app.server.checkpoints import CheckpointUnreadable
+
+    store, session, path = _saved(tmp_path)
+    if damage == "garbage":
+        path.write_bytes(b"not a zip file at all")
+    elif damage == "truncated":
+        path.write_bytes(path.read_bytes()[:300])
+    elif damage == "unknown version":
+        _rewrite(path, lambda meta, arrays: meta.update(format="backprop-lab/checkpoint@9"))
+    elif damage == "wrong shapes":
+        _rewrite(path, lambda meta, arrays: arrays.update({"state.W1": np.zeros((4, 3, 1))}))
+    elif damage == "missing array":
+        _rewrite(path, lambda meta, arrays: arrays.pop("state.order"))
+    else:  # a consistent state, but not of the network the config builds
+        _rewrite(path, lambda meta, arrays: arrays.update({"state.order": np.arange(5)}))
+    before = path.read_bytes()
+    with caplog.at_level("WARNING"), pytest.raises(CheckpointUnreadable) as caught:
+        store.load_session(session.id, session.token, Limits(), lambda _: None)  # type: ignore[attr-defined]
+    assert caught.value.session_id == session.id  # type: ignore[attr-defined]
+    assert reason in caught.value.reason, caught.value.reason
+    assert path.read_bytes() == before, "the file is kept as it was, for inspection"
+    assert any("cannot be resumed" in r.getMessage() for r in caplog.records), "and logged"

@@ -68,7 +68,10 @@ def near_miss(draw: st.DrawFn) -> dict[str, Any]:
     return message
 
 
+# The valid templates themselves are one branch: with near misses alone only ~20 of 1,100
+# examples came out valid (18-21 from run to run), too close to the bound asserted below.
 hostile = st.one_of(
+    st.sampled_from(TEMPLATES).map(json.dumps),
     near_miss().map(json.dumps),
     near_miss().map(json.dumps),
     json_values.map(json.dumps),
