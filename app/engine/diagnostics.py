@@ -1,18 +1,17 @@
-"""Gradient health: is the back-propagated signal vanishing or exploding along the depth, are
-the updates too large for the weights, are units dead or saturated — and what to do about it.
+"""Gradient health of one training step: is the back-propagated signal vanishing or exploding
+along the depth, are the updates too large for the weights.
 
-Two measurements, each with its rules and named thresholds (stated in docs/protocol.md,
-"Gradient health: the rules"):
+``compute`` runs every training step, from the step's own tensors: per layer ‖dW‖, ‖W‖,
+‖ΔW‖/‖W‖, RMS(dZ) (the back-propagated signal), the mean f′(Z) of each hidden layer and the
+fraction of its units inactive on every sample of *this batch*; the ``vanishing`` and
+``exploding`` flags and their advice. It costs four vector norms per layer and one f′ per
+hidden layer (ReLU family: the sign of Z): 53–86 µs CPU on the default 2-4-2-2 network on a
+loaded 2-core VM, 0.9–1.5× the per-median rule it replaces. The rules and their named
+thresholds are stated in docs/protocol.md, "Gradient health: the rules".
 
-* ``compute`` — every training step, from the step's own tensors: per layer ‖dW‖, ‖W‖,
-  ‖ΔW‖/‖W‖, RMS(dZ) (the back-propagated signal), the mean f′(Z) of each hidden layer and the
-  fraction of its units inactive on every sample of *this batch*; the ``vanishing`` and
-  ``exploding`` flags and their advice. It costs four vector norms per layer and one f′ per
-  hidden layer (ReLU family: the sign of Z): 53–86 µs CPU on the default 2-4-2-2 network on a
-  loaded 2-core VM, 0.9–1.5× the per-median rule it replaces.
-* ``unit_health`` / ``UnitActivity`` — dead and saturated units judged on the *whole
-  training set* (a unit that is inactive for ten samples may be fine on the rest), computed
-  a chunk of rows at a time beside the whole-set metrics.
+Dead and saturated units are judged on the whole training set in ``app.engine.unit_health``
+(``unit_health``, ``UnitActivity``, ``UnitHealth``); the advice texts are
+``app.engine.advice``. Both are re-exported here.
 
 Layers are 1-based (``L`` = the output layer); ``ρˡ`` = RMS(dZˡ) over the batch and the units.
 """
@@ -22,13 +21,49 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 
 from app.engine.activations import ACTIVATIONS, LEAKY_SLOPE
-from app.engine.network import forward
-from app.engine.types import Array, BoolArray
+from app.engine.advice import Advice, Fix, step_advice
+from app.engine.types import Array
+from app.engine.unit_health import (
+    EVAL_CHUNK_ROWS,
+    INACTIVE_FLAG_FRACTION,
+    INACTIVE_SLOPE,
+    PEAK_SLOPE,
+    RELU_FAMILY,
+    SATURATION,
+    LayerUnits,
+    UnitActivity,
+    UnitHealth,
+    dead_fraction,
+    inactive,
+    unit_health,
+)
+
+__all__ = [
+    "BLOCKED_FRACTION",
+    "DEPTH_STEPS",
+    "EVAL_CHUNK_ROWS",
+    "EXPLODING_RATIO",
+    "INACTIVE_FLAG_FRACTION",
+    "INACTIVE_SLOPE",
+    "SATURATION",
+    "UPDATE_RATIO_MAX",
+    "VANISHING_RATIO",
+    "Advice",
+    "Diagnostics",
+    "Fix",
+    "LayerDiagnostics",
+    "LayerUnits",
+    "UnitActivity",
+    "UnitHealth",
+    "compute",
+    "dead_fraction",
+    "unit_health",
+]
 
 # ── thresholds (each stated in docs/protocol.md) ───────────────────────────────────────────
 
@@ -50,13 +85,6 @@ has ratios around 1e-3 … 1e-1: the default tanh net (hidden 4, 2) stays below 
 each of the six generated data sets; a linear net on plane reaches 1.04 at step 1 and then
 converges (hence 2, not 1)."""
 
-INACTIVE_SLOPE = 0.02
-"""A hidden unit is inactive on a sample where ``f′(z)`` is below 2 % of the activation's peak
-slope: ReLU and leaky ReLU for ``z ≤ 0`` (slopes 0 and 0.01), sigmoid for ``|z| > 5.3``
-(``f′ < 0.005``), tanh for ``|z| > 2.6``. Linear units are never inactive."""
-
-SATURATION = INACTIVE_SLOPE
-"""Former name of ``INACTIVE_SLOPE``."""
 
 DEPTH_STEPS = 2
 """Vanishing and exploding are trends along the depth: they are judged only at layers at least
@@ -69,52 +97,8 @@ BLOCKED_FRACTION = 0.5
 signal: a drop of ρ through it is the inactive units' doing (reported as dead / saturated on the
 whole training set), so ``vanishing`` is not flagged below it."""
 
-INACTIVE_FLAG_FRACTION = 0.5
-"""A layer is flagged ``dead`` (ReLU) or ``saturated`` (leaky ReLU, sigmoid, tanh) when at
-least half its units are inactive on every sample of the whole training set."""
-
-EVAL_CHUNK_ROWS = 512
-"""``unit_health`` runs the forward pass this many rows at a time (bounded memory)."""
-
-_PEAK_SLOPE = {"relu": 1.0, "leaky_relu": 1.0, "tanh": 1.0, "sigmoid": 0.25}
-"""Largest ``f′`` of each activation that can be inactive (linear: none)."""
-
-_RELU_FAMILY = ("relu", "leaky_relu")
-
-Fix = Literal[
-    "relu_activation",
-    "he_xavier_init",
-    "fewer_layers",
-    "smaller_init",
-    "lower_learning_rate",
-    "gradient_clipping",
-    "leaky_relu",
-]
-"""Machine-readable remedies named in advice (``Advice.fixes``)."""
-
 
 # ── results ────────────────────────────────────────────────────────────────────────────────
-
-
-@dataclass(frozen=True)
-class Advice:
-    """One diagnosed cause: ``code`` (``vanishing``, ``exploding``, ``large_updates``, ``dead``,
-    ``saturated``), the 1-based ``layers`` concerned, the remedies ``fixes`` (most relevant
-    first) and ``text``, one or two sentences for a learner with the measured figures."""
-
-    code: str
-    layers: tuple[int, ...]
-    fixes: tuple[Fix, ...]
-    text: str
-
-    def message(self) -> dict[str, Any]:
-        """As sent in the protocol."""
-        return {
-            "code": self.code,
-            "layers": list(self.layers),
-            "fixes": list(self.fixes),
-            "text": self.text,
-        }
 
 
 @dataclass(frozen=True)
@@ -216,114 +200,6 @@ class Diagnostics:
         }
 
 
-@dataclass(frozen=True)
-class LayerUnits:
-    """Hidden layer ``layer`` over a whole set: ``inactive_fraction`` of its ``units`` are
-    inactive on every row (``f′`` below ``INACTIVE_SLOPE`` of its peak); ``kind`` says what
-    that means for this activation: ``dead`` (ReLU: ``f′ = 0``, no gradient at all) or
-    ``saturated`` (leaky ReLU, sigmoid, tanh: the gradient passes at under 2 %)."""
-
-    layer: int
-    units: int
-    inactive_fraction: float
-    kind: Literal["dead", "saturated"]
-
-    @property
-    def dead_fraction(self) -> float | None:
-        """Fraction of dead units (ReLU only)."""
-        return self.inactive_fraction if self.kind == "dead" else None
-
-    @property
-    def saturated_fraction(self) -> float | None:
-        """Fraction of saturated units (leaky ReLU, sigmoid, tanh)."""
-        return self.inactive_fraction if self.kind == "saturated" else None
-
-
-@dataclass(frozen=True)
-class UnitHealth:
-    """Dead / saturated hidden units over ``rows`` samples (the whole training set).
-
-    ``layers`` is empty for linear activations (their units cannot die or saturate);
-    ``dead`` / ``saturated`` list the layers with at least ``INACTIVE_FLAG_FRACTION`` of their
-    units inactive; ``step`` is the training step of the weights (if the caller gave it).
-    """
-
-    activation: str
-    rows: int
-    layers: tuple[LayerUnits, ...]
-    step: int | None = None
-
-    @property
-    def dead(self) -> tuple[int, ...]:
-        """Layers flagged dead (ReLU)."""
-        return self._flagged("dead")
-
-    @property
-    def saturated(self) -> tuple[int, ...]:
-        """Layers flagged saturated (leaky ReLU, sigmoid, tanh)."""
-        return self._flagged("saturated")
-
-    def _flagged(self, kind: str) -> tuple[int, ...]:
-        return tuple(
-            u.layer
-            for u in self.layers
-            if u.kind == kind and u.inactive_fraction >= INACTIVE_FLAG_FRACTION
-        )
-
-    @property
-    def advice(self) -> tuple[Advice, ...]:
-        """Advice for the dead and the saturated layers."""
-        out: list[Advice] = []
-        flagged = {u.layer: u for u in self.layers}
-        if self.dead:
-            units = [flagged[l] for l in self.dead]
-            out.append(
-                Advice(
-                    "dead",
-                    self.dead,
-                    ("leaky_relu", "lower_learning_rate"),
-                    f"{_share(units)} ReLU units output 0 for every one of the {self.rows} "
-                    "training samples: dead, f′ = 0, so no gradient reaches their weights "
-                    "and they stop learning. Fix: leaky ReLU (slope 0.01 below 0 keeps a "
-                    "gradient), or a lower learning rate.",
-                )
-            )
-        if self.saturated:
-            units = [flagged[l] for l in self.saturated]
-            if self.activation == "leaky_relu":
-                text = (
-                    f"{_share(units)} leaky-ReLU units are negative for every one of the "
-                    f"{self.rows} training samples: they pass only 1 % of the gradient "
-                    "(slope 0.01). Fix: a lower learning rate or smaller initial weights."
-                )
-                fixes: tuple[Fix, ...] = ("lower_learning_rate", "smaller_init")
-            else:
-                text = (
-                    f"{_share(units)} {self.activation} units are saturated for every one of "
-                    f"the {self.rows} training samples: f′ is below 2 % of its peak, so "
-                    "almost no gradient passes. Fix: smaller initial weights (Xavier), a lower "
-                    "learning rate, or a ReLU-family activation."
-                )
-                fixes = ("smaller_init", "lower_learning_rate", "relu_activation")
-            out.append(Advice("saturated", self.saturated, fixes, text))
-        return tuple(out)
-
-    def message(self) -> dict[str, Any]:
-        """The protocol's ``diagnostics.units`` object."""
-        return {
-            "step": self.step,
-            "rows": self.rows,
-            "layers": [
-                {
-                    "layer": u.layer,
-                    "dead_fraction": u.dead_fraction,
-                    "saturated_fraction": u.saturated_fraction,
-                }
-                for u in self.layers
-            ],
-        }
-
-
 # ── the per-step rules ─────────────────────────────────────────────────────────────────────
 
 
@@ -339,21 +215,6 @@ def _finite(value: float | None) -> float | None:
     if value is None or not math.isfinite(value):
         return None
     return float(value)
-
-
-def _inactive(activation: str, slope: Array) -> BoolArray:
-    """Boolean per entry: ``f′`` below ``INACTIVE_SLOPE`` of the activation's peak."""
-    result: BoolArray = slope < INACTIVE_SLOPE * _PEAK_SLOPE[activation]
-    return result
-
-
-def dead_fraction(activation: str, Z: Array, A_f: Array) -> float | None:
-    """Fraction of units (columns) inactive on every row of ``Z`` (``f′`` below
-    ``INACTIVE_SLOPE`` of its peak); ``A_f = f(Z)`` before dropout. ``None`` for ``linear``."""
-    if activation not in _PEAK_SLOPE:
-        return None
-    slope = ACTIVATIONS[activation].f_prime(Z, A_f)
-    return float(_inactive(activation, slope).all(axis=0).mean())
 
 
 def compute(
@@ -381,7 +242,7 @@ def compute(
     """
     L = len(W)
     act = ACTIVATIONS[activation]
-    can_be_inactive = activation in _PEAK_SLOPE
+    can_be_inactive = activation in PEAK_SLOPE
     with np.errstate(all="ignore"):
         grad = [_norm(g) for g in dW]
         weight = [_norm(w) for w in W]
@@ -394,7 +255,7 @@ def compute(
                 continue
             # (count_nonzero and sum / size: ndarray.mean costs ~10 µs of Python per call)
             units = Z[l].shape[1]
-            if activation in _RELU_FAMILY:  # f′ is 1 for z > 0, else 0 (ReLU) or 0.01 (leaky)
+            if activation in RELU_FAMILY:  # f′ is 1 for z > 0, else 0 (ReLU) or 0.01 (leaky)
                 positive = Z[l] > 0.0
                 share = np.count_nonzero(positive) / positive.size
                 low = 0.0 if activation == "relu" else LEAKY_SLOPE
@@ -404,7 +265,7 @@ def compute(
             slope = act.f_prime(Z[l], A_f[l])
             fprime[l] = float(slope.sum()) / slope.size
             if can_be_inactive:  # inactive on every row = even the largest f′ is below
-                dead[l] = np.count_nonzero(_inactive(activation, slope.max(axis=0))) / units
+                dead[l] = np.count_nonzero(inactive(activation, slope.max(axis=0))) / units
     ratio: list[float | None] = [
         None if w == 0.0 else u / w for u, w in zip(update, weight, strict=True)
     ]
@@ -438,171 +299,5 @@ def compute(
         )
         for l in range(L)
     )
-    advice = _advice(activation, layers, rho, ratio, vanishing, exploding, large)
+    advice = step_advice(activation, fprime, rho, ratio, vanishing, exploding, large)
     return Diagnostics(layers, activation, signal_ratio, advice)
-
-
-def _advice(
-    activation: str,
-    layers: Sequence[LayerDiagnostics],
-    rho: Sequence[float],
-    ratio: Sequence[float | None],
-    vanishing: Sequence[bool],
-    exploding: Sequence[bool],
-    large: Sequence[bool],
-) -> tuple[Advice, ...]:
-    out: list[Advice] = []
-    L = len(layers)
-    ref = L - 1  # 1-based number of the last hidden layer
-    if any(exploding):
-        worst = max((l for l in range(L) if exploding[l]), key=lambda l: rho[l])
-        out.append(
-            Advice(
-                "exploding",
-                _which(exploding),
-                ("smaller_init", "lower_learning_rate", "gradient_clipping"),
-                f"The gradient explodes toward the input: RMS(dZ) at layer {worst + 1} is "
-                f"{_times(rho[worst] / rho[ref - 1])} that of layer {ref}. Fix: smaller initial "
-                "weights (Xavier or He), a lower learning rate, or gradient clipping.",
-            )
-        )
-    if any(large):
-        worst = max((l for l in range(L) if large[l]), key=lambda l: ratio[l] or 0.0)
-        out.append(
-            Advice(
-                "large_updates",
-                _which(large),
-                ("lower_learning_rate", "smaller_init", "gradient_clipping"),
-                f"The updates are larger than the weights: at layer {worst + 1} ‖ΔW‖ is "
-                f"{_times(ratio[worst] or math.inf)} ‖W‖; above 2× the weights grow whatever "
-                "the step's direction, the way training diverges. Fix: a lower learning rate, "
-                "smaller initial weights, or gradient clipping.",
-            )
-        )
-    if any(vanishing):
-        first = min(l for l in range(L) if vanishing[l])
-        hidden = [d.fprime_mean for d in layers[:-1] if d.fprime_mean is not None]
-        mean_fprime = sum(hidden) / len(hidden) if hidden else math.nan
-        shrink = f"RMS(dZ) at layer {first + 1} is {_fraction(rho[first] / rho[ref - 1])} "
-        shrink += f"of that of layer {ref}"
-        if activation in ("sigmoid", "tanh"):
-            peak = "¼" if activation == "sigmoid" else "1"
-            why = (
-                f"every {activation} layer multiplies it by f′ ≤ {peak} "
-                f"(mean {mean_fprime:.2g} here)"
-            )
-            fixes: tuple[Fix, ...] = ("relu_activation", "he_xavier_init", "fewer_layers")
-            fix = "a ReLU-family activation, He (ReLU) or Xavier (tanh) initialisation, or fewer layers"
-        else:
-            why = "the weights shrink it at every layer"
-            fixes = ("he_xavier_init", "fewer_layers")
-            fix = "He (ReLU) or Xavier initialisation, or fewer layers"
-        out.append(
-            Advice(
-                "vanishing",
-                _which(vanishing),
-                fixes,
-                f"The gradient vanishes toward the input: {shrink}; {why}, so the first "
-                f"layers barely learn. Fix: {fix}.",
-            )
-        )
-    return tuple(out)
-
-
-def _which(flags: Sequence[bool]) -> tuple[int, ...]:
-    return tuple(l + 1 for l, f in enumerate(flags) if f)
-
-
-def _sig2(x: float) -> str:
-    """Two significant figures, thousands separated: 4,200; 14; 2.7; 1.7e+53."""
-    if not math.isfinite(x):
-        return "∞"
-    if x >= 1e6:
-        return f"{x:.2g}"
-    if x >= 100:
-        return f"{float(f'{x:.2g}'):,.0f}"
-    return f"{x:.2g}"
-
-
-def _times(x: float) -> str:
-    return f"{_sig2(x)}×"
-
-
-def _fraction(x: float) -> str:
-    """``1/4,200`` for a ratio below 1."""
-    return "0" if x <= 0.0 else f"1/{_sig2(1.0 / x)}"
-
-
-def _share(units: Sequence[LayerUnits]) -> str:
-    """``62 % of layer 2's`` or ``62 % and 75 % of layers 2 and 3's``."""
-    pcts = [f"{round(100 * u.inactive_fraction)} %" for u in units]
-    nums = [str(u.layer) for u in units]
-    if len(units) == 1:
-        return f"{pcts[0]} of layer {nums[0]}'s"
-    return f"{_and(pcts)} of layers {_and(nums)}'s"
-
-
-def _and(words: Sequence[str]) -> str:
-    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
-
-
-# ── dead and saturated units over the whole training set ───────────────────────────────────
-
-
-class UnitActivity:
-    """Which hidden units are ever active over rows seen in chunks (the whole training set).
-
-    Feed it the ``Z`` and ``A_f`` of each chunk's forward pass (``network.forward``, no
-    dropout), then read ``result()``. A unit is active on a row where ``f′(z)`` is at least
-    ``INACTIVE_SLOPE`` of its peak; ``hidden`` is the number of hidden layers.
-    """
-
-    def __init__(self, activation: str, widths: Sequence[int]) -> None:
-        self.activation = activation
-        self._track = activation in _PEAK_SLOPE
-        self._active = [np.zeros(n, dtype=bool) for n in widths]
-        self.rows = 0
-
-    def add(self, Z: Sequence[Array], A_f: Sequence[Array]) -> None:
-        """One chunk's pre-activations and activations (all layers; the output is ignored)."""
-        if Z:
-            self.rows += len(Z[0])
-        if not self._track:
-            return
-        f_prime = ACTIVATIONS[self.activation].f_prime
-        with np.errstate(all="ignore"):
-            for l, active in enumerate(self._active):
-                if self.activation in _RELU_FAMILY:
-                    now = (Z[l] > 0.0).any(axis=0)
-                else:
-                    now = (~_inactive(self.activation, f_prime(Z[l], A_f[l]))).any(axis=0)
-                active |= now
-
-    def result(self, step: int | None = None) -> UnitHealth:
-        """The fractions so far."""
-        if not self._track:
-            return UnitHealth(self.activation, self.rows, (), step)
-        kind: Literal["dead", "saturated"] = "dead" if self.activation == "relu" else "saturated"
-        layers = tuple(
-            LayerUnits(l + 1, len(a), 1.0 - float(a.mean()) if len(a) else 0.0, kind)
-            for l, a in enumerate(self._active)
-        )
-        return UnitHealth(self.activation, self.rows, layers, step)
-
-
-def unit_health(
-    W: Sequence[Array],
-    b: Sequence[Array],
-    X: Array,
-    activation: str,
-    step: int | None = None,
-) -> UnitHealth:
-    """Dead / saturated hidden units of the network ``(W, b)`` over every row of ``X`` (pass
-    the whole training set), ``EVAL_CHUNK_ROWS`` rows at a time, without dropout."""
-    activity = UnitActivity(activation, [w.shape[0] for w in W[:-1]])
-    act = ACTIVATIONS[activation]
-    for start in range(0, len(X), EVAL_CHUNK_ROWS):
-        with np.errstate(all="ignore"):
-            Zs, _, A_fs = forward(W, b, X[start : start + EVAL_CHUNK_ROWS], act)
-        activity.add(Zs, A_fs)
-    return activity.result(step)

@@ -11,16 +11,24 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from app.engine.activations import Activation
+from app.engine.activations import ACTIVATIONS, Activation
 from app.engine.losses import OUTPUT_HEADS
 from app.engine.network import Pass, forward, forward_backward, regularization
 from app.engine.types import AnyArray, Array
 
+if TYPE_CHECKING:
+    from app.engine.config import TrainConfig
+    from app.engine.data import Dataset
+
 TOLERANCE = 1e-7
 """Relative error below which a layer passes (float64, smooth activations)."""
+
+SAMPLES = 8
+"""``check_training_rows`` uses the first this many training samples by default."""
 
 Backprop = Callable[..., Pass]
 
@@ -133,3 +141,28 @@ def check_network(
             )
         )
     return results
+
+
+def check_training_rows(
+    W: Sequence[Array],
+    b: Sequence[Array],
+    data: Dataset,
+    config: TrainConfig,
+    *,
+    layers: Sequence[int] | None = None,
+    eps: float = 1e-6,
+    samples: int = SAMPLES,
+) -> list[GradCheckResult]:
+    """``check_network`` of the network ``(W, b)`` trained with ``config`` on ``data``.
+
+    Uses the first ``samples`` training samples (at least 1, at most all), no dropout and
+    ``config``'s activation and regularisation; ``layers`` are 1-based (all by default). Holds
+    no trainer, so it can run in a worker thread on a moment's (immutable) weights.
+    """
+    k = max(1, min(samples, data.n_train))
+    X = data.X_train[:k]
+    y = data.y_train[:k]
+    act = ACTIVATIONS[config.activation]
+    network = (W, b, X, y, act, data.task, data.output_dim, config.l1, config.l2)
+    with np.errstate(all="ignore"):
+        return check_network(*network, eps=eps, layers=layers)

@@ -12,7 +12,7 @@ masks — so switching dropout on does not change the order of the data.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -21,13 +21,14 @@ from app.engine.activations import ACTIVATIONS
 from app.engine.config import HYPERPARAMETERS, TrainConfig
 from app.engine.data import Dataset, make_dataset
 from app.engine.divergence import Diverged, all_finite, locate_nonfinite
-from app.engine.gradcheck import GradCheckResult, check_network
+from app.engine.gradcheck import SAMPLES as GRADCHECK_SAMPLES
+from app.engine.gradcheck import GradCheckResult, check_training_rows
 from app.engine.grid import GridOutput, grid
 from app.engine.init import init_network
 from app.engine.losses import OUTPUT_HEADS
 from app.engine.metrics import Metrics, combine, measure
-from app.engine.network import dropout_masks, forward_backward
-from app.engine.optimizers import OptimizerState, apply_update
+from app.engine.network import Pass, dropout_masks, forward_backward
+from app.engine.optimizers import OptimizerState, Update, apply_update
 from app.engine.records import IterationRecord, make_record
 from app.engine.state import TrainerState, check_restorable
 from app.engine.types import AnyArray, Array, IntArray
@@ -131,11 +132,8 @@ class Trainer:
         L = len(W)
         rng_state = self._rng_dropout.bit_generator.state if cfg.dropout > 0.0 and L > 1 else None
         masks, D = dropout_masks(self._rng_dropout, cfg.dropout, W, len(idx))
+        ps, u = self._backprop_update(X, y, Y, D)
         with np.errstate(all="ignore"):
-            ps = forward_backward(
-                W, b, X, y, Y, ACTIVATIONS[cfg.activation], data.task, cfg.l1, cfg.l2, D
-            )
-            u = apply_update(self._opt, W, b, ps.dW, ps.db, cfg.learning_rate, cfg.momentum)
             finite = all_finite(ps, u.W_next, u.b_next, u.state)
         if not finite:
             if rng_state is not None:
@@ -176,6 +174,20 @@ class Trainer:
             head=self.head,
             zeros_W=self._zeros_W,
         )
+
+    def _backprop_update(
+        self, X: Array, y: AnyArray, Y: Array, D: Sequence[Array | None] | None
+    ) -> tuple[Pass, Update]:
+        """Forward, backward and the optimizer's update of the live network on batch ``X``
+        (``D``: dropout multipliers or ``None``); changes nothing (floating-point warnings
+        off: non-finite values are the caller's to detect)."""
+        cfg = self.config
+        W, b = self.W, self.b
+        act = ACTIVATIONS[cfg.activation]
+        with np.errstate(all="ignore"):
+            ps = forward_backward(W, b, X, y, Y, act, self.data.task, cfg.l1, cfg.l2, D)
+            u = apply_update(self._opt, W, b, ps.dW, ps.db, cfg.learning_rate, cfg.momentum)
+        return ps, u
 
     # ── changing things ──────────────────────────────────────────────────────────────────
 
@@ -320,11 +332,7 @@ class Trainer:
         y = y_all[index : index + 1].copy()
         Y = self.head.targets(y, d.n_classes)
         W, b = self.W, self.b
-        with np.errstate(all="ignore"):
-            ps = forward_backward(
-                W, b, X, y, Y, ACTIVATIONS[cfg.activation], d.task, cfg.l1, cfg.l2
-            )
-            u = apply_update(self._opt, W, b, ps.dW, ps.db, cfg.learning_rate, cfg.momentum)
+        ps, u = self._backprop_update(X, y, Y, None)
         for a in (*u.W_next, *u.b_next):
             a.setflags(write=False)
         idx = np.array([index], dtype=np.int64)
@@ -347,7 +355,7 @@ class Trainer:
         )
 
     def gradient_check(
-        self, layer: int | None = None, eps: float = 1e-6, samples: int = 8
+        self, layer: int | None = None, eps: float = 1e-6, samples: int = GRADCHECK_SAMPLES
     ) -> list[GradCheckResult]:
         """Compare backprop's dW, db with central differences on the live network.
 
@@ -355,15 +363,9 @@ class Trainer:
         returns one result per layer (or for ``layer`` only, 1-based).
         """
         layers = None if layer is None else [self._check_layer(layer) + 1]
-        d = self.data
-        k = max(1, min(samples, d.n_train))
-        X = d.X_train[:k]
-        y = d.y_train[:k]
-        cfg = self.config
-        act = ACTIVATIONS[cfg.activation]
-        network = (self.W, self.b, X, y, act, d.task, d.output_dim, cfg.l1, cfg.l2)
-        with np.errstate(all="ignore"):
-            return check_network(*network, eps=eps, layers=layers)
+        return check_training_rows(
+            self.W, self.b, self.data, self.config, layers=layers, eps=eps, samples=samples
+        )
 
 
 def _check_index(name: str, value: int, size: int, context: str) -> None:

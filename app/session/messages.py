@@ -152,22 +152,12 @@ def _truncated(tl: Timeline, record: IterationRecord) -> bool:
 
 
 def diagnostics(record: IterationRecord) -> Message:
-    diag = record.diagnostics
-    layers = [
-        {
-            "layer": i,
-            "grad_norm": finite(d.grad_norm),
-            "weight_norm": finite(d.weight_norm),
-            "update_ratio": finite(d.update_ratio),
-            "dead_fraction": finite(d.dead_fraction),
-        }
-        for i, d in enumerate(diag.layers, start=1)
-    ]
-    return {
-        "layers": layers,
-        "vanishing": [d.layer for d in diag.layers if d.vanishing],
-        "exploding": [d.layer for d in diag.layers if d.exploding],
-    }
+    """The step's ``diagnostics`` (docs/protocol.md): per-layer figures, flags and advice.
+
+    The whole-training-set ``units`` (dead / saturated) are not attached here yet: ``units`` is
+    null and ``dead`` / ``saturated`` are empty until the server computes them.
+    """
+    return record.diagnostics.message(None)
 
 
 def iteration_message(

@@ -13,11 +13,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
 from app.engine import History, Trainer
-from app.engine.activations import ACTIVATIONS
-from app.engine.gradcheck import check_network
+from app.engine.gradcheck import check_training_rows
 from app.limits import Limits
 from app.protocol import ClientMessage, Message, ProtocolError, with_id
 from app.session import messages, restore
@@ -38,7 +35,6 @@ MUTATING_WHILE_PLAYING = frozenset(
 )
 MAX_EPOCH_COUNT = 100  # `step` by epoch takes count 1..100
 GRADCHECK_OK = 1e-5
-GRADCHECK_SAMPLES = 8  # as Trainer.gradient_check
 
 
 def new_secret() -> str:
@@ -327,7 +323,8 @@ class Session:
 
         Central differences cost two forward passes per parameter (~1 s for 17,000
         parameters): the job runs off the event loop. It holds the (immutable) weights of this
-        moment, never the live trainer: the same computation as `Trainer.gradient_check`.
+        moment, never the live trainer: the engine's `check_training_rows`, as
+        `Trainer.gradient_check`.
         """
         t = self.trainer
         n_layers = len(t.W)
@@ -335,15 +332,10 @@ class Session:
             raise ProtocolError("out_of_range", f"layer: must be 1..{n_layers}")
         self.timeline.settle()
         W, b, cfg, data, step = tuple(t.W), tuple(t.b), t.config, t.data, t.step
-        k = max(1, min(GRADCHECK_SAMPLES, data.n_train))
-        X, y = data.X_train[:k], data.y_train[:k]
 
         def job() -> list[Message]:
-            with np.errstate(all="ignore"):
-                results = check_network(
-                    W, b, X, y, ACTIVATIONS[cfg.activation], data.task, data.output_dim,
-                    cfg.l1, cfg.l2, eps=1e-6, layers=None if layer is None else [layer],
-                )  # fmt: skip
+            layers = None if layer is None else [layer]
+            results = check_training_rows(W, b, data, cfg, layers=layers)
             rows = [
                 {
                     "layer": r.layer,

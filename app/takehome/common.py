@@ -23,6 +23,17 @@ def filename(step: int, flavour: str) -> str:
     return f"backprop-lab-step-{step}-{flavour}.py"
 
 
+def script_flags(m: Moment) -> dict[str, bool]:
+    """The ``#?flag`` switches both flavours' templates use: ``dropout`` (active at this
+    moment), ``cls`` / ``reg_task`` (the task) and ``reg`` (L1 or L2 regularisation)."""
+    return {
+        "dropout": m.dropout_active,
+        "cls": m.task == "classification",
+        "reg_task": m.task == "regression",
+        "reg": bool(m.config.l1 or m.config.l2),
+    }
+
+
 def _config_lines(m: Moment) -> list[str]:
     parts = []
     for f in dataclasses.fields(m.config):

@@ -9,7 +9,7 @@ losses, weights and metrics differed from the app's by at most 4.8e-14 (relative
 from __future__ import annotations
 
 from app.engine import OPTIMIZERS as SLOTS
-from app.takehome.common import data_source, header, settings_source
+from app.takehome.common import data_source, header, script_flags, settings_source
 from app.takehome.moment import Moment, fill, specialise
 
 IMPORTS = """
@@ -209,10 +209,7 @@ def torch_script(m: Moment, steps: int) -> str:
     """The PyTorch flavour's source for ``steps`` steps from moment ``m``."""
     cfg = m.config
     flags = {
-        "dropout": m.dropout_active,
-        "cls": m.task == "classification",
-        "reg_task": m.task == "regression",
-        "reg": bool(cfg.l1 or cfg.l2),
+        **script_flags(m),
         "l1": bool(cfg.l1),
         "l2": bool(cfg.l2),
         "has_state": m.has_state,

@@ -1,6 +1,8 @@
-// Animations on the diagram's effects canvas: forward pulses travel left → right along a layer's
-// edges (size ∝ |w·a|, the contribution they carry), backward pulses right → left (size ∝ |dW|),
-// and the update morphs every edge from W to W − η·dW with the changed weights glowing.
+// Animations on the diagram's effects canvas, for the displayed sample: forward pulses travel
+// left → right along a layer's edges (size ∝ |w·a|, the term each adds to z), backward pulses
+// right → left (size ∝ |w·dZ|, the term each adds to dA of the unit it reaches), and the update
+// morphs every edge from W to W + ΔW with each edge glowing by its |dW| (dW is the edge's own
+// property, the batch's gradient, not something that flows).
 // One animation at a time; a new one first finishes the running one, so nothing piles up.
 
 import { diverging } from "./colors.js";
@@ -165,10 +167,17 @@ export class Animator {
     });
   }
 
-  /** Backward pass of layer l: pulses sized by |dW| run from column l back to column l−1. */
-  backward(l, dW, end) {
-    let amounts = dW;
-    if (dW && l === 1 && this.diagram.geom?.image) amounts = dW.map((row) => [Math.sqrt(row.reduce((a, v) => a + v * v, 0)) * Math.sign(row.reduce((a, v) => a + v, 0) || 1)]);
+  /**
+   * Backward pass of layer l for the displayed sample: pulses carry w·dZⱼ from unit j of column l
+   * back to unit i of column l−1 (the terms of dAᵢ = Σⱼ dZⱼ·wⱼᵢ). An image input gets one pulse
+   * per hidden unit, sized by ‖Wⱼ‖·dZⱼ.
+   */
+  backward(l, W, dZ, end) {
+    let amounts = null;
+    if (W && dZ) {
+      if (l === 1 && this.diagram.geom?.image) amounts = W.map((row, j) => [Math.sqrt(row.reduce((a, w) => a + w * w, 0)) * dZ[j]]);
+      else amounts = W.map((row, j) => row.map((w) => w * dZ[j]));
+    }
     this.start({
       duration: DURATIONS.backward,
       draw: (t) => {
@@ -179,8 +188,8 @@ export class Animator {
     });
   }
 
-  /** The update: every edge morphs from `from` to `to`; changed weights glow by |ΔW|. */
-  morph(from, to, delta, end, keepGlow = false) {
+  /** The update: every edge morphs from `from` to `to`, glowing by `glow` (per layer {W: dW}). */
+  morph(from, to, glow, end, keepGlow = false) {
     const d = this.diagram;
     if (!from || !to) {
       end?.();
@@ -200,10 +209,10 @@ export class Animator {
       duration: DURATIONS.update,
       draw: (t) => {
         const e = ease(t);
-        d.drawEdges(t >= 1 ? to : lerp(e), delta, Math.max(0.45, Math.sin(Math.PI * Math.min(1, t * 1.4))));
+        d.drawEdges(t >= 1 ? to : lerp(e), glow, Math.max(0.45, Math.sin(Math.PI * Math.min(1, t * 1.4))));
       },
       end: () => {
-        d.endMorph(to, delta, keepGlow);
+        d.endMorph(to, glow, keepGlow);
         end?.();
       },
     });

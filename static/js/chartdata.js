@@ -1,6 +1,6 @@
 // What the charts plot and the warnings they show, from the store's chart rows (pure; unit-tested).
 
-import { formatNumber, superscript } from "./format.js";
+import { superscript } from "./format.js";
 
 export const LOG_DEFAULT = { loss: false, accuracy: false, grad: true, ratio: true };
 
@@ -20,31 +20,11 @@ export function chartColumns(kind, chart, L, log = false) {
   return { x, series };
 }
 
-/** Warnings about gradients and update sizes from one diagnostics object. Pure (unit-tested). */
+/**
+ * What the page tells the learner about gradient health: the server's `diagnostics.advice`
+ * texts, in the server's order (docs/protocol.md, "Gradient health: the rules"). The page adds
+ * no rule of its own. Pure (unit-tested).
+ */
 export function diagnosticWarnings(diagnostics) {
-  const out = [];
-  const layers = diagnostics?.layers ?? [];
-  if (layers.length === 0) return out;
-  const norms = layers.map((d) => d.grad_norm).filter((v) => Number.isFinite(v) && v > 0);
-  if (norms.length >= 2) {
-    const lo = Math.min(...norms);
-    const hi = Math.max(...norms);
-    if (hi / lo >= 100) {
-      const a = layers.find((d) => d.grad_norm === lo).layer;
-      const b = layers.find((d) => d.grad_norm === hi).layer;
-      const kind = a < b ? "vanishing" : "exploding";
-      out.push(`Layer ${a}'s gradient is ${formatNumber(hi / lo, 2)}× smaller than layer ${b}'s: ${kind} gradients${kind === "vanishing" ? " (try ReLU, fewer layers or He init)" : " (lower the learning rate)"}.`);
-    }
-  }
-  for (const l of diagnostics.vanishing ?? []) if (!out.some((s) => s.includes(`Layer ${l}'s`))) out.push(`Layer ${l}: vanishing gradient.`);
-  for (const l of diagnostics.exploding ?? []) out.push(`Layer ${l}: exploding gradient — lower the learning rate.`);
-  const far = layers.filter((d) => Number.isFinite(d.update_ratio) && d.update_ratio > 0 && (d.update_ratio < 1e-5 || d.update_ratio > 1e-1));
-  if (far.length) {
-    const d = far[0];
-    out.push(`Layer ${d.layer}'s updates are ${formatNumber(d.update_ratio, 2)} of its weights per step (healthy ≈ 1e-3): ${d.update_ratio > 1e-1 ? "the learning rate is too high" : "it is barely learning"}.`);
-  }
-  const dead = layers.filter((d) => Number.isFinite(d.dead_fraction) && d.dead_fraction >= 0.5);
-  if (dead.length) out.push(`Layer ${dead[0].layer}: ${Math.round(dead[0].dead_fraction * 100)}% of its units have stopped learning (dead or saturated).`);
-  return out;
+  return (diagnostics?.advice ?? []).map((a) => a.text).filter((t) => typeof t === "string" && t.length > 0);
 }
-

@@ -64,7 +64,7 @@ function recordRow(record, row) {
 function walkLoss(phases, L, row) {
   const msg = phases[lossIndex(L)];
   if (!msg) return null;
-  return { loss: msg.loss, probs: rowOf(msg.A, row), y: Array.isArray(msg.y) ? (msg.y[row] ?? null) : null };
+  return { loss: msg.loss, regLoss: msg.reg_loss ?? null, probs: rowOf(msg.A, row), y: Array.isArray(msg.y) ? (msg.y[row] ?? null) : null };
 }
 
 /** The page's own forward pass of the followed sample, else of the probe: {index, split, x, y, pass} or null. */
@@ -85,9 +85,10 @@ function probePass(model, opts) {
  * @returns {{
  *   mode: string, shown: object|null, L: number,
  *   values: Array<{kind: "a"|"dz"|null, values: number[]|null}>,
- *   input: number[]|null, weights: Array|null, next: Array|null, delta: Array|null,
+ *   input: number[]|null, weights: Array|null, next: Array|null, glow: Array|null,
  *   grads: Array<number[][]|null>, source: string, sampleIndex: number|null, split: string,
- *   label: any, probs: number[]|null, loss: number|null, batchSize: number, row: number
+ *   label: any, probs: number[]|null, loss: number|null, regLoss: number|null, batchSize: number, row: number
+ *   (glow: per layer {W: dW, b: db}, the edges' glow at the update)
  * }}
  */
 export function computeDisplay(model, opts = {}) {
@@ -100,7 +101,7 @@ export function computeDisplay(model, opts = {}) {
     input: null,
     weights: model.layers,
     next: null,
-    delta: null,
+    glow: null,
     grads: Array.from({ length: L }, () => null),
     source: "none",
     sampleIndex: null,
@@ -108,6 +109,7 @@ export function computeDisplay(model, opts = {}) {
     label: null,
     probs: null,
     loss: null,
+    regLoss: null,
     batchSize: 0,
     row: 0,
   };
@@ -146,6 +148,7 @@ export function computeDisplay(model, opts = {}) {
       const loss = walkLoss(phases, L, b.row);
       if (loss) {
         out.loss = loss.loss;
+        out.regLoss = loss.regLoss;
         out.probs = loss.probs;
         if (out.label === null) out.label = loss.y;
       } else if (shown.phase === "forward" && shown.layer === L) {
@@ -160,7 +163,7 @@ export function computeDisplay(model, opts = {}) {
       const up = phases[updateIndex(L)];
       if (up?.layers) {
         out.next = up.layers.map((x) => ({ W: x.W_next, b: x.b_next }));
-        out.delta = up.layers.map((x) => ({ W: x.update_W, b: x.update_b }));
+        out.glow = up.layers.map((x) => ({ W: x.dW ?? x.update_W, b: x.db ?? x.update_b }));
       }
     }
     return out;
@@ -182,8 +185,9 @@ export function computeDisplay(model, opts = {}) {
     for (let l = 1; l <= L; l++) out.values[l] = { kind: "a", values: rowOf(record.layers[l - 1]?.A, b.row) };
     out.probs = out.values[L].values;
     out.loss = record.loss;
+    out.regLoss = record.reg_loss ?? null;
     out.grads = record.layers.map((x) => x.dW);
-    out.delta = record.layers.map((x) => ({ W: x.update_W, b: x.update_b }));
+    out.glow = record.layers.map((x) => ({ W: x.dW ?? x.update_W, b: x.db ?? x.update_b }));
     return out;
   }
 
@@ -330,6 +334,7 @@ export function momentRecord(model, opts = {}) {
         dZ_all: layer.dZ,
         dW: layer.dW,
         db: layer.db,
+        dW_reg: layer.dW_reg ?? null,
         update_W: layer.update_W,
         update_b: layer.update_b,
         W_next: layer.W_next,

@@ -1,14 +1,13 @@
 // The inspector: click a neuron, a bias or an edge to see its numbers and the chain rule written
-// out with them: z = Σ wᵢ·aᵢ + b with the actual terms, ∂L/∂w = ∂L/∂z · a with the actual values,
-// and the update with the optimizer's actual step. Weights and biases can be edited here.
+// out with them (the lines come from chain-lines.js: z = Σ W·a + b with the actual terms,
+// dZ = dA·f′(z), ∂L/∂w = Σᵣ dZᵣⱼ·aᵣᵢ), and the update with the optimizer's actual step.
+// Weights and biases can be edited here.
 
 import { h } from "./dom.js";
 import { classPhrase, featureLabel, formatNumber, formatTerm, superscript as sup, subscript as sub } from "./format.js";
 import { optimizerName } from "./captions.js";
-import { DERIVATIVES } from "./nn.js";
+import { biasLines, edgeLines, neuronLines, partText } from "./chain-lines.js";
 import { isClassification } from "./protocol.js";
-
-const MAX_TERMS = 6;
 
 function num(v, digits = 4) {
   const s = formatTerm(v, digits);
@@ -24,23 +23,11 @@ function line(...parts) {
   return h("div", { class: "math" }, ...parts);
 }
 
-/** "(w₁)(a₁) + (w₂)(a₂) + …" for the largest |w·a| terms; returns [nodes, hiddenCount]. */
-function sumTerms(ws, as, names) {
-  const idx = ws.map((_, i) => i);
-  let shown = idx;
-  if (idx.length > MAX_TERMS) shown = [...idx].sort((p, q) => Math.abs(ws[q] * as[q]) - Math.abs(ws[p] * as[p])).slice(0, MAX_TERMS - 1).sort((p, q) => p - q);
-  const nodes = [];
-  shown.forEach((i, k) => {
-    if (k > 0) nodes.push(" + ");
-    nodes.push(h("span", { title: names?.[i] ?? "" }, num(ws[i], 3), "·", num(as[i], 3)));
-  });
-  const rest = idx.length - shown.length;
-  if (rest > 0) {
-    let s = 0;
-    for (const i of idx) if (!shown.includes(i)) s += ws[i] * as[i];
-    nodes.push(" + ", h("span", { title: `${rest} smaller terms` }, `(${rest} more: `, num(s, 3), ")"));
-  }
-  return nodes;
+/** A chain-rule line as DOM: its shown numbers coloured by sign, the text before the first number as its left-hand side. */
+function chainLine(l) {
+  const parts = l.parts.map((p) => (typeof p === "string" ? p : h("b", { class: p.v < 0 ? "neg" : "pos" }, partText(p))));
+  if (typeof parts[0] === "string") parts[0] = h("span", { class: "lhs" }, parts[0]);
+  return h("div", { class: "math", "data-key": l.key }, ...parts);
 }
 
 export class Inspector {
@@ -100,50 +87,12 @@ export class Inspector {
       return out;
     }
     const t = rec.layers[c - 1];
-    const title = c === L ? (classes(ctx) ? `Output unit ${j} (${classPhrase(ctx.data, j)})` : `Output unit ${j + 1}`) : `Layer ${c}, unit ${j + 1}`;
+    const title = c === L ? (classes(ctx) ? `Output unit ${j + 1} (${classPhrase(ctx.data, j)})` : `Output unit ${j + 1}`) : `Layer ${c}, unit ${j + 1}`;
     out.push(h("h3", {}, title, this.sampleLine(rec, ctx)));
-    const aPrev = c === 1 ? rec.x : rec.layers[c - 2].A;
     const Wrow = t.W?.[j];
-    const bj = t.b?.[j];
-    if (Wrow && aPrev && t.Z) {
-      const names = c === 1 ? (ctx.data?.features ?? []).map(featureLabel) : null;
-      out.push(line(h("span", { class: "lhs" }, `z${sup(c)}${sub(j + 1)} = Σ w·a + b = `), ...sumTerms(Wrow, aPrev, names), " + ", num(bj, 3), " = ", num(t.Z[j])));
-    } else if (Wrow) {
-      out.push(line(h("span", { class: "lhs" }, `z${sup(c)}${sub(j + 1)} = Σ w·a + b`), "  — not computed yet: step forward to layer ", String(c)));
-    }
-    if (t.A && t.Z) {
-      if (c === L) {
-        if (classes(ctx)) out.push(line(h("span", { class: "lhs" }, `ŷ${sub(j)} = softmax(z${sup(c)})${sub(j)} = e^z / Σ e^z = `), num(t.A[j])));
-        else out.push(line(h("span", { class: "lhs" }, `ŷ = z${sup(c)} = `), num(t.A[j])));
-      } else {
-        const act = ctx.config?.activation ?? "tanh";
-        const masked = t.mask && t.mask[j] !== 1 ? ` (dropout multiplier ${formatNumber(t.mask[j])})` : "";
-        out.push(line(h("span", { class: "lhs" }, `a${sup(c)}${sub(j + 1)} = ${act}(z) = `), num(t.A[j]), masked));
-      }
-    }
-    if (t.dZ) {
-      if (c === L) {
-        if (classes(ctx) && rec.probs && rec.y !== null) {
-          const yj = rec.y === j ? 1 : 0;
-          const m = rec.m || 1;
-          out.push(line(h("span", { class: "lhs" }, `∂L/∂z${sup(c)}${sub(j)} = (ŷ − y)/m = `), `(`, num(rec.probs[j]), ` − ${yj})/${m} = `, num(t.dZ[j])));
-        } else out.push(line(h("span", { class: "lhs" }, `∂L/∂z${sup(c)} = `), num(t.dZ[j])));
-      } else {
-        const next = rec.layers[c];
-        const act = ctx.config?.activation ?? "tanh";
-        if (next?.dZ && next.W) {
-          const ws = next.W.map((row) => row[j]);
-          out.push(line(h("span", { class: "lhs" }, `∂L/∂a${sup(c)}${sub(j + 1)} = Σ W${sup(c + 1)}ₖⱼ·dZ${sup(c + 1)}ₖ = `), ...sumTerms(ws, next.dZ), " = ", num(t.dA?.[j] ?? ws.reduce((s, w, k) => s + w * next.dZ[k], 0))));
-        }
-        const fp = t.Z ? DERIVATIVES[act]?.(t.Z[j]) : null;
-        const maskNote = t.mask && t.mask[j] !== 1 ? [" · ", num(t.mask[j], 3), " (dropout)"] : [];
-        if (t.dA && fp !== null && fp !== undefined) out.push(line(h("span", { class: "lhs" }, `∂L/∂z${sup(c)}${sub(j + 1)} = ∂L/∂a · ${act}′(z) = `), num(t.dA[j]), " · ", num(fp), ...maskNote, " = ", num(t.dZ[j])));
-        else out.push(line(h("span", { class: "lhs" }, `∂L/∂z${sup(c)}${sub(j + 1)} = `), num(t.dZ[j])));
-      }
-      if (t.db) out.push(line(h("span", { class: "lhs" }, `db${sup(c)}${sub(j + 1)} = Σ over the batch dZ = `), num(t.db[j])));
-    } else if (rec.source === "batch") {
-      out.push(h("p", { class: "hint" }, `The gradient appears when the backward pass reaches layer ${c}.`));
-    }
+    out.push(...neuronLines(c, j, rec, ctx).map(chainLine));
+    if (Wrow && !t.Z) out.push(line(h("span", { class: "lhs" }, `z${sup(c)}${sub(j + 1)} = Σᵢ W·a + b`), "  — not computed yet: step forward to layer ", String(c)));
+    if (!t.dZ && rec.source === "batch") out.push(h("p", { class: "hint" }, `The gradient appears when the backward pass reaches layer ${c}.`));
     if (ctx.data?.image_shape && c === 1 && Wrow) out.push(this.weightImage(Wrow, ctx));
     return out;
   }
@@ -162,29 +111,12 @@ export class Inspector {
     const w = t?.W?.[j]?.[i];
     if (w === undefined) return this.empty(ctx);
     const from = l === 1 ? featureLabel(ctx.data?.features?.[i] ?? `x${i + 1}`) : `a${sup(l - 1)}${sub(i + 1)}`;
-    out.push(h("h3", {}, `Weight W${sup(l)}${sub(j + 1)}${sub(i + 1)}`, h("span", { class: "sub" }, `from ${l === 1 ? "input " + from : `layer ${l - 1} unit ${i + 1}`} to ${l === ctx.L ? `output ${j}` : `layer ${l} unit ${j + 1}`}`), this.sampleLine(rec, ctx)));
+    out.push(h("h3", {}, `Weight W${sup(l)}${sub(j + 1)}${sub(i + 1)}`, h("span", { class: "sub" }, `from ${l === 1 ? "input " + from : `layer ${l - 1} unit ${i + 1}`} to ${l === ctx.L ? `output ${j + 1}` : `layer ${l} unit ${j + 1}`}`), this.sampleLine(rec, ctx)));
     const cols = h("div", { class: "cols" });
     const left = h("div", {});
     const right = h("div", {});
     cols.append(left, right);
-    left.append(line(h("span", { class: "lhs" }, "w = "), num(w, 6)));
-    const aPrev = l === 1 ? rec.x : rec.layers[l - 2]?.A;
-    if (aPrev) left.append(line(h("span", { class: "lhs" }, "its share of z: w·a = "), num(w, 3), "·", num(aPrev[i], 3), " = ", num(w * aPrev[i])));
-    if (t.dZ && aPrev) {
-      const term = t.dZ[j] * aPrev[i];
-      left.append(line(h("span", { class: "lhs" }, `∂L/∂w = ∂L/∂z${sub(j + 1)} · ∂z/∂w = dZ · a = `), num(t.dZ[j], 3), "·", num(aPrev[i], 3), " = ", num(term)));
-      if (rec.source === "batch" && t.dZ_all && t.A_prev_all && t.dW) {
-        let sum = 0;
-        for (let r = 0; r < t.dZ_all.length; r++) sum += t.dZ_all[r][j] * t.A_prev_all[r][i];
-        const reg = t.dW_reg?.[j]?.[i] ?? 0;
-        const note = rec.truncated ? " (rows shown only)" : "";
-        // The page's own sum of the batch's terms, then the server's dW when they can differ.
-        const total = reg || rec.truncated ? [" = ", num(t.dW[j][i])] : "";
-        left.append(line(h("span", { class: "lhs" }, `dW = Σ dZ·a over the ${t.dZ_all.length} samples${note}${reg ? " + regularization" : ""} = `), num(sum), reg ? [" + ", num(reg)] : "", total));
-      }
-    } else if (t.dW) {
-      left.append(line(h("span", { class: "lhs" }, "dW = "), num(t.dW[j][i])));
-    }
+    left.append(...edgeLines(l, j, i, rec, ctx).map(chainLine));
     if (t.update_W && t.W_next) {
       const d = t.update_W[j][i];
       const opt = rec.optimizer ?? ctx.config?.optimizer ?? "sgd";
@@ -192,7 +124,7 @@ export class Inspector {
       if (opt === "sgd" && t.dW) right.append(line(h("span", { class: "lhs" }, "w ← w − η·dW = "), num(w, 4), " − ", num(eta, 3), "·", num(t.dW[j][i], 3), " = ", num(t.W_next[j][i], 6)));
       right.append(line(h("span", { class: "lhs" }, `Δw (${optimizerName(opt)}) = `), num(d), " → w = ", num(t.W_next[j][i], 6)));
     } else if (t.dW && ctx.config) {
-      right.append(h("p", { class: "hint" }, `The update (${optimizerName(ctx.config.optimizer)}, η = ${formatNumber(ctx.config.learning_rate)}) moves w against dW.`));
+      right.append(h("p", { class: "hint" }, `The update (${optimizerName(ctx.config.optimizer)}, η = ${formatNumber(ctx.config.learning_rate)}) is written out at the update phase.`));
     }
     if (!ctx.readOnly) right.append(this.editor("weight", w, (value) => this.hooks.onSetWeight({ layer: l, row: j, col: i, value })));
     out.push(cols);
@@ -204,9 +136,7 @@ export class Inspector {
     const t = rec.layers[l - 1];
     const b = t?.b?.[j];
     const out = [h("h3", {}, `Bias b${sup(l)}${sub(j + 1)}`, this.sampleLine(rec, ctx))];
-    out.push(line(h("span", { class: "lhs" }, "b = "), num(b, 6)));
-    if (t?.dZ) out.push(line(h("span", { class: "lhs" }, "∂L/∂b = ∂L/∂z · 1 = "), num(t.dZ[j])));
-    if (t?.db) out.push(line(h("span", { class: "lhs" }, "db = Σ over the batch = "), num(t.db[j])));
+    out.push(...biasLines(l, j, rec).map(chainLine));
     if (t?.update_b && t.b_next) out.push(line(h("span", { class: "lhs" }, "Δb = "), num(t.update_b[j]), " → b = ", num(t.b_next[j], 6)));
     if (!ctx.readOnly) out.push(this.editor("bias", b, (value) => this.hooks.onSetBias({ layer: l, row: j, value })));
     return out;

@@ -7,7 +7,7 @@ import { divergingLut, legendGradient, niceExtent } from "./colors.js";
 import { paintWeightVector } from "./paint.js";
 import { classNames as namesOfClasses, formatNumber, formatPercent, superscript } from "./format.js";
 import { phaseCaption } from "./captions.js";
-import { isClassification, phaseOrder } from "./protocol.js";
+import { isClassification, phaseOrder, updateIndex } from "./protocol.js";
 import { pixelRange } from "./output/gallery.js";
 
 const $ = (id) => document.getElementById(id);
@@ -17,7 +17,9 @@ export function renderCaption(model, display, L) {
   if (model.playing) p = { phase: "playing" };
   else if (display.shown && ["forward", "loss", "backward", "update"].includes(display.mode)) p = { phase: display.shown.phase, layer: display.shown.layer };
   else p = { phase: "idle" };
-  const cap = phaseCaption({ ...p, L, activation: model.config.activation, task: model.data?.task, optimizer: model.config.optimizer, regularized: model.config.l1 > 0 || model.config.l2 > 0, loss: display.loss });
+  const c = model.config;
+  const optT = model.walk?.phases?.[updateIndex(L)]?.optimizer_t ?? null;
+  const cap = phaseCaption({ ...p, L, activation: c.activation, task: model.data?.task, optimizer: c.optimizer, dropout: c.dropout, l1: c.l1, l2: c.l2, loss: display.loss, regLoss: display.regLoss, t: optT });
   let title = cap.title;
   let equations = cap.equations;
   let note = cap.note;
@@ -31,7 +33,7 @@ export function renderCaption(model, display, L) {
     } else if (next && model.revealed > 0) {
       title = `Paused before ${next.phase}${next.layer ? ` · layer ${next.layer}` : ""}`;
     } else {
-      equations = [`Next: Z${superscript(1)} = W${superscript(1)}·A⁰ + b${superscript(1)}`];
+      equations = [`Next: Z${superscript(1)} = A⁰·W${superscript(1)}ᵀ + b${superscript(1)}`];
     }
     if (display.source === "sample") note = `Following ${display.split} sample #${display.sampleIndex}: its own forward and backward pass with the current weights (loss ${formatNumber(display.loss, 3)}).`;
   }
@@ -65,8 +67,9 @@ export function renderCaption(model, display, L) {
 export function renderLegend(display, theme, edgeMax) {
   const el = $("legend");
   const kinds = new Set(display.values.map((v) => (v.values ? v.kind : null)).filter(Boolean));
-  const what = kinds.has("dz") && kinds.has("a") ? "neurons: a, then dZ (per-layer scale)" : kinds.has("dz") ? "neurons: dZ = ∂L/∂Z (per-layer scale)" : "neurons: activation a";
-  const key = `${theme}|${what}|${formatNumber(edgeMax, 2)}`;
+  const what = kinds.has("dz") && kinds.has("a") ? "neurons: a of the shown sample, then dZ = ∂L/∂Z once the backward pass reaches them (scale per layer)" : kinds.has("dz") ? "neurons: dZ = ∂L/∂Z of the shown sample (scale per layer)" : "neurons: activation a of the shown sample";
+  const glow = display.mode === "update" || display.mode === "done" ? "glow: |dW| of each weight (the update)" : "";
+  const key = `${theme}|${what}|${glow}|${formatNumber(edgeMax, 2)}`;
   if (el.dataset.key === key) return;
   el.dataset.key = key;
   el.replaceChildren(
@@ -81,6 +84,7 @@ export function renderLegend(display, theme, edgeMax) {
       h("i", { style: `height:5px;background:var(--ink-3)` }),
       `width ∝ |w| ≤ ${formatNumber(edgeMax, 2)}`,
     ),
+    glow ? h("span", { class: "edge-key" }, h("i", { style: "height:5px;background:rgba(220,160,0,0.6)" }), glow) : "",
   );
 }
 

@@ -5,6 +5,7 @@
 import { layerCount, isWatching } from "./store.js";
 import { computeDisplay, momentRecord } from "./display.js";
 import { networkShape, paintWeights, renderCaption, renderLegend, renderSampleNav, renderStats } from "./panels.js";
+import { GRADIENT_FLOW_ID, renderGradientFlow } from "./gradient-flow.js";
 
 /** While playing, the inspector is redrawn at most this often (ms). */
 const INSPECTOR_INTERVAL_MS = 250;
@@ -84,7 +85,10 @@ export class Renderer {
     renderStats(model);
     controls.syncTransport(model, ui, readOnly);
     if (has(changes, "chart", "network")) charts.update(model.chart, L);
-    if (has(changes, "iteration", "frame", "state")) charts.setWarnings(model.diagnostics);
+    if (has(changes, "iteration", "frame", "state", "network")) {
+      charts.setWarnings(model.diagnostics);
+      renderGradientFlow(document.getElementById(GRADIENT_FLOW_ID), model.diagnostics, L);
+    }
     this.renderInspector(changes, L, readOnly);
     if (this.commands.stepClickedAt !== null && has(changes, "phase", "iteration", "state")) {
       this.stats.lastStepLatency = performance.now() - this.commands.stepClickedAt;
@@ -108,8 +112,8 @@ export class Renderer {
       diagram.update(display);
       const from = rec.layers.map((l) => ({ W: l.W, b: l.b }));
       const to = rec.layers.map((l) => ({ W: l.W_next, b: l.b_next }));
-      const delta = rec.layers.map((l) => ({ W: l.update_W, b: l.update_b }));
-      animator.morph(from, to, delta);
+      const glow = rec.layers.map((l) => ({ W: l.dW ?? l.update_W, b: l.db ?? l.update_b }));
+      animator.morph(from, to, glow);
     } else if (has(changes, "moment", "weights", "sample", "status")) {
       if (!animator.running) diagram.update(display);
       else diagram.defer(display);
@@ -124,13 +128,15 @@ export class Renderer {
       animator.forward(msg.layer, msg.W, aPrev, () => diagram.redraw(display));
     } else if (msg.phase === "backward") {
       diagram.update(display);
-      animator.backward(msg.layer, msg.dW, () => diagram.redraw(display));
+      const W = this.model.layers?.[msg.layer - 1]?.W;
+      const dZ = msg.dZ?.[Math.min(this.ui.row, (msg.dZ?.length ?? 1) - 1)];
+      animator.backward(msg.layer, W, dZ, () => diagram.redraw(display));
     } else if (msg.phase === "update") {
       diagram.update(display);
       const from = weightsBefore ?? this.model.layers;
       const to = msg.layers.map((l) => ({ W: l.W_next, b: l.b_next }));
-      const delta = msg.layers.map((l) => ({ W: l.update_W, b: l.update_b }));
-      animator.morph(from, to, delta, null, true);
+      const glow = msg.layers.map((l) => ({ W: l.dW ?? l.update_W, b: l.db ?? l.update_b }));
+      animator.morph(from, to, glow, null, true);
     } else {
       diagram.update(display);
     }

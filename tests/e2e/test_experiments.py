@@ -3,6 +3,7 @@ screenshots of the catalogue and of two cards at 1280 and 1024 wide (test-output
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -24,7 +25,7 @@ def test_vanishing_link_runs_and_the_card_says_seen(page: Page, live_server: Liv
     assert sent[0]["experiment"] == "vanishing"
     expect(card(page).get_by_role("heading", name="Vanishing gradients")).to_be_visible()
     expect(page.locator(".data-panel")).to_be_hidden()  # hide= still works
-    expect(page.locator(".charts")).to_have_class("charts exp-watched")
+    expect(page.locator("#gradient-flow")).to_have_class(re.compile(r"\bexp-watched\b"))
     expect(page.get_by_role("tab", name="Gradients")).to_have_attribute("aria-selected", "true")
     # The prediction is asked first: stepping is locked until it is answered or skipped.
     expect(card(page).get_by_text("Predict, then see")).to_be_visible()
@@ -39,7 +40,7 @@ def test_vanishing_link_runs_and_the_card_says_seen(page: Page, live_server: Liv
     expect(card(page).get_by_role("button", name="Run 200 more steps")).to_be_enabled()
     iteration = traffic.of_type("iteration")[-1]
     assert 1 in iteration["diagnostics"]["vanishing"]  # what the gradient chart flags
-    expect(page.locator("#warnings")).to_contain_text("anish")
+    expect(page.locator("#gradient-flow")).to_contain_text("anish")  # the view shows the flag
     card(page).get_by_role("button", name="Show explanation").click()
     expect(card(page).locator("#exp-explanation")).to_be_visible()
     card(page).get_by_role("button", name="Next experiment").click()

@@ -18,15 +18,15 @@ def expected_phases() -> list[tuple[str, str]]:
     out = [
         (
             f"Forward pass · layer {layer} of {L}",
-            f"Z{sup(layer)} = W{sup(layer)}·A{sup(layer - 1)} + b{sup(layer)}",
+            f"Z{sup(layer)} = A{sup(layer - 1)}·W{sup(layer)}ᵀ + b{sup(layer)}",
         )
         for layer in range(1, L + 1)
     ]
-    out.append(("Loss", "L = −(1/m)·Σ y·log ŷ"))
+    out.append(("Loss", "L = −(1/m)·Σᵣ Σⱼ yᵣⱼ·log ŷᵣⱼ"))
     out += [
         (
             f"Backward pass · layer {layer} of {L}",
-            f"dW{sup(layer)} = dZ{sup(layer)}·A{sup(layer - 1)}ᵀ",
+            f"dW{sup(layer)} = dZ{sup(layer)}ᵀ·A{sup(layer - 1)}",
         )
         for layer in range(L, 0, -1)
     ]

@@ -61,7 +61,7 @@ test("a phase walk: forward 1..L, loss, backward L..1, update, each showing its 
       }
       if (msg.phase === "update") {
         assert.deepEqual(d.next[0].W, msg.layers[0].W_next);
-        assert.deepEqual(d.delta[0].W, msg.layers[0].update_W);
+        assert.deepEqual(d.glow[0].W, msg.layers[0].dW);
       }
     }
   }

@@ -150,8 +150,8 @@ export class Diagram {
   }
 
   /**
-   * Draw every edge for `weights` (defaults to the last drawn). `glow` (per layer ΔW) highlights
-   * changed weights, with strength `glowAlpha`.
+   * Draw every edge for `weights` (defaults to the last drawn). `glow` (per layer {W: dW}) lights
+   * each edge by its |dW|, with strength `glowAlpha`.
    */
   drawEdges(weights = this.weights, glow = this.glow, glowAlpha = this.glowAlpha ?? 0) {
     if (weights) this.weights = weights;
@@ -169,10 +169,10 @@ export class Diagram {
     this.morphing = true;
   }
 
-  /** The morph ended at weights `to`; with `keepGlow` the changed weights keep glowing by |Δ|. */
-  endMorph(to, delta, keepGlow) {
+  /** The morph ended at weights `to`; with `keepGlow` the edges keep glowing by |dW| (`glow`). */
+  endMorph(to, glow, keepGlow) {
     this.morphing = false;
-    this.glow = keepGlow ? delta : null;
+    this.glow = keepGlow ? glow : null;
     this.glowAlpha = keepGlow ? UPDATE_GLOW : 0;
     this.drawEdges(to, this.glow, this.glowAlpha);
   }
@@ -223,7 +223,7 @@ export class Diagram {
     if (!this.geom || !this.net || (display.weights && !this.fits(display.weights))) return;
     const L = this.net.sizes.length - 1;
     // During the update phase the changed weights keep a soft glow (their Δ stays visible).
-    const glow = display.mode === "update" ? display.delta : null;
+    const glow = display.mode === "update" ? display.glow : null;
     if (display.weights && !this.morphing && (force || display.weights !== this.weights || glow !== this.glow)) {
       this.glow = glow;
       this.glowAlpha = glow ? UPDATE_GLOW : 0;

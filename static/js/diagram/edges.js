@@ -1,6 +1,6 @@
 // The diagram's edges on their canvas: width ∝ |w|, colour = sign, batched into a few paths by
-// sign and width when nothing glows (thousands of edges stay cheap every frame); during the
-// update the changed weights glow by |ΔW|. The input of an image task sends one bundle per hidden
+// sign and width when nothing glows (thousands of edges stay cheap every frame); at the update
+// each edge glows by its |dW| (the gradient of that weight). The input of an image task sends one bundle per hidden
 // unit (width ∝ the RMS of its weights) instead of 64 edges each.
 
 import { diverging } from "../colors.js";
@@ -37,8 +37,8 @@ function largestWeight(weights) {
 }
 
 /**
- * Draw every edge of `weights` on `ctx` for layout `geom`. `glow` (per layer {W: ΔW}) highlights
- * changed weights with strength `glowAlpha`; `bundleColor` colours an image input's bundles.
+ * Draw every edge of `weights` on `ctx` for layout `geom`. `glow` (per layer {W: dW}) lights each
+ * edge by its |dW| with strength `glowAlpha`; `bundleColor` colours an image input's bundles.
  * Returns the |w| that has the widest edge (the legend's scale).
  */
 export function paintEdges(ctx, geom, weights, { theme, glow = null, glowAlpha = 0, bundleColor }) {

@@ -3,17 +3,17 @@
 // shape, `placeNodes` positions them for a layout (attributes written only when they change).
 
 import { attr, s, text } from "../dom.js";
-import { featureLabel, superscript } from "../format.js";
+import { featureLabel, subscript, superscript } from "../format.js";
 import { isClassification } from "../protocol.js";
 
 /** Short names of activations in column subtitles (others use their display name). */
 const SHORT_ACTIVATION = { leaky_relu: "leaky", sigmoid: "σ" };
 
-/** The label of output unit j: its class name, or ŷ (ŷ1, ŷ2, … for several targets). */
+/** The label of output unit j: its class name, or ŷ (ŷ₁, ŷ₂, … for several targets). */
 export function outputName(net, j) {
   const k = net.sizes[net.sizes.length - 1];
   if (isClassification(net.task)) return net.classNames[j] ?? `class ${j}`;
-  return k > 1 ? `ŷ${j + 1}` : "ŷ";
+  return k > 1 ? `ŷ${subscript(j + 1)}` : "ŷ";
 }
 
 /** The label of input unit i: its feature's name. */
@@ -78,7 +78,7 @@ function columnSubtitle(net, c, gap, image) {
   const L = net.sizes.length - 1;
   const wide = gap >= 95;
   const mid = gap >= 70;
-  if (c === 0) return image ? "8×8 image" : mid ? "A⁰ = x" : "";
+  if (c === 0) return image ? "8×8 image" : mid ? "A⁰ = X" : "";
   if (c === L) {
     if (!isClassification(net.task)) return `ŷ = A${superscript(c)}`;
     return wide ? `softmax · A${superscript(c)}` : mid ? "softmax" : "";
