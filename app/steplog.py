@@ -123,6 +123,10 @@ class StepLog:
     def metrics_at(self, step: int) -> dict[str, Any] | None:
         return self._metrics.get(step)
 
+    def metrics_upto(self, step: int) -> list[tuple[int, dict[str, Any]]]:
+        """Every logged whole-set evaluation at steps ≤ `step`, oldest first."""
+        return sorted(((s, m) for s, m in self._metrics.items() if s <= step), key=lambda t: t[0])
+
     def epoch_at(self, step: int) -> int | None:
         i = step - self.first_step
         return int(self._epoch[i]) if 0 <= i < self._n else None

@@ -256,6 +256,12 @@ class ShowRun(_Message):
     type: Literal["show_run"]
     run: RunId
 
+class Experiment(_Message):
+    """Start a guided experiment of the catalogue (None: follow none)."""
+
+    type: Literal["experiment"]
+    experiment: Annotated[str, Field(min_length=1, max_length=64)] | None
+
 
 ClientMessage = Annotated[
     Configure
@@ -275,13 +281,14 @@ ClientMessage = Annotated[
     | LossSlice
     | Compare
     | CompareRemove
-    | ShowRun,
+    | ShowRun
+    | Experiment,
     Field(discriminator="type"),
 ]
 CLIENT_TYPES = (
     "configure", "step", "back", "seek", "play", "pause", "ack", "reset", "set_weight",
     "set_bias", "follow", "gradcheck", "sync", "ping", "loss_slice",
-    "compare", "compare_remove", "show_run",
+    "compare", "compare_remove", "show_run", "experiment",
 )  # fmt: skip
 # Messages a read-only spectator may send.
 WATCHER_TYPES = frozenset({"ack", "ping", "sync"})

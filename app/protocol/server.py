@@ -14,7 +14,7 @@ Phase = tuple[str, int | None]
 SERVER_TYPES = frozenset(
     {"hello", "data", "state", "series", "phase", "iteration", "frame", "sample", "config",
      "status", "diverged", "gradcheck", "pong", "error", "taken_over", "loss_slice",
-     "runs"}
+     "runs", "experiment"}
 )  # fmt: skip
 # What a session's spectators are sent of its controller's messages: the training itself.
 # Never `hello` (it carries the token and watch key; spectators get their own), nor the

@@ -18,7 +18,7 @@ from app import __version__
 from app.paths import STATIC_DIR
 from app.server.admission import origin_allowed
 from app.server.hub import SessionHub
-from app.server.routes import api, pages, takehome, ws
+from app.server.routes import api, experiments, pages, takehome, ws
 from app.server.settings import Settings
 
 
@@ -173,6 +173,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.include_router(pages.router)
     app.include_router(api.router)
+    app.include_router(experiments.router)
     app.include_router(takehome.router)
     app.include_router(ws.router)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")

@@ -13,7 +13,7 @@ import collections
 import contextlib
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, Protocol
 
 from app.engine import Diverged
@@ -76,6 +76,8 @@ class Player:
         self._acked = asyncio.Event()
         self._awaiting_frame: int | None = None
         self.companions: Companions | None = None
+        # Messages to send after a frame batch (or play's end), given the batch.
+        self.after_frame: Callable[[list[Message]], list[Message]] = lambda sent: []
         timeline.on_install(self.forget)
 
     def forget(self) -> None:
@@ -211,7 +213,8 @@ class Player:
                     await out.emit(stopped)
                     for _ in self.finish():
                         await asyncio.sleep(0)
-                    await out.emit([messages.state_message(self.tl, self.playing)])
+                    state = [messages.state_message(self.tl, self.playing)]
+                    await out.emit([*state, *self.after_frame(stopped)])
                     break
                 now = time.monotonic()
                 if self._acked.is_set() and now - last_frame >= FRAME_INTERVAL_S:
@@ -219,7 +222,7 @@ class Player:
                     frame = self.frame_message()
                     self._awaiting_frame = frame["frame"]
                     last_frame = now
-                    await out.emit([frame])
+                    await out.emit([frame, *self.after_frame([frame])])
                 # Yield every slice, whatever happens: an unyielding loop starves the process.
                 await asyncio.sleep(min(self.seconds_until_next_step(), FRAME_INTERVAL_S))
         except PeerGone:

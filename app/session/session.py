@@ -15,15 +15,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.engine import History, Trainer
-from app.engine.gradcheck import check_training_rows
 from app.limits import Limits
 from app.protocol import ClientMessage, Message, ProtocolError, with_id
-from app.session import compare, loss_slice, messages, restore
+from app.session import compare, gradcheck, loss_slice, messages, restore
 from app.session.events import Events, Reconfigured
+from app.session.experiment import CHECKED_AFTER, ExperimentWatch, config_of, entry_of
 from app.session.pace import FixedPace, Pace
 from app.session.player import Output, Player
 from app.session.timeline import DatasetLookup, Timeline, replace_config
-from app.steplog import StepLog, finite
+from app.steplog import StepLog
 
 REBUILD_KEYS = frozenset(
     {"dataset", "dataset_id", "samples", "noise", "test_fraction", "data_seed", "features",
@@ -32,10 +32,9 @@ REBUILD_KEYS = frozenset(
 # Commands that change the moment: play stops first (and says so) when one arrives.
 MUTATING_WHILE_PLAYING = frozenset(
     {"step", "back", "seek", "reset", "set_weight", "set_bias", "gradcheck", "compare",
-     "compare_remove", "show_run"}
+     "compare_remove", "show_run", "experiment"}
 )  # fmt: skip
 MAX_EPOCH_COUNT = 100  # `step` by epoch takes count 1..100
-GRADCHECK_OK = 1e-5
 
 
 def new_secret() -> str:
@@ -78,6 +77,8 @@ class Session:
         self.limits = limits
         self.timeline = Timeline(limits, datasets, pace or FixedPace())
         self.player = Player(self.timeline)
+        self.experiment = ExperimentWatch(self.timeline)
+        self.player.after_frame = self._experiment_news
         self.timeline.build(config)
         self.runs = compare.Runs(self)  # compared runs (none until a `compare`)
         self.player.companions = self.runs
@@ -128,7 +129,9 @@ class Session:
     def hello(self, role: str = "control", resumed: bool = False) -> Message:
         """A spectator's hello carries neither the token nor the watch key."""
         keys = {"token": self.token, "watch_key": self.watch_key} if role == "control" else {}
-        return messages.hello_message(self.timeline, self.id, role, resumed, keys)
+        hello = messages.hello_message(self.timeline, self.id, role, resumed, keys)
+        following = {"experiment": self.experiment.id} if self.experiment.id else {}
+        return {**hello, **following}
 
     def welcome(self, role: str, resumed: bool = False) -> list[Message]:
         """What a socket gets on connecting: hello, data, state, series (and its sample)."""
@@ -138,6 +141,7 @@ class Session:
             self.state_message(),
             *self._moment(),
             *([self.runs.message()] if self.runs.active else []),
+            *([self.experiment.message()] if self.experiment.entry else []),
         ]
 
     def state_message(self) -> Message:
@@ -195,11 +199,22 @@ class Session:
             if isinstance(item, list) and item and not answered:
                 answered = True
                 item = [with_id(item[0], msg.id), *item[1:]]
+            if isinstance(item, list):
+                self.experiment.observe(item)
             yield item
         if msg.type in compare.MOVING and (comparing or self.runs.active):
             yield from self.runs.catch_up()  # the other runs follow the shown one's step
             stepped = msg.type == "step" and comparing
             yield [self.runs.message(since=start if stepped else None)]
+        if msg.type in CHECKED_AFTER:
+            news = self.experiment.update()
+            if news:
+                yield news
+
+    def _experiment_news(self, sent: list[Message]) -> list[Message]:
+        """After a played frame batch (or play's end): the experiment message, if it changed."""
+        self.experiment.observe(sent)
+        return self.experiment.update(playing=self.playing)
 
     def _step(self, msg: Any, out: Output | None) -> Iterator[Item]:
         tl = self.timeline
@@ -248,6 +263,18 @@ class Session:
         yield from self._say(tl.rebuild(cfg, tl.dataset_id, announce=seed_changed))
         if self.runs.active:
             self.runs.reset()
+
+    def _experiment(self, msg: Any, out: Output | None) -> Iterator[Item]:
+        """A new network for the entry's whole config (`Timeline.rebuild`, as configure and
+        reset), at step 0; then the check's result there."""
+        if msg.experiment is None:
+            self.experiment.start(None)
+            yield [self.experiment.cleared()]
+            return
+        entry = entry_of(msg.experiment)
+        yield from self._say(self.timeline.rebuild(config_of(entry), None, announce=True))
+        self.experiment.start(entry)
+        yield self.experiment.update()
 
     def _set_weight(self, msg: Any, out: Output | None) -> Iterator[Item]:
         yield from self._say(self.timeline.set_parameter(msg.layer, msg.row, msg.col, msg.value))
@@ -314,43 +341,9 @@ class Session:
         self.player.ack(msg.frame)
         yield from ()
 
-    # -- gradient check -----------------------------------------------------------------------
-
     def gradcheck_job(self, layer: int | None) -> Callable[[], list[Message]]:
-        """A gradient check of the current weights, as a job safe to run in a worker thread.
-
-        Central differences cost two forward passes per parameter (~1 s for 17,000
-        parameters): the job runs off the event loop. It holds the (immutable) weights of this
-        moment, never the live trainer: the engine's `check_training_rows`, as
-        `Trainer.gradient_check`.
-        """
-        t = self.trainer
-        n_layers = len(t.W)
-        if layer is not None and not 1 <= layer <= n_layers:
-            raise ProtocolError("out_of_range", f"layer: must be 1..{n_layers}")
-        self.timeline.settle()
-        W, b, cfg, data, step = tuple(t.W), tuple(t.b), t.config, t.data, t.step
-
-        def job() -> list[Message]:
-            layers = None if layer is None else [layer]
-            results = check_training_rows(W, b, data, cfg, layers=layers)
-            rows = [
-                {
-                    "layer": r.layer,
-                    "rel_error_W": finite(r.rel_error_W),
-                    "rel_error_b": finite(r.rel_error_b),
-                }
-                for r in results
-            ]
-            ok = all(
-                r["rel_error_W"] is not None
-                and r["rel_error_b"] is not None
-                and max(r["rel_error_W"], r["rel_error_b"]) < GRADCHECK_OK
-                for r in rows
-            )
-            return [{"type": "gradcheck", "step": step, "layers": rows, "ok": ok}]
-
-        return job
+        """A gradient check of the current weights, as a job for a worker thread."""
+        return gradcheck.job(self.timeline, layer)
 
 
 Command = Callable[[Session, Any, Output | None], Iterator[Item]]
@@ -374,6 +367,7 @@ COMMANDS: dict[str, Command] = {
     "compare": Session._compare,
     "compare_remove": Session._compare_remove,
     "show_run": Session._show_run,
+    "experiment": Session._experiment,
 }
 
 

@@ -39,11 +39,13 @@ export class Commands {
   }
 
   togglePlay() {
+    if (!this.model.playing && this.model.stepLocked) return; // a prediction is asked first
     if (this.model.playing) this.send({ type: "pause" });
     else this.send(this.playMessage());
   }
 
   step() {
+    if (this.model.stepLocked) return; // a prediction is asked first (experiments/)
     this.pauseIfPlaying();
     this.views.animator.finish();
     this.stepClickedAt = performance.now();

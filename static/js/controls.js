@@ -327,6 +327,7 @@ export class Controls {
     if (e.speed.value !== ui.speed) e.speed.value = ui.speed;
     e.stepBack.disabled = readOnly || (model.step === 0 && model.revealed === 0);
     for (const b of [e.play, e.stepForward, e.reset]) b.disabled = readOnly;
+    if (model.stepLocked) e.play.disabled = e.stepForward.disabled = true; // a prediction is asked first
     e.showTest.checked = ui.test;
     e.discretize.checked = ui.discretize;
   }

@@ -23,6 +23,7 @@ import { Renderer } from "./render.js";
 import { showTooltip } from "./panels.js";
 import { formatNumber, superscript } from "./format.js";
 import { bindKeyboard } from "./keyboard.js";
+import { Experiments } from "./experiments/experiments.js";
 
 const $ = (id) => document.getElementById(id);
 const options = await loadOptions();
@@ -113,7 +114,7 @@ const commands = new Commands({
   model,
   conn,
   ui,
-  urlConfig: url.watch ? null : url.config,
+  urlConfig: url.watch || url.ui.experiment ? null : url.config, // an experiment brings its config
   views: { animator, output },
   invalidate: (...changes) => renderer.invalidate(...changes),
   writeUrl,
@@ -143,6 +144,8 @@ const header = new Header({
 });
 const renderer = new Renderer({ model, ui, views: { diagram, animator, output, charts, inspector, controls, lossSlice, compare }, theme: () => header.theme, commands, writeUrl, stats });
 Object.assign(stats, { diagram, output });
+const experiments = new Experiments({ model, commands, ui, writeUrl, select: (sel) => select(sel), showChart: (kind) => charts.show(kind), invalidate: (...changes) => renderer.invalidate(...changes) });
+stats.experiments = experiments;
 
 function onMessage(msg) {
   const changes = applyMessage(model, msg);
@@ -152,6 +155,7 @@ function onMessage(msg) {
   }
   notices.react(changes);
   renderer.invalidate(...changes);
+  experiments.react(changes);
 }
 
 function hoverText(sel) {

@@ -38,6 +38,7 @@ export const PROPERTIES = [
   { key: "log", scope: "ui", type: "bool", default: false },
   { key: "theme", scope: "ui", type: "string", values: ["light", "dark"], default: null },
   { key: "hide", scope: "ui", type: "list", default: [] },
+  { key: "experiment", scope: "ui", type: "string", default: null },
 ];
 
 /** Names `?hide=` understands: whole panels and single controls (see data-hide in index.html). */
@@ -45,7 +46,7 @@ export const HIDEABLE = [
   "data", "features", "network", "training", "output", "charts", "inspector", "timeline",
   "dataset", "noise", "ratio", "batch_size", "regenerate", "upload", "activation", "init",
   "learning_rate", "optimizer", "regularization", "dropout", "speed", "layers", "reset",
-  "step_back", "play", "step_forward", "step_by", "share", "gradcheck",
+  "step_back", "play", "step_forward", "step_by", "share", "gradcheck", "experiments",
 ];
 
 const BY_KEY = new Map(PROPERTIES.map((p) => [p.key, p]));

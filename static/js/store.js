@@ -49,6 +49,8 @@ export function createModel() {
     stepsPerSecond: null,
     takenOver: false,
     compare: createRuns(),
+    helloExperiment: null,
+    experiment: null,
   };
 }
 
@@ -112,6 +114,7 @@ function onHello(model, msg) {
   model.resumed = Boolean(msg.resumed);
   model.takenOver = false;
   model.replacedConfig = null;
+  model.helloExperiment = msg.experiment ?? null; // the guided experiment the session follows
   if (!msg.resumed) {
     forgetMoment(model);
     // The server did not know the previous session: the page carries its settings over.
@@ -295,6 +298,11 @@ function onError(model, msg) {
   return ["error"];
 }
 
+function onExperiment(model, msg) {
+  model.experiment = msg;
+  return ["experiment"];
+}
+
 /** One handler per server message type: (model, msg) → names of what changed. */
 export const HANDLERS = {
   hello: onHello,
@@ -314,13 +322,14 @@ export const HANDLERS = {
   pong: () => ["pong"],
   loss_slice: onLossSlice,
   runs: onRuns,
+  experiment: onExperiment,
 };
 
 /**
  * Apply one server message to the model (mutating it). Returns the list of changed aspects:
  * "session", "config", "data", "network" (layer sizes changed), "weights", "state", "moment"
  * (step, phase or shown values), "phase", "iteration", "frame", "chart", "status", "diverged",
- * "sample", "gradcheck", "error", "taken_over", "pong". Unknown types change nothing.
+ * "sample", "gradcheck", "error", "taken_over", "pong", "experiment". Unknown types change nothing.
  */
 export function applyMessage(model, msg) {
   const handler = Object.hasOwn(HANDLERS, msg.type) ? HANDLERS[msg.type] : null;

@@ -17,7 +17,7 @@ function connected() {
   return model;
 }
 
-const SERVER_MESSAGES = ["hello", "data", "state", "phase", "iteration", "frame", "series", "config", "status", "diverged", "sample", "gradcheck", "taken_over", "pong", "error", "loss_slice", "runs"];
+const SERVER_MESSAGES = ["hello", "data", "state", "phase", "iteration", "frame", "series", "config", "status", "diverged", "sample", "gradcheck", "taken_over", "pong", "error", "loss_slice", "runs", "experiment"];
 
 test("every server message of the protocol has exactly one handler, and nothing else has one", () => {
   assert.deepEqual(Object.keys(HANDLERS).sort(), [...SERVER_MESSAGES].sort());
@@ -190,4 +190,15 @@ test("runs: showing another run forgets the iterations kept of the one shown bef
   assert.equal(model.records.size, 1, "the same run shown: kept");
   applyMessage(model, { type: "runs", shown: "B", runs: [run("A"), run("B")] });
   assert.equal(model.records.size, 0);
+});
+
+test("experiment: the session's guided experiment and its check; hello names the one followed", () => {
+  const model = createModel();
+  applyMessage(model, { ...first("hello"), experiment: "vanishing" });
+  assert.equal(model.helloExperiment, "vanishing");
+  const msg = { type: "experiment", experiment: "vanishing", step: 200, seen: true, detail: "ratio 0.0003", values: {}, answer: null };
+  assert.deepEqual(applyMessage(model, msg), ["experiment"]);
+  assert.equal(model.experiment, msg);
+  applyMessage(model, first("hello"));
+  assert.equal(model.helloExperiment, null, "a hello without one: none");
 });
