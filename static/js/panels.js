@@ -165,7 +165,7 @@ export class Banner {
     b.dataset.kind = kind;
     $("banner-title").textContent = title;
     $("banner-message").textContent = message;
-    $("banner-actions").replaceChildren(...actions.map(([label, fn]) => h("button", { type: "button", onclick: () => fn() }, label)));
+    $("banner-actions").replaceChildren(...actions.map(([label, fn, title]) => h("button", { type: "button", title, onclick: () => fn() }, label)));
     b.hidden = false;
     clearTimeout(this.timer);
     if (timeout) this.timer = setTimeout(() => this.hide(key), timeout);
