@@ -23,7 +23,9 @@ def diverge_by_play(page: Page, traffic: Traffic) -> dict:
     return wait_message(page, traffic, "diverged", timeout=20)
 
 
-def test_divergence_during_play_shows_the_banner_at_once(page: Page, live_server: LiveServer) -> None:
+def test_divergence_during_play_shows_the_banner_at_once(
+    page: Page, live_server: LiveServer
+) -> None:
     traffic = open_app(page, live_server.url + "/")
     diverge_by_play(page, traffic)
     alert = page.get_by_role("alert")
