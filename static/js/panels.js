@@ -9,6 +9,7 @@ import { classNames as namesOfClasses, formatNumber, formatPercent, superscript 
 import { phaseCaption } from "./captions.js";
 import { isClassification, phaseOrder } from "./protocol.js";
 import { pixelRange } from "./output/gallery.js";
+import { metricsAt } from "./series.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -105,7 +106,7 @@ export function renderSampleNav(display, { follow, setRow }) {
 }
 
 export function renderStats(model) {
-  const m = model.metrics;
+  const m = metricsAt(model.chart, model.metrics, model.step, model.metricsByStep);
   const el = $("stats");
   const classification = isClassification(model.data?.task);
   const items = [

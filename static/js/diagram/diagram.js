@@ -78,8 +78,13 @@ export class Diagram {
    */
   setNetwork(net) {
     const key = JSON.stringify([net.sizes, net.features, net.image, net.task, net.editable, net.classNames]);
+    const activationChanged = this.net && this.net.activation !== net.activation;
     this.net = net;
-    if (key === this.netKey) return;
+    if (key === this.netKey) {
+      // The same shape with another activation: only the column subtitles change.
+      if (activationChanged && this.geom) placeNodes(this.nodes, this.geom, net);
+      return;
+    }
     this.netKey = key;
     this.selection = null;
     this.weights = null;
