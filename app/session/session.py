@@ -17,7 +17,7 @@ import numpy as np
 
 from app.engine import History, Trainer
 from app.engine.activations import ACTIVATIONS
-from app.engine.gradcheck import check_network
+from app.engine.gradcheck import CHECK_THRESHOLD, check_network
 from app.limits import Limits
 from app.protocol import ClientMessage, Message, ProtocolError, with_id
 from app.session import messages, restore
@@ -36,7 +36,6 @@ MUTATING_WHILE_PLAYING = frozenset(
     {"step", "back", "seek", "reset", "set_weight", "set_bias", "gradcheck"}
 )
 MAX_EPOCH_COUNT = 100  # `step` by epoch takes count 1..100
-GRADCHECK_OK = 1e-5
 GRADCHECK_SAMPLES = 8  # as Trainer.gradient_check
 
 
@@ -318,18 +317,26 @@ class Session:
             rows = [
                 {
                     "layer": r.layer,
-                    "rel_error_W": finite(r.rel_error_W),
-                    "rel_error_b": finite(r.rel_error_b),
+                    "rel_error_W": finite(r.scaled_error_W),
+                    "rel_error_b": finite(r.scaled_error_b),
                 }
                 for r in results
             ]
             ok = all(
                 r["rel_error_W"] is not None
                 and r["rel_error_b"] is not None
-                and max(r["rel_error_W"], r["rel_error_b"]) < GRADCHECK_OK
+                and max(r["rel_error_W"], r["rel_error_b"]) < CHECK_THRESHOLD
                 for r in rows
             )
-            return [{"type": "gradcheck", "step": step, "layers": rows, "ok": ok}]
+            return [
+                {
+                    "type": "gradcheck",
+                    "step": step,
+                    "layers": rows,
+                    "ok": ok,
+                    "threshold": CHECK_THRESHOLD,
+                }
+            ]
 
         return job
 

@@ -83,8 +83,12 @@ export class Inspector {
   }
 
   gradcheck(g) {
-    const rows = g.layers.map((r) => h("div", { class: "math" }, `W${sup(r.layer)}: relative error `, h("b", {}, formatNumber(r.rel_error_W, 2)), `   b${sup(r.layer)}: `, h("b", {}, formatNumber(r.rel_error_b, 2))));
-    return [h("p", { class: g.ok ? "ok" : "bad" }, g.ok ? `Gradient check at step ${g.step}: the backward pass matches finite differences (every relative error < 1e-5).` : `Gradient check at step ${g.step}: a gradient differs from finite differences.`), ...rows];
+    // The server's threshold (the engine's one definition); a fallback only for an old server.
+    const limit = g.threshold ?? 1e-5;
+    const err = (v) => h("b", { class: v === null || !(v < limit) ? "bad" : null }, formatNumber(v, 2));
+    const rows = g.layers.map((r) => h("div", { class: "math" }, `W${sup(r.layer)}: error `, err(r.rel_error_W), `   b${sup(r.layer)}: `, err(r.rel_error_b)));
+    const head = g.ok ? `Gradient check at step ${g.step}: the backward pass matches finite differences (every error < ${limit}).` : `Gradient check at step ${g.step}: a gradient differs from finite differences (the error marked in red is ≥ ${limit}).`;
+    return [h("p", { class: g.ok ? "ok" : "bad" }, head), ...rows];
   }
 
   neuron(sel, rec, ctx) {
