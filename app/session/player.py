@@ -184,12 +184,10 @@ class Player:
             while self.playing and not out.closed:
                 stopped = self.play_slice(pace.slice_s())
                 if stopped:
-                    # The state first, then why play stopped: a page that syncs to the state
-                    # must still show the divergence that follows it.
+                    await out.emit(stopped)
                     for _ in self.finish():
                         await asyncio.sleep(0)
                     await out.emit([messages.state_message(self.tl, self.playing)])
-                    await out.emit(stopped)
                     break
                 now = time.monotonic()
                 if self._acked.is_set() and now - last_frame >= FRAME_INTERVAL_S:

@@ -38,6 +38,7 @@ export function createModel() {
     diagnostics: null,
     chart: emptyChart(),
     diverged: null,
+    divergedHeld: false,
     sample: null,
     follow: null,
     followSplit: "train",
@@ -177,7 +178,11 @@ function onState(model, msg) {
     model.walk = { step: msg.step + 1, phases: [] };
     model.shown = null;
   }
-  if (model.diverged && (stepChanged || model.diverged.step > msg.step + 1)) model.diverged = null;
+  // Play that diverged sends `diverged`, `status`, then the `state` of the last finite step:
+  // that state keeps the divergence on screen; any later move forgets it.
+  const held = model.divergedHeld && model.diverged && msg.step === model.diverged.step - 1;
+  model.divergedHeld = false;
+  if (!held && model.diverged && (stepChanged || model.diverged.step > msg.step + 1)) model.diverged = null;
   changes.push("state", "moment", "status", "config");
   return changes;
 }
@@ -256,6 +261,7 @@ function onStatus(model, msg) {
 
 function onDiverged(model, msg) {
   model.diverged = msg;
+  model.divergedHeld = true;
   model.playing = false;
   return ["diverged", "status"];
 }
