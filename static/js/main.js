@@ -21,6 +21,7 @@ import { Renderer } from "./render.js";
 import { showTooltip } from "./panels.js";
 import { formatNumber, superscript } from "./format.js";
 import { bindKeyboard } from "./keyboard.js";
+import { TakeHome } from "./takehome.js";
 
 const $ = (id) => document.getElementById(id);
 const options = await loadOptions();
@@ -137,6 +138,7 @@ const header = new Header({
     renderer.invalidate("moment");
   },
 });
+const takeHome = new TakeHome({ model, note: (text) => notices.banner.show("takehome", "warn", "Not opened:", text, [], 9000) });
 const renderer = new Renderer({ model, ui, views: { diagram, animator, output, charts, inspector, controls }, theme: () => header.theme, commands, writeUrl, stats });
 Object.assign(stats, { diagram, output });
 
@@ -144,6 +146,7 @@ function onMessage(msg) {
   const changes = applyMessage(model, msg);
   if (changes.includes("session")) {
     header.sessionStarted();
+    takeHome.sessionStarted();
     commands.sessionStarted();
   }
   notices.react(changes);

@@ -45,7 +45,7 @@ export const HIDEABLE = [
   "data", "features", "network", "training", "output", "charts", "inspector", "timeline",
   "dataset", "noise", "ratio", "batch_size", "regenerate", "upload", "activation", "init",
   "learning_rate", "optimizer", "regularization", "dropout", "speed", "layers", "reset",
-  "step_back", "play", "step_forward", "step_by", "share", "gradcheck",
+  "step_back", "play", "step_forward", "step_by", "share", "gradcheck", "takehome",
 ];
 
 const BY_KEY = new Map(PROPERTIES.map((p) => [p.key, p]));
