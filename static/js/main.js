@@ -36,6 +36,9 @@ if (ui.hide.length) {
   const style = document.createElement("style");
   style.textContent = `${hideSelectors(ui.hide).join(",")} { display: none !important; }`;
   document.head.append(style);
+  // Whole panels gone: the grid gives their columns to the diagram (app.css, "no-data" …).
+  document.body.classList.toggle("no-data", ui.hide.includes("data"));
+  document.body.classList.toggle("no-out", ui.hide.includes("output") && ui.hide.includes("charts"));
 }
 
 function writeUrl() {
