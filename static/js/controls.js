@@ -144,7 +144,7 @@ export class Controls {
       h("span", {}, optionLabel("dataset", "custom")),
     );
     up.querySelector(".icon-wrap").innerHTML = '<svg class="icon" aria-hidden="true"><use href="#i-upload"/></svg>';
-    up.setAttribute("aria-label", "Upload CSV");
+    up.setAttribute("aria-label", `${optionLabel("dataset", "custom")}: upload a CSV file`);
     up.addEventListener("click", () => this.el.csv.click());
     tiles.append(up);
     this.tileButtons.set("custom", up);

@@ -1,6 +1,8 @@
 // The header's own controls: the theme toggle, the share link, the spectator link, and the marks
 // of a watching page (the body's "watching" class; no watch link to hand on).
 
+import { markSpectator } from "./spectator.js";
+
 const $ = (id) => document.getElementById(id);
 
 /** Copy `link` to the clipboard (or show it to copy by hand) and say so on `button` for a moment. */
@@ -53,7 +55,7 @@ export class Header {
   /** A new session: mark a watching page, offer the watch link only to its controller. */
   sessionStarted() {
     const watching = this.model.role === "watch";
-    document.body.classList.toggle("watching", watching);
+    markSpectator(this.model);
     $("watch-link").hidden = watching || !this.model.watchKey;
   }
 }

@@ -113,7 +113,9 @@ def test_csv_upload_trains_on_it(
     x, y = page.evaluate(f"[window.__bpl.output.sx({px}), window.__bpl.output.sy({py})]")
     page.mouse.move(box["x"] + x, box["y"] + y)
     expect(page.locator("#tooltip")).to_contain_text(f"label “{label}”")
-    expect(page.get_by_role("button", name="Upload CSV")).to_have_attribute("aria-pressed", "true")
+    expect(page.get_by_role("button", name="Your CSV: upload a CSV file")).to_have_attribute(
+        "aria-pressed", "true"
+    )
     expect(page.locator("#upload-note")).to_contain_text("60 rows")
     page.get_by_role("button", name="Step forward", exact=True).click()
     wait_message(page, traffic, "phase")
