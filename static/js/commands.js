@@ -6,6 +6,9 @@
 import { followSample, isWatching } from "./store.js";
 import { diffConfig } from "./state.js";
 import { WATCHER_MESSAGES, isClassification } from "./protocol.js";
+
+/** The largest `count` of one `step` message (app/protocol/client.py MAX_STEP_COUNT). */
+const MAX_STEP_COUNT = 1000;
 import { formatNumber } from "./format.js";
 
 export class Commands {
@@ -119,8 +122,19 @@ export class Commands {
       this.urlConfig = null;
       this.configure(diff);
     }
+    // A shared link's step: a new session replays training from its seed up to it (training
+    // is deterministic: the same weights as when the link was copied). A resumed session is
+    // already where it was.
+    const target = this.ui.step;
+    this.ui.step = 0;
+    if (target > 0 && !m.resumed && m.step === 0) this.replayTo(target);
     // A session restored from a checkpoint (server restart) no longer follows: ask again.
     if (m.resumed && m.follow !== null && m.follow !== undefined) this.send({ type: "follow", index: m.follow, split: m.followSplit ?? "train" });
+  }
+
+  /** Train `target` iterations from step 0, in `step` messages of at most MAX_STEP_COUNT. */
+  replayTo(target) {
+    for (let left = target; left > 0; left -= MAX_STEP_COUNT) this.send({ type: "step", unit: "iteration", count: Math.min(left, MAX_STEP_COUNT) });
   }
 
   async upload(file) {

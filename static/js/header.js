@@ -27,7 +27,10 @@ export class Header {
     $("theme-toggle").addEventListener("click", () => this.setTheme(this.theme === "dark" ? "light" : "dark"));
     $("share").addEventListener("click", () => {
       this.writeUrl();
-      copyLink($("share"), location.href, "Copy link", "Copy this link:");
+      // The link carries the step shown: opening it replays training up to it (commands.js).
+      const link = new URL(location.href);
+      if (this.model.step > 0) link.searchParams.set("step", String(this.model.step));
+      copyLink($("share"), link.href, "Copy link", "Copy this link:");
     });
     $("watch-link").addEventListener("click", () => {
       const m = this.model;

@@ -38,6 +38,8 @@ export const PROPERTIES = [
   { key: "log", scope: "ui", type: "bool", default: false },
   { key: "theme", scope: "ui", type: "string", values: ["light", "dark"], default: null },
   { key: "hide", scope: "ui", type: "list", default: [] },
+  // The step a shared link was copied at: a new session replays from the seed up to it.
+  { key: "step", scope: "ui", type: "int", default: 0 },
 ];
 
 /** Names `?hide=` understands: whole panels and single controls (see data-hide in index.html). */
