@@ -3,7 +3,7 @@
 // and the update with the optimizer's actual step. Weights and biases can be edited here.
 
 import { h } from "./dom.js";
-import { classPhrase, featureLabel, formatNumber, formatTerm, superscript as sup, subscript as sub } from "./format.js";
+import { classPhrase, featureLabel, formatNumber, formatTerm, superscript as sup, subscript as sub, unitPhrase, weightSymbol } from "./format.js";
 import { optimizerName } from "./captions.js";
 import { DERIVATIVES } from "./nn.js";
 import { isClassification } from "./protocol.js";
@@ -104,7 +104,8 @@ export class Inspector {
       return out;
     }
     const t = rec.layers[c - 1];
-    const title = c === L ? (classes(ctx) ? `Output unit ${j} (${classPhrase(ctx.data, j)})` : `Output unit ${j + 1}`) : `Layer ${c}, unit ${j + 1}`;
+    const phrase = unitPhrase(c, j, L, c === L && classes(ctx) ? classPhrase(ctx.data, j) : null);
+    const title = phrase[0].toUpperCase() + phrase.slice(1);
     out.push(h("h3", {}, title, this.sampleLine(rec, ctx)));
     const aPrev = c === 1 ? rec.x : rec.layers[c - 2].A;
     const Wrow = t.W?.[j];
@@ -166,7 +167,8 @@ export class Inspector {
     const w = t?.W?.[j]?.[i];
     if (w === undefined) return this.empty(ctx);
     const from = l === 1 ? featureLabel(ctx.data?.features?.[i] ?? `x${i + 1}`) : `a${sup(l - 1)}${sub(i + 1)}`;
-    out.push(h("h3", {}, `Weight W${sup(l)}${sub(j + 1)}${sub(i + 1)}`, h("span", { class: "sub" }, `from ${l === 1 ? "input " + from : `layer ${l - 1} unit ${i + 1}`} to ${l === ctx.L ? `output ${j}` : `layer ${l} unit ${j + 1}`}`), this.sampleLine(rec, ctx)));
+    const to = unitPhrase(l, j, ctx.L, l === ctx.L && classes(ctx) ? classPhrase(ctx.data, j) : null);
+    out.push(h("h3", {}, `Weight ${weightSymbol(l, j, i)}`, h("span", { class: "sub" }, `from ${l === 1 ? "input " + from : unitPhrase(l - 1, i, ctx.L)} to ${to}`), this.sampleLine(rec, ctx)));
     const cols = h("div", { class: "cols" });
     const left = h("div", {});
     const right = h("div", {});

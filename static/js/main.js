@@ -19,7 +19,7 @@ import { Notices } from "./notices.js";
 import { Header } from "./header.js";
 import { Renderer } from "./render.js";
 import { showTooltip } from "./panels.js";
-import { formatNumber, superscript } from "./format.js";
+import { formatNumber, superscript, weightSymbol } from "./format.js";
 import { bindKeyboard } from "./keyboard.js";
 import { TakeHome } from "./takehome.js";
 
@@ -159,7 +159,7 @@ function onMessage(msg) {
 function hoverText(sel) {
   if (sel.type === "edge") {
     const w = model.layers?.[sel.layer - 1]?.W?.[sel.row]?.[sel.col];
-    return `W${superscript(sel.layer)}[${sel.row + 1},${sel.col + 1}] = ${formatNumber(w, 4)} · click to inspect and edit`;
+    return `${weightSymbol(sel.layer, sel.row, sel.col)} = ${formatNumber(w, 4)} · click to inspect and edit`;
   }
   if (sel.type === "bias") return `b${superscript(sel.layer)}[${sel.unit + 1}] = ${formatNumber(model.layers?.[sel.layer - 1]?.b?.[sel.unit], 4)}`;
   const g = diagram.neurons[sel.layer]?.[sel.unit]?.g;
@@ -171,6 +171,8 @@ function select(sel) {
   diagram.setSelection(sel);
   animator.drawIdle();
   renderer.invalidate("moment");
+  // What was chosen is read in the inspector: bring its heading into view once it is drawn.
+  if (sel) requestAnimationFrame(() => requestAnimationFrame(() => $("inspector").querySelector("h3")?.scrollIntoView({ block: "nearest" })));
 }
 
 // ----- keyboard -----
