@@ -46,4 +46,4 @@ def test_the_inspector_comes_into_view(page: Page, live_server: LiveServer) -> N
     expect(heading).to_contain_text("Layer 2 unit 1")
     page.wait_for_timeout(300)
     box = heading.bounding_box()
-    assert box and 0 <= box["y"] and box["y"] + box["height"] <= 800, box
+    assert box and box["y"] >= 0 and box["y"] + box["height"] <= 800, box
