@@ -22,6 +22,7 @@ import { showTooltip } from "./panels.js";
 import { formatNumber, superscript, weightSymbol } from "./format.js";
 import { bindKeyboard } from "./keyboard.js";
 import { TakeHome } from "./takehome.js";
+import { WeightPicker } from "./weight-picker.js";
 
 const $ = (id) => document.getElementById(id);
 const options = await loadOptions();
@@ -166,8 +167,12 @@ function hoverText(sel) {
   return g?.getAttribute("aria-label") ?? (sel.layer === layerCount(model) ? "Output" : `Layer ${sel.layer}`);
 }
 
+const weightPicker = new WeightPicker($("weight-pick"), (sel) => select(sel));
+
 function select(sel) {
   ui.selection = sel;
+  const sizes = diagram.net?.sizes;
+  weightPicker.update(sel, sizes, sizes ? sizes.length - 1 : 0);
   diagram.setSelection(sel);
   animator.drawIdle();
   renderer.invalidate("moment");
