@@ -6,6 +6,7 @@
 import { followSample, isWatching } from "./store.js";
 import { diffConfig } from "./state.js";
 import { WATCHER_MESSAGES, isClassification } from "./protocol.js";
+import { PhaseWalker, walksPhases } from "./walker.js";
 
 /** The largest `count` of one `step` message (app/protocol/client.py MAX_STEP_COUNT). */
 const MAX_STEP_COUNT = 1000;
@@ -19,6 +20,7 @@ export class Commands {
    */
   constructor({ model, conn, ui, urlConfig, views, invalidate, writeUrl, uploadNote, replaced }) {
     Object.assign(this, { model, conn, ui, views, invalidate, writeUrl, uploadNote, replaced });
+    this.walker = new PhaseWalker({ model, send: (msg) => this.send(msg), invalidate: (...c) => this.invalidate(...c) });
     this.urlConfig = urlConfig;
     this.stepClickedAt = null;
   }
@@ -38,11 +40,14 @@ export class Commands {
   }
 
   pauseIfPlaying() {
+    this.walker.stop();
     if (this.model.playing) this.send({ type: "pause" });
   }
 
   togglePlay() {
-    if (this.model.playing) this.send({ type: "pause" });
+    if (this.walker.active) this.walker.stop();
+    else if (this.model.playing) this.send({ type: "pause" });
+    else if (walksPhases(this.ui.unit, this.ui.speed)) this.walker.start(this.ui.speed);
     else this.send(this.playMessage());
   }
 
@@ -62,6 +67,7 @@ export class Commands {
   }
 
   reset() {
+    this.walker.stop();
     this.views.animator.finish();
     this.send({ type: "reset" });
   }

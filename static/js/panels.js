@@ -42,7 +42,7 @@ export function renderCaption(model, display, L) {
   const capEl = $("caption");
   capEl.dataset.phase = p.phase;
   // Announce phases when stepping; not the ever-changing numbers while playing.
-  capEl.setAttribute("aria-live", p.phase === "playing" ? "off" : "polite");
+  capEl.setAttribute("aria-live", p.phase === "playing" || model.walking ? "off" : "polite");
   const t = $("phase-title");
   if (t.textContent !== title) t.textContent = title;
   const eqText = equations.join(" | ");
