@@ -167,6 +167,19 @@ function hoverText(sel) {
   return g?.getAttribute("aria-label") ?? (sel.layer === layerCount(model) ? "Output" : `Layer ${sel.layer}`);
 }
 
+// Double-clicking a weight or a bias (as the help says) puts the cursor in its edit box, once
+// the inspector drew it (two frames: the click's selection renders in the next one).
+$("diagram").addEventListener("dblclick", () => {
+  requestAnimationFrame(() =>
+    requestAnimationFrame(() => {
+      const input = $("inspector").querySelector("form.edit input");
+      if (!input || !ui.selection || ui.selection.type === "neuron") return;
+      input.focus();
+      input.select();
+    }),
+  );
+});
+
 const weightPicker = new WeightPicker($("weight-pick"), (sel) => select(sel));
 
 function select(sel) {
