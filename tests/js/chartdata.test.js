@@ -46,3 +46,10 @@ test("warnings: vanishing gradients, update ratio far from 1e-3, dead units", ()
   assert.ok(diagnosticWarnings(hot).some((s) => /too high/.test(s)));
   assert.ok(diagnosticWarnings(hot).some((s) => /exploding/.test(s)));
 });
+
+test("tick labels get the digits that keep neighbours apart", async () => {
+  const { distinctTickLabels } = await import("../../static/js/chartdata.js");
+  const { formatNumber } = await import("../../static/js/format.js");
+  const labels = distinctTickLabels([1.05, 1.1, 1.15, 1.2], formatNumber);
+  assert.equal(new Set(labels).size, 4);
+});
