@@ -3,10 +3,17 @@ distinct colours by depth, named in its legend."""
 
 from __future__ import annotations
 
+import re
+
 from playwright.sync_api import Page, expect
 
 from tests.conftest import LiveServer
 from tests.e2e.helpers import open_app, wait_message
+
+
+def lightness(css: str) -> float:
+    r, g, b = (float(v) for v in re.findall(r"[\d.]+", css)[:3])
+    return (max(r, g, b) + min(r, g, b)) / 2
 
 
 def test_updates_chart_by_depth(page: Page, live_server: LiveServer) -> None:
@@ -35,3 +42,6 @@ def test_updates_chart_by_depth(page: Page, live_server: LiveServer) -> None:
             )
             assert len(markers) == 7, markers
             assert len(set(markers)) == 7, (tab, markers)
+            # Sequential by depth: the lightness moves one way from layer 1 to layer 7.
+            light = [lightness(m) for m in markers]
+            assert light == sorted(light) or light == sorted(light, reverse=True), (tab, markers)
