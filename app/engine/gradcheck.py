@@ -30,6 +30,15 @@ TOLERANCE = 1e-7
 SAMPLES = 8
 """``check_training_rows`` uses the first this many training samples by default."""
 
+CHECK_THRESHOLD = 1e-4
+"""The app's pass mark for a layer's scaled error (`scaled_error`): a correct float64 backprop
+stays below ~1e-5 even in deep sigmoid nets, a wrong one is ≳1e-3."""
+
+GRADIENT_FLOOR = 1e-6
+"""Gradient norm below which the error is measured against this floor instead (central
+differences with ε = 1e-6 carry ~1e-10 of rounding error per entry, which would dominate the
+relative error of a vanishing gradient)."""
+
 Backprop = Callable[..., Pass]
 
 
@@ -42,6 +51,16 @@ class GradCheckResult:
     rel_error_b: float
     max_abs_error_W: float
     max_abs_error_b: float
+    scale_W: float = 0.0
+    scale_b: float = 0.0
+
+    @property
+    def scaled_error_W(self) -> float:
+        return scaled_error(self.rel_error_W, self.scale_W)
+
+    @property
+    def scaled_error_b(self) -> float:
+        return scaled_error(self.rel_error_b, self.scale_b)
 
     @property
     def passed(self) -> bool:
@@ -55,6 +74,13 @@ def relative_error(analytic: Array, numerical: Array) -> float:
     if scale == 0.0:
         return 0.0
     return float(np.linalg.norm(analytic - numerical)) / scale
+
+
+def scaled_error(rel_error: float, scale: float) -> float:
+    """``‖a − n‖ / max(‖a‖, ‖n‖, GRADIENT_FLOOR)`` from the relative error and ``max(‖a‖, ‖n‖)``."""
+    if scale == 0.0:
+        return rel_error
+    return rel_error * scale / max(scale, GRADIENT_FLOOR)
 
 
 def numerical_gradient(loss: Callable[[], float], theta: Array, eps: float) -> Array:
@@ -138,6 +164,8 @@ def check_network(
                 rel_error_b=relative_error(ab, gb),
                 max_abs_error_W=float(np.max(np.abs(aW - gW))),
                 max_abs_error_b=float(np.max(np.abs(ab - gb))),
+                scale_W=max(float(np.linalg.norm(aW)), float(np.linalg.norm(gW))),
+                scale_b=max(float(np.linalg.norm(ab)), float(np.linalg.norm(gb))),
             )
         )
     return results

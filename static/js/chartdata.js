@@ -28,3 +28,20 @@ export function chartColumns(kind, chart, L, log = false) {
 export function diagnosticWarnings(diagnostics) {
   return (diagnostics?.advice ?? []).map((a) => a.text).filter((t) => typeof t === "string" && t.length > 0);
 }
+
+
+/**
+ * Tick labels with as many significant digits as it takes for neighbours to differ (from
+ * `digits` up to 6): 1.05, 1.1, 1.15 rather than "1.1 / 1.1".
+ * @param {(number|null)[]} ticks
+ * @param {function} format (value, digits) → string
+ */
+export function distinctTickLabels(ticks, format, digits = 2) {
+  let labels = [];
+  for (let d = digits; d <= 6; d++) {
+    labels = ticks.map((t) => (t === null ? "" : format(t, d)));
+    const shown = labels.filter(Boolean);
+    if (new Set(shown).size === shown.length) break;
+  }
+  return labels;
+}

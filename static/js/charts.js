@@ -4,9 +4,9 @@
 
 import uPlot from "../vendor/uplot/uPlot.esm.js";
 import { cssVar, h } from "./dom.js";
-import { classColor } from "./colors.js";
+import { classColor, depthColor } from "./colors.js";
 import { formatNumber } from "./format.js";
-import { LOG_DEFAULT, chartColumns, diagnosticWarnings } from "./chartdata.js";
+import { LOG_DEFAULT, chartColumns, diagnosticWarnings, distinctTickLabels } from "./chartdata.js";
 import { isClassification } from "./protocol.js";
 
 function hasValues(data) {
@@ -121,7 +121,7 @@ export class Charts {
     }
     const ink2 = cssVar("--ink-2") || "#555";
     const grid = cssVar("--line") || "#ddd";
-    const colors = this.kind === "loss" ? [cssVar("--ink-3") || "#999", classColor(1), classColor(0)] : this.kind === "accuracy" ? [classColor(1), classColor(0)] : d.labels.map((_, i) => classColor(i + 2));
+    const colors = this.kind === "loss" ? [cssVar("--ink-3") || "#999", classColor(1), classColor(0)] : this.kind === "accuracy" ? [classColor(1), classColor(0)] : d.labels.map((_, i) => depthColor(i, d.labels.filter((l) => l !== "1e-3").length, document.documentElement.dataset.theme));
     const log = this.log[this.kind];
     const series = [
       { label: "step" },
@@ -144,7 +144,7 @@ export class Charts {
       scales: { x: { time: false }, y: log ? { distr: 3 } : this.kind === "accuracy" ? { range: [0, 1] } : {} },
       axes: [
         { ...axis, label: undefined, values: (_u, ticks) => ticks.map((t) => (Number.isInteger(t) ? formatNumber(t, 6) : "")) },
-        { ...axis, size: 46, values: (_u, ticks) => ticks.map((t) => (t === null ? "" : formatNumber(t, 2))) },
+        { ...axis, size: 46, values: (_u, ticks) => distinctTickLabels(ticks, formatNumber) },
       ],
       legend: { live: true },
       cursor: { drag: { x: false, y: false }, points: { size: 6 } },

@@ -112,3 +112,14 @@ export function legendGradient(theme = "light", steps = 9) {
   }
   return `linear-gradient(to right, ${parts.join(", ")})`;
 }
+
+/**
+ * A sequential colour for layer i of n (0 = first): one hue from light to dark in the light
+ * theme (dark to light in the dark theme), so depth reads as order even with 8 layers.
+ */
+export function depthColor(i, n, theme = "light") {
+  const t = n > 1 ? i / (n - 1) : 0.5;
+  const lightness = theme === "dark" ? 45 + 35 * t : 72 - 50 * t;
+  const hue = 200 + 60 * t;
+  return `hsl(${hue.toFixed(0)} 70% ${lightness.toFixed(0)}%)`;
+}

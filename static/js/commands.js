@@ -6,6 +6,10 @@
 import { followSample, isWatching } from "./store.js";
 import { diffConfig } from "./state.js";
 import { WATCHER_MESSAGES, isClassification } from "./protocol.js";
+import { PhaseWalker, walksPhases } from "./walker.js";
+
+/** The largest `count` of one `step` message (app/protocol/client.py MAX_STEP_COUNT). */
+const MAX_STEP_COUNT = 1000;
 import { formatNumber } from "./format.js";
 
 export class Commands {
@@ -16,6 +20,7 @@ export class Commands {
    */
   constructor({ model, conn, ui, urlConfig, views, invalidate, writeUrl, uploadNote, replaced }) {
     Object.assign(this, { model, conn, ui, views, invalidate, writeUrl, uploadNote, replaced });
+    this.walker = new PhaseWalker({ model, send: (msg) => this.send(msg), invalidate: (...c) => this.invalidate(...c) });
     this.urlConfig = urlConfig;
     this.stepClickedAt = null;
   }
@@ -35,12 +40,15 @@ export class Commands {
   }
 
   pauseIfPlaying() {
+    this.walker.stop();
     if (this.model.playing) this.send({ type: "pause" });
   }
 
   togglePlay() {
-    if (!this.model.playing && this.model.stepLocked) return; // a prediction is asked first
-    if (this.model.playing) this.send({ type: "pause" });
+    if (this.walker.active) this.walker.stop();
+    else if (this.model.playing) this.send({ type: "pause" });
+    else if (this.model.stepLocked) return; // a prediction is asked first (experiments/)
+    else if (walksPhases(this.ui.unit, this.ui.speed)) this.walker.start(this.ui.speed);
     else this.send(this.playMessage());
   }
 
@@ -61,6 +69,7 @@ export class Commands {
   }
 
   reset() {
+    this.walker.stop();
     this.views.animator.finish();
     this.send({ type: "reset" });
   }
@@ -121,8 +130,22 @@ export class Commands {
       this.urlConfig = null;
       this.configure(diff);
     }
+    // A shared link's step: a new session replays training from its seed up to it (training
+    // is deterministic: the same weights as when the link was copied). A resumed session is
+    // already where it was.
+    const target = this.ui.step;
+    this.ui.step = 0;
+    if (target > 0 && !m.resumed && m.step === 0) this.replayTo(target);
     // A session restored from a checkpoint (server restart) no longer follows: ask again.
     if (m.resumed && m.follow !== null && m.follow !== undefined) this.send({ type: "follow", index: m.follow, split: m.followSplit ?? "train" });
+  }
+
+  /** Train `target` iterations from step 0, in `step` messages of at most MAX_STEP_COUNT; never
+   * past the server's kept history (max_seek_history, 10,000 by default): a hand-edited link
+   * must not queue millions of steps. */
+  replayTo(target) {
+    const most = this.model.limits?.max_seek_history ?? 10000;
+    for (let left = Math.min(target, most); left > 0; left -= MAX_STEP_COUNT) this.send({ type: "step", unit: "iteration", count: Math.min(left, MAX_STEP_COUNT) });
   }
 
   async upload(file) {

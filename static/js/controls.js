@@ -144,7 +144,7 @@ export class Controls {
       h("span", {}, optionLabel("dataset", "custom")),
     );
     up.querySelector(".icon-wrap").innerHTML = '<svg class="icon" aria-hidden="true"><use href="#i-upload"/></svg>';
-    up.setAttribute("aria-label", "Upload CSV");
+    up.setAttribute("aria-label", `${optionLabel("dataset", "custom")}: upload a CSV file`);
     up.addEventListener("click", () => this.el.csv.click());
     tiles.append(up);
     this.tileButtons.set("custom", up);
@@ -298,7 +298,7 @@ export class Controls {
   /** Transport state: play label, counters, timeline. */
   syncTransport(model, ui, readOnly) {
     const e = this.el;
-    const playing = model.playing;
+    const playing = model.playing || Boolean(model.walking);
     const label = playing ? "Pause" : "Play";
     const span = e.play.querySelector(".label");
     if (span.textContent !== label) {
@@ -309,8 +309,8 @@ export class Controls {
     if (e.stepCount.textContent !== step) e.stepCount.textContent = step;
     const epoch = formatCount(model.epoch);
     if (e.epochCount.textContent !== epoch) e.epochCount.textContent = epoch;
-    e.rateWrap.hidden = !playing || !model.stepsPerSecond;
-    if (playing && model.stepsPerSecond) e.rate.textContent = formatNumber(model.stepsPerSecond, 3);
+    e.rateWrap.hidden = !model.playing || !model.stepsPerSecond;
+    if (model.playing && model.stepsPerSecond) e.rate.textContent = formatNumber(model.stepsPerSecond, 3);
     const tl = e.timeline;
     const min = String(model.history.oldest);
     const max = String(Math.max(model.history.newest, model.step));

@@ -110,3 +110,21 @@ export function formatShort(value) {
   if (typeof value === "number" && Number.isFinite(value) && Math.abs(value) >= 1e5) return value.toExponential(0).replace("+", "");
   return formatNumber(value);
 }
+
+/**
+ * One convention for naming units and weights everywhere (inspector, tooltip, labels): units
+ * count from 1; an output unit of a classifier also says its class ("output unit 1 (class 0)").
+ * @param {number} layer 1..L (L: the output layer)
+ * @param {number} unit 0-based index
+ * @param {number} L the number of weight layers
+ * @param {string|null} className the class this output unit stands for
+ */
+export function unitPhrase(layer, unit, L, className = null) {
+  if (layer === L) return `output unit ${unit + 1}${className ? ` (${className})` : ""}`;
+  return `layer ${layer} unit ${unit + 1}`;
+}
+
+/** The symbol of weight W^l from unit i (0-based) of layer l − 1 to unit j of layer l: "W³₁,₂". */
+export function weightSymbol(l, j, i) {
+  return `W${superscript(l)}${subscript(j + 1)},${subscript(i + 1)}`;
+}

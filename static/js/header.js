@@ -1,6 +1,8 @@
 // The header's own controls: the theme toggle, the share link, the spectator link, and the marks
 // of a watching page (the body's "watching" class; no watch link to hand on).
 
+import { markSpectator } from "./spectator.js";
+
 const $ = (id) => document.getElementById(id);
 
 /** Copy `link` to the clipboard (or show it to copy by hand) and say so on `button` for a moment. */
@@ -25,7 +27,10 @@ export class Header {
     $("theme-toggle").addEventListener("click", () => this.setTheme(this.theme === "dark" ? "light" : "dark"));
     $("share").addEventListener("click", () => {
       this.writeUrl();
-      copyLink($("share"), location.href, "Copy link", "Copy this link:");
+      // The link carries the step shown: opening it replays training up to it (commands.js).
+      const link = new URL(location.href);
+      if (this.model.step > 0) link.searchParams.set("step", String(this.model.step));
+      copyLink($("share"), link.href, "Copy link", "Copy this link:");
     });
     $("watch-link").addEventListener("click", () => {
       const m = this.model;
@@ -53,7 +58,7 @@ export class Header {
   /** A new session: mark a watching page, offer the watch link only to its controller. */
   sessionStarted() {
     const watching = this.model.role === "watch";
-    document.body.classList.toggle("watching", watching);
+    markSpectator(this.model);
     $("watch-link").hidden = watching || !this.model.watchKey;
   }
 }

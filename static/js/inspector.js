@@ -4,7 +4,7 @@
 // Weights and biases can be edited here.
 
 import { h } from "./dom.js";
-import { classPhrase, featureLabel, formatNumber, formatTerm, superscript as sup, subscript as sub } from "./format.js";
+import { classPhrase, featureLabel, formatNumber, formatTerm, superscript as sup, subscript as sub, unitPhrase, weightSymbol } from "./format.js";
 import { optimizerName } from "./captions.js";
 import { biasLines, edgeLines, neuronLines, partText } from "./chain-lines.js";
 import { isClassification } from "./protocol.js";
@@ -70,8 +70,12 @@ export class Inspector {
   }
 
   gradcheck(g) {
-    const rows = g.layers.map((r) => h("div", { class: "math" }, `W${sup(r.layer)}: relative error `, h("b", {}, formatNumber(r.rel_error_W, 2)), `   b${sup(r.layer)}: `, h("b", {}, formatNumber(r.rel_error_b, 2))));
-    return [h("p", { class: g.ok ? "ok" : "bad" }, g.ok ? `Gradient check at step ${g.step}: the backward pass matches finite differences (every relative error < 1e-5).` : `Gradient check at step ${g.step}: a gradient differs from finite differences.`), ...rows];
+    // The server's threshold (the engine's one definition); a fallback only for an old server.
+    const limit = g.threshold ?? 1e-5;
+    const err = (v) => h("b", { class: v === null || !(v < limit) ? "bad" : null }, formatNumber(v, 2));
+    const rows = g.layers.map((r) => h("div", { class: "math" }, `W${sup(r.layer)}: error `, err(r.rel_error_W), `   b${sup(r.layer)}: `, err(r.rel_error_b)));
+    const head = g.ok ? `Gradient check at step ${g.step}: the backward pass matches finite differences (every error < ${limit}).` : `Gradient check at step ${g.step}: a gradient differs from finite differences (the error marked in red is ≥ ${limit}).`;
+    return [h("p", { class: g.ok ? "ok" : "bad" }, head), ...rows];
   }
 
   neuron(sel, rec, ctx) {
@@ -87,7 +91,8 @@ export class Inspector {
       return out;
     }
     const t = rec.layers[c - 1];
-    const title = c === L ? (classes(ctx) ? `Output unit ${j + 1} (${classPhrase(ctx.data, j)})` : `Output unit ${j + 1}`) : `Layer ${c}, unit ${j + 1}`;
+    const phrase = unitPhrase(c, j, L, c === L && classes(ctx) ? classPhrase(ctx.data, j) : null);
+    const title = phrase[0].toUpperCase() + phrase.slice(1);
     out.push(h("h3", {}, title, this.sampleLine(rec, ctx)));
     const Wrow = t.W?.[j];
     out.push(...neuronLines(c, j, rec, ctx).map(chainLine));
@@ -111,7 +116,8 @@ export class Inspector {
     const w = t?.W?.[j]?.[i];
     if (w === undefined) return this.empty(ctx);
     const from = l === 1 ? featureLabel(ctx.data?.features?.[i] ?? `x${i + 1}`) : `a${sup(l - 1)}${sub(i + 1)}`;
-    out.push(h("h3", {}, `Weight W${sup(l)}${sub(j + 1)}${sub(i + 1)}`, h("span", { class: "sub" }, `from ${l === 1 ? "input " + from : `layer ${l - 1} unit ${i + 1}`} to ${l === ctx.L ? `output ${j + 1}` : `layer ${l} unit ${j + 1}`}`), this.sampleLine(rec, ctx)));
+    const to = unitPhrase(l, j, ctx.L, l === ctx.L && classes(ctx) ? classPhrase(ctx.data, j) : null);
+    out.push(h("h3", {}, `Weight ${weightSymbol(l, j, i)}`, h("span", { class: "sub" }, `from ${l === 1 ? "input " + from : unitPhrase(l - 1, i, ctx.L)} to ${to}`), this.sampleLine(rec, ctx)));
     const cols = h("div", { class: "cols" });
     const left = h("div", {});
     const right = h("div", {});

@@ -21,9 +21,11 @@ import { Notices } from "./notices.js";
 import { Header } from "./header.js";
 import { Renderer } from "./render.js";
 import { showTooltip } from "./panels.js";
-import { formatNumber, superscript } from "./format.js";
+import { formatNumber, superscript, weightSymbol } from "./format.js";
 import { bindKeyboard } from "./keyboard.js";
 import { Experiments } from "./experiments/experiments.js";
+import { TakeHome } from "./takehome.js";
+import { WeightPicker } from "./weight-picker.js";
 
 const $ = (id) => document.getElementById(id);
 const options = await loadOptions();
@@ -38,6 +40,9 @@ if (ui.hide.length) {
   const style = document.createElement("style");
   style.textContent = `${hideSelectors(ui.hide).join(",")} { display: none !important; }`;
   document.head.append(style);
+  // Whole panels gone: the grid gives their columns to the diagram (app.css, "no-data" …).
+  document.body.classList.toggle("no-data", ui.hide.includes("data"));
+  document.body.classList.toggle("no-out", ui.hide.includes("output") && ui.hide.includes("charts"));
 }
 
 function writeUrl() {
@@ -142,6 +147,7 @@ const header = new Header({
     renderer.invalidate("moment");
   },
 });
+const takeHome = new TakeHome({ model, note: (text) => notices.banner.show("takehome", "warn", "Not opened:", text, [], 9000) });
 const renderer = new Renderer({ model, ui, views: { diagram, animator, output, charts, inspector, controls, lossSlice, compare }, theme: () => header.theme, commands, writeUrl, stats });
 Object.assign(stats, { diagram, output });
 const experiments = new Experiments({ model, commands, ui, writeUrl, select: (sel) => select(sel), showChart: (kind) => charts.show(kind), invalidate: (...changes) => renderer.invalidate(...changes) });
@@ -151,6 +157,7 @@ function onMessage(msg) {
   const changes = applyMessage(model, msg);
   if (changes.includes("session")) {
     header.sessionStarted();
+    takeHome.sessionStarted();
     commands.sessionStarted();
   }
   notices.react(changes);
@@ -161,18 +168,37 @@ function onMessage(msg) {
 function hoverText(sel) {
   if (sel.type === "edge") {
     const w = model.layers?.[sel.layer - 1]?.W?.[sel.row]?.[sel.col];
-    return `W${superscript(sel.layer)}[${sel.row + 1},${sel.col + 1}] = ${formatNumber(w, 4)} · click to inspect and edit`;
+    return `${weightSymbol(sel.layer, sel.row, sel.col)} = ${formatNumber(w, 4)} · click to inspect and edit`;
   }
   if (sel.type === "bias") return `b${superscript(sel.layer)}[${sel.unit + 1}] = ${formatNumber(model.layers?.[sel.layer - 1]?.b?.[sel.unit], 4)}`;
   const g = diagram.neurons[sel.layer]?.[sel.unit]?.g;
   return g?.getAttribute("aria-label") ?? (sel.layer === layerCount(model) ? "Output" : `Layer ${sel.layer}`);
 }
 
+// Double-clicking a weight or a bias (as the help says) puts the cursor in its edit box, once
+// the inspector drew it (two frames: the click's selection renders in the next one).
+$("diagram").addEventListener("dblclick", () => {
+  requestAnimationFrame(() =>
+    requestAnimationFrame(() => {
+      const input = $("inspector").querySelector("form.edit input");
+      if (!input || !ui.selection || ui.selection.type === "neuron") return;
+      input.focus();
+      input.select();
+    }),
+  );
+});
+
+const weightPicker = new WeightPicker($("weight-pick"), (sel) => select(sel));
+
 function select(sel) {
   ui.selection = sel;
+  const sizes = diagram.net?.sizes;
+  weightPicker.update(sel, sizes, sizes ? sizes.length - 1 : 0);
   diagram.setSelection(sel);
   animator.drawIdle();
   renderer.invalidate("moment");
+  // What was chosen is read in the inspector: bring its heading into view once it is drawn.
+  if (sel) requestAnimationFrame(() => requestAnimationFrame(() => $("inspector").querySelector("h3")?.scrollIntoView({ block: "nearest" })));
 }
 
 // ----- keyboard -----

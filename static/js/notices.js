@@ -5,6 +5,7 @@
 import { isWatching } from "./store.js";
 import { Banner } from "./panels.js";
 import { formatCount, formatNumber, superscript } from "./format.js";
+import { healthyStep } from "./recovery.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -87,17 +88,26 @@ export class Notices {
     );
   }
 
+  /** Seek to `step`, then set the learning rate `lr` (the banner's recovery). */
+  rewind(step, lr) {
+    this.banner.hide("diverged");
+    this.seek(step);
+    this.configure({ learning_rate: lr });
+  }
+
   diverged(msg) {
     const m = this.model;
     const lr = m.config.learning_rate;
     const lower = Number((lr / 10).toPrecision(2));
-    const target = Math.max(m.history.oldest, msg.step - 10);
+    const target = healthyStep(m.chart, msg.step, m.history.oldest);
     // The page's own sentence from the fields (the server's message starts "diverged at …").
     const what = msg.quantity === "loss" || !msg.quantity ? "The loss" : `${msg.quantity}${msg.layer ? superscript(msg.layer) : ""}`;
     const why = lr >= 1 ? ` A learning rate of ${formatNumber(lr)} is very high.` : "";
     this.banner.show("diverged", "error", "Training diverged.", `${what} stopped being a finite number at step ${formatCount(msg.step)}, so that update was not applied: the network stays at step ${formatCount(Math.max(0, msg.step - 1))}, its last finite state.${why}`, [
-      [`Lower the learning rate to ${lower}`, () => this.configure({ learning_rate: lower })],
-      [`Go back to step ${target}`, () => this.seek(target)],
+      // Both rewind to healthy weights and keep (or set) the learning rate: a seek restores the
+      // settings recorded at that step, so the chosen rate is sent again after it.
+      [`Lower the learning rate to ${lower}`, () => this.rewind(target, lower), `Lower the learning rate to ${lower} and go back to step ${formatCount(target)}`],
+      [`Go back to step ${target}`, () => this.rewind(target, this.model.config.learning_rate)],
       ["Reset", () => this.reset()],
     ]);
   }

@@ -9,6 +9,7 @@ import { classNames as namesOfClasses, formatNumber, formatPercent, superscript 
 import { phaseCaption } from "./captions.js";
 import { isClassification, phaseOrder, updateIndex } from "./protocol.js";
 import { pixelRange } from "./output/gallery.js";
+import { metricsAt } from "./series.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -43,7 +44,7 @@ export function renderCaption(model, display, L) {
   const capEl = $("caption");
   capEl.dataset.phase = p.phase;
   // Announce phases when stepping; not the ever-changing numbers while playing.
-  capEl.setAttribute("aria-live", p.phase === "playing" ? "off" : "polite");
+  capEl.setAttribute("aria-live", p.phase === "playing" || model.walking ? "off" : "polite");
   const t = $("phase-title");
   if (t.textContent !== title) t.textContent = title;
   const eqText = equations.join(" | ");
@@ -109,7 +110,7 @@ export function renderSampleNav(display, { follow, setRow }) {
 }
 
 export function renderStats(model) {
-  const m = model.metrics;
+  const m = metricsAt(model.chart, model.metrics, model.step, model.metricsByStep);
   const el = $("stats");
   const classification = isClassification(model.data?.task);
   const items = [
@@ -169,7 +170,7 @@ export class Banner {
     b.dataset.kind = kind;
     $("banner-title").textContent = title;
     $("banner-message").textContent = message;
-    $("banner-actions").replaceChildren(...actions.map(([label, fn]) => h("button", { type: "button", onclick: () => fn() }, label)));
+    $("banner-actions").replaceChildren(...actions.map(([label, fn, title]) => h("button", { type: "button", title, onclick: () => fn() }, label)));
     b.hidden = false;
     clearTimeout(this.timer);
     if (timeout) this.timer = setTimeout(() => this.hide(key), timeout);

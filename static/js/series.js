@@ -128,3 +128,22 @@ export function chartFromSeries(msg) {
   }
   return chart;
 }
+
+/**
+ * The metrics to show at `step`: the newest evaluated at or before it, from the chart's rows or
+ * the last `metrics` message (after a seek back, the newest metrics describe a later step).
+ */
+export function metricsAt(chart, metrics, step, byStep = null) {
+  let best = metrics && metrics.step <= step ? metrics : null;
+  for (const m of byStep?.values() ?? []) if (m.step <= step && (!best || m.step > best.step)) best = m;
+  const steps = chart?.steps ?? [];
+  for (let i = steps.length - 1; i >= 0; i--) {
+    if (steps[i] > step) continue;
+    if (best && best.step >= steps[i]) break;
+    if (Number.isFinite(chart.train_loss[i])) {
+      best = { step: steps[i], train_loss: chart.train_loss[i], test_loss: chart.test_loss[i], train_accuracy: chart.train_accuracy[i], test_accuracy: chart.test_accuracy[i] };
+      break;
+    }
+  }
+  return best;
+}

@@ -39,6 +39,8 @@ export const PROPERTIES = [
   { key: "theme", scope: "ui", type: "string", values: ["light", "dark"], default: null },
   { key: "hide", scope: "ui", type: "list", default: [] },
   { key: "experiment", scope: "ui", type: "string", default: null },
+  // The step a shared link was copied at: a new session replays from the seed up to it.
+  { key: "step", scope: "ui", type: "int", default: 0 },
 ];
 
 /** Names `?hide=` understands: whole panels and single controls (see data-hide in index.html). */
@@ -46,7 +48,7 @@ export const HIDEABLE = [
   "data", "features", "network", "training", "output", "charts", "inspector", "timeline",
   "dataset", "noise", "ratio", "batch_size", "regenerate", "upload", "activation", "init",
   "learning_rate", "optimizer", "regularization", "dropout", "speed", "layers", "reset",
-  "step_back", "play", "step_forward", "step_by", "share", "gradcheck", "experiments",
+  "step_back", "play", "step_forward", "step_by", "share", "gradcheck", "experiments", "takehome",
 ];
 
 const BY_KEY = new Map(PROPERTIES.map((p) => [p.key, p]));

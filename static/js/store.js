@@ -35,9 +35,11 @@ export function createModel() {
     lastPhase: null,
     lastIteration: null,
     metrics: null,
+    metricsByStep: new Map(),
     diagnostics: null,
     chart: emptyChart(),
     diverged: null,
+    divergedHeld: false,
     sample: null,
     follow: null,
     followSplit: "train",
@@ -72,11 +74,20 @@ function rememberRecord(model, record) {
 /** Forget records of steps after `step` (back, seek, a new branch). */
 function forgetAfter(model, step) {
   for (const key of [...model.records.keys()]) if (key > step) model.records.delete(key);
+  for (const key of [...model.metricsByStep.keys()]) if (key > step) model.metricsByStep.delete(key);
+}
+
+/** Keep a `metrics` object: the newest, and by its step (what the timeline shows later). */
+function keepMetrics(model, metrics) {
+  if (!metrics) return;
+  model.metrics = metrics;
+  if (typeof metrics.step === "number") model.metricsByStep.set(metrics.step, metrics);
 }
 
 /** Forget the moment of the network that was replaced (a new session or a rebuild). */
 function forgetMoment(model) {
   model.records.clear();
+  model.metricsByStep.clear();
   model.walk = null;
   model.shown = null;
   model.sample = null;
@@ -151,7 +162,7 @@ function onState(model, msg) {
   model.history = msg.history ?? model.history;
   model.playing = Boolean(msg.playing);
   if (msg.config) model.config = msg.config;
-  if (msg.metrics) model.metrics = msg.metrics;
+  keepMetrics(model, msg.metrics);
   setLayers(model, msg.layers, changes);
   forgetAfter(model, msg.step);
   if (msg.metrics) {
@@ -174,7 +185,11 @@ function onState(model, msg) {
     model.walk = { step: msg.step + 1, phases: [] };
     model.shown = null;
   }
-  if (model.diverged && (stepChanged || model.diverged.step > msg.step + 1)) model.diverged = null;
+  // Play that diverged sends `diverged`, `status`, then the `state` of the last finite step:
+  // that state keeps the divergence on screen; any later move forgets it.
+  const held = model.divergedHeld && model.diverged && msg.step === model.diverged.step - 1;
+  model.divergedHeld = false;
+  if (!held && model.diverged && (stepChanged || model.diverged.step > msg.step + 1)) model.diverged = null;
   changes.push("state", "moment", "status", "config");
   return changes;
 }
@@ -208,7 +223,7 @@ function onIteration(model, msg) {
   model.history = { oldest: model.history.oldest, newest: Math.max(model.history.newest, msg.step) };
   if (msg.history) model.history = msg.history;
   setLayers(model, msg.layers.map((l) => ({ W: l.W_next, b: l.b_next })), changes);
-  if (msg.metrics) model.metrics = msg.metrics;
+  keepMetrics(model, msg.metrics);
   if (msg.diagnostics) model.diagnostics = msg.diagnostics;
   model.lastLoss = msg.loss;
   chartLosses(model, msg.losses ?? [[msg.step, msg.loss]], msg.metrics, msg.diagnostics ?? {}, msg.step);
@@ -228,7 +243,7 @@ function onFrame(model, msg) {
   // The kept history (its oldest step moves on as a long play trims it).
   model.history = msg.history ?? { oldest: model.history.oldest, newest: Math.max(model.history.newest, msg.step) };
   setLayers(model, msg.layers, changes);
-  if (msg.metrics) model.metrics = msg.metrics;
+  keepMetrics(model, msg.metrics);
   if (msg.diagnostics) model.diagnostics = msg.diagnostics;
   const losses = msg.losses ?? [];
   if (losses.length) model.lastLoss = losses[losses.length - 1][1];
@@ -241,7 +256,7 @@ function onFrame(model, msg) {
 function onSeries(model, msg) {
   model.chart = chartFromSeries(msg);
   // The metrics of the current state may not be in the recorded series yet (step 0).
-  if (model.metrics && !model.chart.steps.includes(model.metrics.step)) mergeChartRow(model.chart, metricsRow(model.metrics));
+  if (model.metrics && model.metrics.step <= model.step && !model.chart.steps.includes(model.metrics.step)) mergeChartRow(model.chart, metricsRow(model.metrics));
   return ["chart"];
 }
 
@@ -254,6 +269,7 @@ function onStatus(model, msg) {
 
 function onDiverged(model, msg) {
   model.diverged = msg;
+  model.divergedHeld = true;
   model.playing = false;
   return ["diverged", "status"];
 }

@@ -40,3 +40,10 @@ test("warnings are the server's advice texts, nothing computed on the page", () 
   const advice = [{ code: "vanishing", layers: [1], fixes: ["relu_activation"], text: "The gradient vanishes toward the input." }, { code: "dead", layers: [2], fixes: ["leaky_relu"], text: "Dead ReLUs." }];
   assert.deepEqual(diagnosticWarnings({ layers, vanishing: [1], exploding: [], advice }), ["The gradient vanishes toward the input.", "Dead ReLUs."]);
 });
+
+test("tick labels get the digits that keep neighbours apart", async () => {
+  const { distinctTickLabels } = await import("../../static/js/chartdata.js");
+  const { formatNumber } = await import("../../static/js/format.js");
+  const labels = distinctTickLabels([1.05, 1.1, 1.15, 1.2], formatNumber);
+  assert.equal(new Set(labels).size, 4);
+});

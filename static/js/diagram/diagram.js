@@ -78,8 +78,13 @@ export class Diagram {
    */
   setNetwork(net) {
     const key = JSON.stringify([net.sizes, net.features, net.image, net.task, net.editable, net.classNames]);
+    const activationChanged = this.net && this.net.activation !== net.activation;
     this.net = net;
-    if (key === this.netKey) return;
+    if (key === this.netKey) {
+      // The same shape with another activation: only the column subtitles change.
+      if (activationChanged && this.geom) placeNodes(this.nodes, this.geom, net);
+      return;
+    }
     this.netKey = key;
     this.selection = null;
     this.weights = null;
@@ -247,10 +252,13 @@ export class Diagram {
         const v = kind ? shown.values[j] : undefined;
         const has = typeof v === "number" && Number.isFinite(v);
         attr(n.body, "fill", has ? diverging(normalize(v, ext), this.theme) : this.theme === "dark" ? "#262a33" : "#ffffff");
-        text(n.val, has ? formatShort(v) : "");
+        // (A trailing space, not drawn: the group's text reads "0.64 x₁", as its name begins.)
+        text(n.val, has ? `${formatShort(v)} ` : "");
         attr(n.g, "data-value", has ? exact(v) : null);
         attr(n.g, "data-kind", has ? kind : null);
-        attr(n.g, "aria-label", this.neuronLabel(c, j, kind, has ? v : null));
+        // The name starts with the text drawn in the group (its value and label, WCAG 2.5.3).
+        const seen = [has ? formatShort(v) : "", n.lab.textContent].filter(Boolean).join(" ");
+        attr(n.g, "aria-label", `${seen ? `${seen}, ` : ""}${this.neuronLabel(c, j, kind, has ? v : null)}`);
         cls(n.g, "pending", isPending);
         cls(n.g, "selected", this.isSelected("neuron", c, j));
         const target = c === L && classification && display.label === j && labelShown;

@@ -105,7 +105,8 @@ export function placeNodes(nodes, geom, net) {
       attr(n.ring, "r", (col.r + 4).toFixed(1));
       // Values sit just above the point where the edges leave the neuron (right, centre), so
       // the edges never run through them; the output's right side has no edges.
-      attr(n.val, "x", (col.r + 3).toFixed(1));
+      // At the output the value starts outside the target ring (radius r + 4, stroke 2.5).
+      attr(n.val, "x", (c === L ? col.r + 8 : col.r + 3).toFixed(1));
       // (Dense columns have no room above: there the value stays centred, on its halo.)
       const lift = c < L && col.spacing >= 26;
       attr(n.val, "y", lift ? (-Math.max(3, Math.min(5, col.r * 0.35))).toFixed(1) : null);
@@ -113,7 +114,7 @@ export function placeNodes(nodes, geom, net) {
       attr(n.val, "display", showText || c === L ? null : "none");
       attr(n.val, "font-size", col.spacing < 20 ? "9.5" : null);
       if (c === 0) attr(n.lab, "x", (-col.r - 5).toFixed(1));
-      else attr(n.lab, "x", (col.r + 58).toFixed(1));
+      else attr(n.lab, "x", (col.r + 63).toFixed(1));
       attr(n.lab, "display", c === 0 || c === L ? (col.spacing >= 11 ? null : "none") : "none");
       const b = nodes.biases[c]?.[j];
       if (b) {

@@ -1,0 +1,47 @@
+"""Issue 15, item 13: no duplicate tick labels; with 7 layers the Updates chart's series have
+distinct colours by depth, named in its legend."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import Page, expect
+
+from tests.conftest import LiveServer
+from tests.e2e.helpers import open_app, wait_message
+
+
+def lightness(css: str) -> float:
+    r, g, b = (float(v) for v in re.findall(r"[\d.]+", css)[:3])
+    return (max(r, g, b) + min(r, g, b)) / 2
+
+
+def test_updates_chart_by_depth(page: Page, live_server: LiveServer) -> None:
+    traffic = open_app(page, live_server.url + "/?hidden=4,4,4,4,4,4")
+    page.get_by_label("Step by").select_option("epoch")
+    for _ in range(2):
+        start = len(traffic.received)
+        page.get_by_role("button", name="Step forward", exact=True).click()
+        wait_message(page, traffic, "iteration", start)
+    for tab in ["Updates", "Gradients", "Loss"]:
+        page.get_by_role("tab", name=tab).click()
+        chart = page.locator("#chart")
+        expect(chart.locator(".u-legend")).to_be_visible()
+        page.wait_for_timeout(200)
+        ticks = chart.evaluate(
+            """(c) => [...c.querySelectorAll('.u-axis')].map((a) =>
+                [...a.children].map((t) => t.textContent).filter(Boolean))"""
+        )
+        for axis in ticks:
+            assert len(set(axis)) == len(axis), (tab, axis)
+        if tab != "Loss":
+            markers = chart.evaluate(
+                """(c) => [...c.querySelectorAll('.u-legend .u-series')].slice(1)
+                    .filter((s) => !/1e-3/.test(s.textContent))
+                    .map((s) => getComputedStyle(s.querySelector('.u-marker')).borderColor)"""
+            )
+            assert len(markers) == 7, markers
+            assert len(set(markers)) == 7, (tab, markers)
+            # Sequential by depth: the lightness moves one way from layer 1 to layer 7.
+            light = [lightness(m) for m in markers]
+            assert light == sorted(light) or light == sorted(light, reverse=True), (tab, markers)
