@@ -256,6 +256,7 @@ class ShowRun(_Message):
     type: Literal["show_run"]
     run: RunId
 
+
 class Experiment(_Message):
     """Start a guided experiment of the catalogue (None: follow none)."""
 
