@@ -25,9 +25,9 @@ from app.experiments.checks import (
     RunView,
     evaluate,
     gradient_size,
-    predict_answer,
     whole_set_dead_fraction,
 )
+from app.experiments.predict import predict_answer
 from app.protocol import Message, ProtocolError
 from app.session.timeline import Timeline, replace_config
 from app.steplog import finite

@@ -24,12 +24,11 @@ from app.engine.options import OPTIONS, RANGES
 from app.experiments import CATALOGUE_PATH, experiment, load_catalogue
 from app.experiments.checks import (
     KINDS,
-    PREDICT_KINDS,
     evaluate,
     gradient_size,
-    predict_answer,
     validate_check,
 )
+from app.experiments.predict import PREDICT_KINDS, predict_answer
 from app.limits import Limits
 from tests.experiments.runner import Run, phases_per_iteration, run_experiment
 

@@ -12,11 +12,11 @@ from app.experiments.checks import (
     RunView,
     evaluate,
     loss_trend,
-    predict_answer,
     validate_check,
     view_of,
     whole_set_dead_fraction,
 )
+from app.experiments.predict import predict_answer
 
 
 def view(

@@ -353,7 +353,7 @@ def test_10_gradient_checks_are_limited_by_a_semaphore(
 ) -> None:
     running, most = 0, 0
     lock = threading.Lock()
-    from app.session import session as session_module
+    from app.session import gradcheck as gradcheck_module
 
     def slow_check(*args: Any, **kwargs: Any) -> list[Any]:
         nonlocal running, most
@@ -365,7 +365,7 @@ def test_10_gradient_checks_are_limited_by_a_semaphore(
             running -= 1
         return []
 
-    monkeypatch.setattr(session_module, "check_training_rows", slow_check)
+    monkeypatch.setattr(gradcheck_module, "check_training_rows", slow_check)
     with app_client(tmp_path, max_gradchecks=1) as client:
         connect = make_connect(client)
         with connect("/ws") as one, connect("/ws") as two:
