@@ -11,6 +11,7 @@ export function h(tag, attrs = {}, ...children) {
     if (k === "class") el.className = v;
     else if (k === "text") el.textContent = v;
     else if (k.startsWith("on") && typeof v === "function") el.addEventListener(k.slice(2), v);
+    else if (k === "style") el.style.cssText = String(v); // CSSOM: the page's CSP forbids style attributes
     else el.setAttribute(k, v === true ? "" : String(v));
   }
   for (const c of children.flat()) if (c !== null && c !== undefined && c !== false) el.append(c);
@@ -20,7 +21,11 @@ export function h(tag, attrs = {}, ...children) {
 /** Create an SVG element with attributes. */
 export function s(tag, attrs = {}) {
   const el = document.createElementNS(SVG_NS, tag);
-  for (const [k, v] of Object.entries(attrs)) if (v !== null && v !== undefined) el.setAttribute(k, String(v));
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === null || v === undefined) continue;
+    if (k === "style") el.style.cssText = String(v); // CSSOM: the page's CSP forbids style attributes
+    else el.setAttribute(k, String(v));
+  }
   return el;
 }
 
