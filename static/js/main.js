@@ -37,9 +37,10 @@ window.__bpl = stats;
 
 // ----- hide controls (?hide=…) -----
 if (ui.hide.length) {
-  const style = document.createElement("style");
-  style.textContent = `${hideSelectors(ui.hide).join(",")} { display: none !important; }`;
-  document.head.append(style);
+  // A constructed sheet, not a <style> element: the page's CSP refuses inline style elements.
+  const sheet = new CSSStyleSheet();
+  sheet.replaceSync(`${hideSelectors(ui.hide).join(",")} { display: none !important; }`);
+  document.adoptedStyleSheets = [...document.adoptedStyleSheets, sheet];
   // Whole panels gone: the grid gives their columns to the diagram (app.css, "no-data" …).
   document.body.classList.toggle("no-data", ui.hide.includes("data"));
   document.body.classList.toggle("no-out", ui.hide.includes("output") && ui.hide.includes("charts"));
