@@ -4,7 +4,7 @@
 # CI proves this file with hadolint and a real podman build + run (tests/docker/).
 FROM python:3.11.11-slim-bookworm
 
-# One BLAS thread: small matmuls are ~4.5x faster than with a thread pool (FIELD-NOTES);
+# One BLAS thread: small matmuls are ~4.5x faster than with a thread pool (measured on 2-core machines);
 # scale with processes, not threads.
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \

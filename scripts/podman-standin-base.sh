@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Make a local stand-in for the Dockerfile's base image, for machines that cannot reach a
-# container registry (FIELD-NOTES, "Dockerfile without a Docker engine").
+# container registry (none is reachable here: `FROM python:3.11-slim` cannot be pulled).
 #
 #   sudo scripts/podman-standin-base.sh [IMAGE]
 #

@@ -33,7 +33,7 @@ node --test tests/js/
 step "Python tests: engine, server, WebSocket, Docker"
 "$VENV/bin/python" -m pytest tests --ignore=tests/e2e -p no:cacheprovider --junitxml="$OUT/pytest.xml"
 
-# Playwright's sync API keeps an event loop alive for the rest of a process (FIELD-NOTES), so the
+# Playwright's sync API keeps an event loop alive for the rest of a process (a later asyncio.run() fails), so the
 # browser tests get their own pytest process.
 step "Browser tests (headless Chromium)"
 "$VENV/bin/python" -m pytest tests/e2e -p no:cacheprovider --junitxml="$OUT/pytest-e2e.xml"

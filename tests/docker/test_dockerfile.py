@@ -1,4 +1,4 @@
-"""The Dockerfile, proven without a Docker engine (FIELD-NOTES, "Dockerfile without a Docker engine").
+"""The Dockerfile, proven without a Docker engine (no registry is reachable here, so the FROM image is a local stand-in).
 
 1. hadolint finds nothing, at any severity.
 2. The Dockerfile keeps its promises (pinned slim base, non-root user, env, exec-form CMD, ...).
@@ -9,7 +9,7 @@
    from the installed wheel, the server process is not root, the checkpoint volume is writable,
    and the image's own HEALTHCHECK passes.
 
-Podman runs with the recipe from FIELD-NOTES: runc (crun fails on this hybrid-cgroup host),
+Podman runs with runc (crun fails on this hybrid-cgroup host),
 1024 nofile/nproc ulimits, the host's CA bundle and a pip.conf with ``cert=`` mounted into the
 build (pip reaches PyPI through the machine's CA), ``--network=host`` for the build and
 ``--network=none`` for the container (no ``-p``: port mapping edits iptables). Its images live in
@@ -47,7 +47,7 @@ RUNROOT = Path("/run/backprop-lab/containers")
 TEST_LABEL = "org.backprop-lab.test-pid"
 
 CONTAINERS_CONF = """\
-# Written by tests/docker/test_dockerfile.py (FIELD-NOTES recipe).
+# Written by tests/docker/test_dockerfile.py.
 [containers]
 # The host's hard nofile limit is below podman's default of 1048576.
 default_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]
@@ -248,7 +248,7 @@ def sweep_leftovers(podman: Podman) -> None:
 
 @pytest.fixture(scope="module")
 def podman(tmp_path_factory: pytest.TempPathFactory) -> Podman:
-    """Podman configured by the FIELD-NOTES recipe, with the stand-in base image in its storage."""
+    """Podman configured for this host (runc, ulimits, the host CA), with the stand-in base image in its storage."""
     missing = [tool for tool in ("podman", "runc", "debootstrap") if not shutil.which(tool)]
     is_root = os.geteuid() == 0
     if missing or not is_root:
