@@ -9,7 +9,9 @@
   the time from its `ack` to the frame's arrival (an upper bound on the frame's age: the server
   builds the frame after it reads the ack) and, with a `sync` sent on arrival, how many steps
   the server had made beyond the frame (an upper bound: it includes the sync's round trip).
-  Target: no frame older than one frame (100 ms).
+  Target: no frame older than one frame (100 ms). A `sync` sends the whole moment, so the
+  server answers at most 2 per second after a burst of 4 (`BPL_SYNC_RATE_PER_S`): the client
+  syncs on one frame in `SYNC_EVERY_S` and acks the others without one.
 
 The server is pinned to one core and this client to the other when there are two.
 """
@@ -35,8 +37,16 @@ CLIENT_OPTIONS: dict[str, Any] = {
 }
 
 
+# A reply slower than this is a failure, never a hang: a dropped message (a rate limit, a
+# refused command) would otherwise leave the bench waiting forever while the server plays on.
+RECV_TIMEOUT_S = 60.0
+# Within the server's `sync` limit of 2 per second (after a burst of 4).
+SYNC_EVERY_S = 0.6
+
+
 async def _recv(ws: Any) -> dict[str, Any]:
-    message: dict[str, Any] = orjson.loads(await ws.recv())
+    raw = await asyncio.wait_for(ws.recv(), RECV_TIMEOUT_S)
+    message: dict[str, Any] = orjson.loads(raw)
     return message
 
 
@@ -127,6 +137,7 @@ async def play(
         end = time.perf_counter() + seconds
         acked_at: float | None = None
         n_sync = 0
+        last_sync = 0.0
         while time.perf_counter() < end:
             message = await _recv(ws)
             kind = message["type"]
@@ -139,16 +150,19 @@ async def play(
             reported_rate.append(message.get("steps_per_second") or 0.0)
             if acked_at is not None:
                 ack_to_frame.append(arrival - acked_at)
-            if draw_s > 0:
+            if draw_s > 0 and arrival - last_sync >= SYNC_EVERY_S:
                 n_sync += 1
-                t = time.perf_counter()
+                t = last_sync = time.perf_counter()
                 await ws.send(orjson.dumps({"type": "sync", "id": n_sync}))
                 while True:
                     reply = await _recv(ws)
+                    if reply["type"] == "error":
+                        raise RuntimeError(f"server error: {reply}")
                     if reply["type"] == "state" and reply.get("id") == n_sync:
                         break
                 sync_rtt.append(time.perf_counter() - t)
                 steps_behind.append(reply["step"] - message["step"])
+            if draw_s > 0:
                 await asyncio.sleep(max(0.0, arrival + draw_s - time.perf_counter()))
             acked_at = time.perf_counter()
             await ws.send(orjson.dumps({"type": "ack", "frame": message["frame"]}))

@@ -171,6 +171,10 @@ class SessionHub:
         session = Session(s.limits, self.datasets.get, config, pace=self)
         entry = Entry(session=session, browser=browser)
         self.entries[session.id] = entry
+        # Written now, not at the reaper's next round: a teacher whose watch link reaches
+        # another process finds the session (its key is checked against this file) from the
+        # student's first `hello` on.
+        self.save(entry)
         return entry
 
     def find(self, session_id: str, token: str) -> Entry | None:

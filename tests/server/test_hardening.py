@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from websockets.exceptions import ConnectionClosed, InvalidStatus
@@ -191,44 +192,72 @@ def test_healthz_stays_fast_while_20_sessions_play(server_factory: Factory) -> N
 def test_healthz_and_pings_stay_fast_while_50_sessions_run_long_steps(
     server_factory: Factory,
 ) -> None:
-    """server-requests #9: long `step` commands share the loop like play does."""
+    """server-requests #9: long `step` commands share the loop like play does.
+
+    Judged against the same server in the same run, not against a clock: a server that ran
+    a `step` of 1,000 updates without yielding would keep `/healthz` and a `ping` waiting for
+    the rest of that command (on average half of it, at worst all of it). Sharing the loop,
+    they wait for one slice (~1 ms of training), whatever the machine's speed.
+    """
     server = server_factory({"BPL_MAX_SESSIONS_PER_BROWSER": "100"})
+    count = 1000
+    with ws_peer(server.ws_url) as solo:
+        solo.welcome()
+        solo.request({"type": "step", "count": 50}, "iteration")  # warm up
+        started = time.perf_counter()
+        solo.request({"type": "step", "count": count}, "iteration")
+        one_command = time.perf_counter() - started
+
     stop = threading.Event()
     done = [0] * 50
     errors: list[BaseException] = []
+    peers: list[Any] = []
 
     def stepper(i: int) -> None:
         try:
-            with ws_peer(server.ws_url) as peer:
+            # 50 sessions share the loop fairly: each command takes ~50 times `one_command`.
+            with ws_peer(server.ws_url, timeout=max(120.0, 200 * one_command)) as peer:
+                peers.append(peer)
                 peer.welcome()
                 while not stop.is_set():
-                    peer.request({"type": "step", "count": 1000}, "iteration")
+                    peer.request({"type": "step", "count": count}, "iteration")
                     done[i] += 1
+        except ConnectionClosed:
+            if not stop.is_set():
+                raise
         except BaseException as exc:
-            errors.append(exc)
+            if not stop.is_set():
+                errors.append(exc)
 
     threads = [threading.Thread(target=stepper, args=(i,), daemon=True) for i in range(50)]
     for t in threads:
         t.start()
     time.sleep(1.5)
     latencies = []
-    with ws_peer(server.ws_url) as idle:
+    pings = []
+    with ws_peer(server.ws_url, timeout=120) as idle:
         idle.welcome()
-        pings = []
         for _ in range(10):
             latencies.append(healthz_seconds(server.url))
             started = time.perf_counter()
             idle.expect({"type": "ping"}, "pong")
             pings.append(time.perf_counter() - started)
             time.sleep(0.05)
+    # Every session's first command completes: the steps were made, not put off.
+    deadline = time.monotonic() + max(300.0, 200 * one_command)
+    while min(done) < 1 and not errors and time.monotonic() < deadline:
+        time.sleep(0.1)
     stop.set()
+    for peer in list(peers):
+        peer.ws.close()
     for t in threads:
         t.join(timeout=30)
     assert not errors, errors[:3]
-    assert sum(done) >= 50, done
-    print(f"\n50 sessions stepping 1,000 at a time: healthz max {max(latencies) * 1000:.0f} ms, "
+    assert min(done) >= 1, done
+    print(f"\n50 sessions stepping {count:,} at a time (one such command alone: "
+          f"{one_command * 1000:.0f} ms): healthz max {max(latencies) * 1000:.0f} ms, "
           f"ping max {max(pings) * 1000:.0f} ms")  # fmt: skip
-    assert max(latencies) < 1.0 and max(pings) < 1.0
+    assert max(latencies) < one_command / 2 and max(pings) < one_command / 2
 
 
 def test_100_abrupt_disconnects_leak_nothing(server_factory: Factory) -> None:

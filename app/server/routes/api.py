@@ -53,7 +53,7 @@ class Options(BaseModel):
 
 
 @router.get("/options")
-def options(request: Request) -> Options:
+async def options(request: Request) -> Options:
     """Everything a client needs to build its controls."""
     return Options(
         datasets=list(OPTIONS["dataset"]),

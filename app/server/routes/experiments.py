@@ -12,7 +12,7 @@ router = APIRouter(prefix="/api", tags=["api"])
 
 
 @router.get("/experiments")
-def experiments() -> list[dict[str, Any]]:
+async def experiments() -> list[dict[str, Any]]:
     """Every experiment in catalogue order, as stored: id, title, question, config, steps,
     watch, explanation, check and the optional unit, walk, predict and next."""
     return load_catalogue()

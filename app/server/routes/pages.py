@@ -39,7 +39,7 @@ def content_security_policy(html: str, host: str) -> str:
 
 
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)
-def index(request: Request) -> HTMLResponse:
+async def index(request: Request) -> HTMLResponse:
     response = templates.TemplateResponse(request, "index.html", {"version": __version__})
     html = bytes(response.body).decode()
     response.headers["content-security-policy"] = content_security_policy(
@@ -49,12 +49,18 @@ def index(request: Request) -> HTMLResponse:
 
 
 @router.get("/healthz")
-def healthz() -> dict[str, str]:
-    """Liveness: answered from the event loop without touching any session."""
+async def healthz() -> dict[str, str]:
+    """Liveness: answered from the event loop without touching any session.
+
+    `async` on purpose, like every cheap route here: FastAPI runs a plain `def` route in a
+    worker thread, which must win the GIL back from the loop's training slices at every
+    switch (5 ms each); measured with 50 sessions stepping, that made /healthz take ~300 ms
+    against ~10 ms from the loop.
+    """
     return {"status": "ok"}
 
 
 @router.get("/favicon.ico", include_in_schema=False)
-def favicon() -> FileResponse:
+async def favicon() -> FileResponse:
     """Browsers ask for it on any page (JSON ones too); a 404 would be a console error."""
     return FileResponse(STATIC_DIR / "img" / "favicon.svg", media_type="image/svg+xml")
