@@ -17,6 +17,7 @@ from app.engine.activations import Activation
 from app.engine.losses import OutputHead
 from app.engine.network import forward
 from app.engine.types import AnyArray, Array
+from app.engine.unit_health import UnitActivity
 
 
 @dataclass(frozen=True)
@@ -43,12 +44,24 @@ class Chunk:
 
 
 def measure(
-    W: Sequence[Array], b: Sequence[Array], X: Array, y: AnyArray, act: Activation, head: OutputHead
+    W: Sequence[Array],
+    b: Sequence[Array],
+    X: Array,
+    y: AnyArray,
+    act: Activation,
+    head: OutputHead,
+    units: UnitActivity | None = None,
 ) -> Chunk:
     """Loss and right answers of the network ``W``, ``b`` (no dropout) on rows ``X`` ``(m, in)``
-    with labels ``y`` (``(m,)`` classes or ``(m, k)`` targets); overflow gives ``inf``/``nan``."""
+    with labels ``y`` (``(m,)`` classes or ``(m, k)`` targets); overflow gives ``inf``/``nan``.
+
+    ``units``, if given, is fed the same forward pass (which hidden units are ever active), so
+    dead / saturated units of the whole set cost no second pass.
+    """
     with np.errstate(all="ignore"):
-        Zs, _, _ = forward(W, b, X, act)
+        Zs, _, A_fs = forward(W, b, X, act)
+        if units is not None:
+            units.add(Zs, A_fs)
         loss, output = head.loss(Zs[-1], y)
         return Chunk(loss, head.correct(output, y), len(X))
 

@@ -260,7 +260,7 @@ class Runs:
             if run.evaluation is None and now - run.last_eval >= EVAL_INTERVAL_S:
                 run.evaluation, run.last_eval = Evaluation(run.tl.trainer), now
             if run.evaluation is not None and run.evaluation.run(0.0005):
-                run.tl.store_metrics(run.evaluation.result())
+                run.tl.store_evaluation(run.evaluation)
                 run.evaluation = None
 
     # -- messages -----------------------------------------------------------------------------

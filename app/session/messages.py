@@ -156,13 +156,14 @@ def _truncated(tl: Timeline, record: IterationRecord) -> bool:
     return bool(len(record.indices) > tl.limits.max_record_samples)
 
 
-def diagnostics(record: IterationRecord) -> Message:
+def diagnostics(tl: Timeline, record: IterationRecord) -> Message:
     """The step's ``diagnostics`` (docs/protocol.md): per-layer figures, flags and advice.
 
-    The whole-training-set ``units`` (dead / saturated) are not attached here yet: ``units`` is
-    null and ``dead`` / ``saturated`` are empty until the server computes them.
+    ``units`` (dead / saturated over the whole training set, with their flags and advice) are
+    the latest whole-set evaluation's, at ``units.step`` ≤ the record's step; null before the
+    first evaluation and after a rewind to before it.
     """
-    return record.diagnostics.message(None)
+    return record.diagnostics.message(tl.units_at(record.step))
 
 
 def iteration_message(
@@ -202,7 +203,7 @@ def iteration_message(
         "reg_loss": record.reg_loss,
         "accuracy": finite(record.accuracy),
         "layers": layers,
-        "diagnostics": diagnostics(record),
+        "diagnostics": diagnostics(tl, record),
         "metrics": tl.log.metrics_at(record.step),
         "losses": [[s, v] for s, v in losses],
         "optimizer_t": t,

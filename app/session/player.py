@@ -143,7 +143,7 @@ class Player:
             self._eval = Evaluation(self.tl.trainer)
             self._last_eval_start = now
         if self._eval is not None and self._eval.run(budget_s / 2):
-            self.tl.store_metrics(self._eval.result())
+            self.tl.store_evaluation(self._eval)
             self._eval = None
         return []
 
@@ -176,7 +176,7 @@ class Player:
             "layers": messages.weights(tl),
             "losses": [[s, v] for s, v in picked],
             "metrics": tl.latest_metrics,
-            "diagnostics": messages.diagnostics(last) if last else None,
+            "diagnostics": messages.diagnostics(tl, last) if last else None,
             "steps_per_second": rate,
             "history": messages.history_range(tl),
             **(

@@ -37,7 +37,7 @@ def restore_state(tl: Timeline, state: Any, log: dict[str, list[Any]] | None = N
     tl.log = StepLog(len(tl.trainer.W), entries[0])
     for entry in entries[1:]:
         tl.log.put(entry)
-    tl.store_metrics(Evaluation(tl.trainer).result())
+    tl.store_evaluation(Evaluation(tl.trainer))
 
 
 def import_weights(

@@ -17,6 +17,7 @@ from collections.abc import Callable, Generator, Iterator
 from typing import Any
 
 from app.engine import Dataset, Diverged, History, IterationRecord, TrainConfig, Trainer
+from app.engine.unit_health import UnitHealth
 from app.evaluation import Evaluation
 from app.limits import Limits, check_limits
 from app.protocol import Phase, ProtocolError, phase_order
@@ -50,6 +51,8 @@ class Timeline:
         self.dataset_id: str | None = None
         self.follow: tuple[int, str] | None = None
         self.latest_metrics: dict[str, Any] | None = None
+        # Dead / saturated units over the whole training set, from the latest evaluation.
+        self.latest_units: UnitHealth | None = None
         self.trainer: Trainer
         self.history: History
         self.log: StepLog
@@ -75,7 +78,7 @@ class Timeline:
         trainer = self.make_trainer(cfg, dataset_id)
         self.dataset_id = dataset_id if cfg.dataset == "custom" else None
         self.install(trainer)
-        self.store_metrics(Evaluation(self.trainer).result())
+        self.store_evaluation(Evaluation(self.trainer))
 
     def custom(self, cfg: TrainConfig, dataset_id: str | None) -> Dataset | None:
         if cfg.dataset != "custom":
@@ -113,6 +116,7 @@ class Timeline:
         self.log = StepLog(len(trainer.W), LogEntry(0, trainer.epoch, trainer.position, None))
         self.last_record = None
         self.latest_metrics = None
+        self.latest_units = None
         self.follow = None
         for listener in self._on_install:
             listener()
@@ -157,14 +161,25 @@ class Timeline:
         self.log.set_metrics(metrics["step"], metrics)
         self.latest_metrics = metrics
 
+    def store_evaluation(self, evaluation: Evaluation) -> dict[str, Any]:
+        """Keep a finished evaluation's metrics (logged at its step) and unit health."""
+        metrics = evaluation.result()
+        self.store_metrics(metrics)
+        self.latest_units = evaluation.units()
+        return metrics
+
+    def units_at(self, step: int) -> UnitHealth | None:
+        """The latest whole-set unit health if measured at or before `step` (not after a
+        rewind past it: those weights are not the ones on screen)."""
+        units = self.latest_units
+        return units if units is not None and (units.step or 0) <= step else None
+
     def evaluate_sliced(self) -> Generator[Events, None, dict[str, Any]]:
         """Whole-set metrics at the current step, yielding between chunks; logged."""
         evaluation = Evaluation(self.trainer)
         while not evaluation.run(self.pace.slice_s()):
             yield []
-        metrics = evaluation.result()
-        self.store_metrics(metrics)
-        return metrics
+        return self.store_evaluation(evaluation)
 
     # -- training primitives ------------------------------------------------------------------
 

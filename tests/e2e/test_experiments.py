@@ -48,6 +48,32 @@ def test_vanishing_link_runs_and_the_card_says_seen(page: Page, live_server: Liv
     wait_message(page, traffic, "experiment", where=lambda m: m["experiment"] == "vanishing-fixed")
 
 
+def test_dead_relu_link_shows_the_dead_units_advice(page: Page, live_server: LiveServer) -> None:
+    """The dead units are judged on the whole training set (not a batch of 10) and the page
+    says so, with the fix the catalogue's `next` experiment demonstrates (leaky ReLU)."""
+    traffic = open_app(page, f"{live_server.url}/?experiment=dead-relu")
+    expect(card(page).get_by_role("heading", name="Dead ReLU units")).to_be_visible()
+    skip = card(page).get_by_role("button", name="Skip")
+    if skip.count():
+        skip.click()
+    card(page).get_by_role("button", name="Run to step 200").click()
+    expect(card(page).get_by_role("status").first).to_contain_text("Seen:", timeout=30_000)
+    wait_until(
+        page,
+        lambda: any(
+            (f.get("diagnostics") or {}).get("dead") == [1]
+            for f in [*traffic.of_type("iteration"), *traffic.of_type("frame")]
+        ),
+        what="layer 1 sent as dead",
+    )
+    warnings = page.locator("#warnings")
+    expect(warnings).to_contain_text("ReLU units output 0 for every one of the 280")
+    expect(warnings).to_contain_text("leaky ReLU")
+    expect(page.locator('#gradient-flow .gflow-col[data-layer="1"]')).to_have_attribute(
+        "data-flags", re.compile(r"\bdead\b")
+    )
+
+
 def test_every_catalogue_entry_loads(page: Page, live_server: LiveServer) -> None:
     traffic = open_app(page, f"{live_server.url}/")
     ids = [e["id"] for e in page.request.get(f"{live_server.url}/api/experiments").json()]

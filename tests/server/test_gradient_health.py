@@ -64,3 +64,51 @@ def test_deep_relu_he_is_sent_no_flag_after_30_steps(connect: Connect) -> None:
         d = it["diagnostics"]
         assert d["vanishing"] == [] and d["exploding"] == [], it["step"]
         assert not {"vanishing", "exploding", "large_updates"} & {a["code"] for a in d["advice"]}
+
+
+DEAD_RELU = {  # the catalogue's `dead-relu` experiment: ReLU at η = 2 kills layer 1's units
+    "dataset": "circle",
+    "samples": 400,
+    "noise": 0.1,
+    "data_seed": 1,
+    "hidden": [8],
+    "activation": "relu",
+    "init": "he",
+    "learning_rate": 2.0,
+    "seed": 1,
+}
+
+
+def test_dead_relus_are_sent_dead_on_the_whole_training_set_with_their_advice(
+    connect: Connect,
+) -> None:
+    with connect() as peer:
+        peer.welcome()
+        peer.request({"type": "configure", "config": DEAD_RELU}, "config")
+        last = peer.request({"type": "step", "count": 200}, "iteration")[-1]
+        d = last["diagnostics"]
+        units = d["units"]
+        assert units is not None and units["step"] == last["step"] == 200
+        assert units["rows"] == 280, "every training row (400 samples, 30 % held out)"
+        layer1 = units["layers"][0]
+        assert layer1["layer"] == 1 and layer1["dead_fraction"] >= 0.5
+        assert layer1["saturated_fraction"] is None
+        assert d["dead"] == [1] and d["saturated"] == []
+        dead = next(a for a in d["advice"] if a["code"] == "dead")
+        assert "leaky" in " ".join(dead["fixes"]) or "leaky" in dead["text"].lower(), dead
+        # Back at a step before the measurement, those units are not the ones on screen.
+        back = peer.request({"type": "seek", "step": 5}, "state")[-1]
+        assert back["step"] == 5
+        again = peer.request({"type": "step", "unit": "iteration"}, "iteration")[-1]
+        assert again["step"] == 6
+        units6 = again["diagnostics"]["units"]
+        assert units6 is None or units6["step"] <= 6
+
+
+def test_a_healthy_net_has_units_measured_and_nothing_flagged(connect: Connect) -> None:
+    with connect() as peer:
+        peer.welcome()
+        it = peer.request({"type": "step", "count": 20}, "iteration")[-1]
+    d = it["diagnostics"]
+    assert d["units"]["step"] == 20 and d["dead"] == [] and d["saturated"] == []
+    assert all(0 <= u["saturated_fraction"] < 0.5 for u in d["units"]["layers"])
