@@ -142,7 +142,7 @@ function checkCaption(model, msg, cfg, where) {
   const L = layerCount(model);
   const display = computeDisplay(model, { row: ROW });
   const task = model.data.task;
-  const cap = phaseCaption({ phase: msg.phase, layer: msg.layer, L, activation: cfg.activation, task, optimizer: cfg.optimizer, dropout: cfg.dropout, l1: cfg.l1, l2: cfg.l2, loss: display.loss, regLoss: display.regLoss });
+  const cap = phaseCaption({ phase: msg.phase, layer: msg.layer, L, activation: cfg.activation, task, optimizer: cfg.optimizer, dropout: cfg.dropout, l1: cfg.l1, l2: cfg.l2, loss: display.loss, regLoss: display.regLoss, t: msg.optimizer_t });
   const eq = cap.equations.join(" | ");
   const l = msg.layer;
   const sup = "⁰¹²³"[l] ?? "";
@@ -173,7 +173,11 @@ function checkCaption(model, msg, cfg, where) {
     assert.deepEqual(cap.equations, updateEquations(cfg.optimizer), where);
     assert.equal(/Every weight takes a step/i.test(cap.note), false);
     if (cfg.optimizer !== "sgd") assert.match(cap.note, /b follows the same rule with db/);
-    if (cfg.optimizer === "adam") assert.match(cap.note, /t counts the updates/);
+    if (cfg.optimizer === "adam") {
+      assert.match(cap.note, /t counts the updates/);
+      assert.ok(Number.isInteger(msg.optimizer_t) && msg.optimizer_t > 0, `${where}: the update phase carries t`);
+      assert.ok(cap.note.includes(`(t = ${msg.optimizer_t} here)`), `${where}: the note gives t's value: ${cap.note}`);
+    } else assert.doesNotMatch(cap.note, /t = \d/);
     assert.doesNotMatch(eq, /dW²/);
   }
   assert.doesNotMatch(eq, /\(1\/m·k\)|leaky_relu/);
