@@ -11,16 +11,14 @@ import asyncio
 import contextlib
 import logging
 import os
-import secrets
 import time
 from collections.abc import Awaitable
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
-from app.protocol import SPECTATOR_TYPES, Message
 from app.server.admission import RateLimiter
 from app.server.checkpoints import CheckpointStore, CheckpointUnreadable
 from app.server.datasets import DatasetStore
+from app.server.entry import Entry, Peer, ResumeUnreadable, SessionsFull, same_secret
 from app.server.settings import Settings
 from app.session import Session
 
@@ -35,69 +33,9 @@ ROUND_S = 0.001
 MIN_SLICE_S = 0.00005
 
 
-class Peer(Protocol):
-    """What the hub needs of a connection."""
-
-    async def close(self, code: int, reason: str) -> None: ...
-
-    def enqueue(self, text: str) -> None: ...
-
-
-class SessionsFull(Exception):
-    """No room for another session; the reason is sent with close code 1013."""
-
-
-class ResumeUnreadable(Exception):
-    """The session's checkpoint exists but cannot be read: the client is told, not "expired"."""
-
-
-@dataclass
-class Entry:
-    """A session in this process, with its sockets and its lifecycle."""
-
-    session: Session
-    browser: str | None
-    controller: Peer | None = None
-    watchers: set[Peer] = field(default_factory=set)
-    disconnected_at: float | None = None
-    dirty: bool = True
-    last_checkpoint: float = 0.0
-    # The version of the checkpoint this process last wrote or loaded: a different file on
-    # disk was written by another process, which then owns the session.
-    checkpoint_version: tuple[int, int, int] | None = None
-    created: float = field(default_factory=time.monotonic)
-    # Another process wrote a newer checkpoint: this copy must never be written again.
-    stale: bool = False
-    # The last checkpoint write failed (a full disk): the client has been or will be told.
-    save_failed: bool = False
-    last_active: float = field(default_factory=time.monotonic)
-    last_ack: float = field(default_factory=time.monotonic)
-
-    def heard(self, kind: str) -> None:
-        """The controller sent a message of type `kind`.
-
-        Any message but `ack` is activity (and may change the session: checkpoint it); `ack`
-        and `play` (whose first frame needs no ack) prove the client draws the frames.
-        """
-        now = time.monotonic()
-        if kind != "ack":
-            self.last_active = now
-            self.dirty = True
-        if kind in ("ack", "play"):
-            self.last_ack = now
-
-    def publish(self, message: Message, text: str) -> None:
-        """Copy a controller's message to the spectators, if it is one they may see.
-
-        Only `SPECTATOR_TYPES`: never a `hello`, whose token and watch key would let every
-        holder of the watch link take the session over.
-        """
-        if message["type"] in SPECTATOR_TYPES:
-            for watcher in list(self.watchers):
-                watcher.enqueue(text)
-
-
 class SessionHub:
+    """Every session of this process (`entries`), its caps, its checkpoints and its reaper."""
+
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.checkpoints = (
@@ -396,11 +334,6 @@ class SessionHub:
         if self.checkpoints is not None and now - self._last_sweep > 60:
             self._last_sweep = now
             self.checkpoints.sweep(s.max_session_age_s)
-
-
-def same_secret(expected: str, given: str) -> bool:
-    """Constant-time comparison that is False (not a TypeError) for non-ASCII input."""
-    return secrets.compare_digest(expected.encode(), given.encode("utf-8", "surrogatepass"))
 
 
 async def _close_all(peer: Peer | None, watchers: set[Peer], reason: str) -> None:

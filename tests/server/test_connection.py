@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from starlette.websockets import WebSocketDisconnect, WebSocketDisconnected, WebSocketState
 
+from app.server.connection import Closed, Connection
 from app.server.hub import SessionHub
-from app.server.routes.ws import Closed, Connection
 from app.server.settings import Settings
 
 

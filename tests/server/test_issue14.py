@@ -24,9 +24,9 @@ from starlette.websockets import WebSocketDisconnect
 
 from app.server import checkpoints as checkpoints_module
 from app.server.app import REDACT, create_app
+from app.server.connection import Connection
 from app.server.hub import SessionHub
 from app.server.routes import api
-from app.server.routes.ws import Connection
 from app.server.settings import Settings
 from app.steplog import LogEntry, StepLog
 from tests.server.conftest import make_connect

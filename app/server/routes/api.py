@@ -17,7 +17,8 @@ from app import protocol
 from app.engine import TrainConfig, parse_csv
 from app.engine.optimizer_view import optimizer_constants
 from app.engine.options import OPTIONS, RANGES
-from app.server.hub import Entry, ResumeUnreadable, SessionHub, SessionsFull, same_secret
+from app.server.entry import Entry, ResumeUnreadable, SessionsFull, same_secret
+from app.server.hub import SessionHub
 from app.session import Session
 from app.steplog import StepLog
 
