@@ -5,7 +5,7 @@
 // Y for the displayed sample (row r of the batch); "dX" is ∂L/∂X; j is the unit, i its input,
 // both 1-based like every index on the page.
 
-import { formatNumber, formatTerm, superscript as sup, subscript as sub } from "./format.js";
+import { formatNumber, formatTerm, indexPair, superscript as sup, subscript as sub } from "./format.js";
 import { activationLabel } from "./captions.js";
 import { DERIVATIVES } from "./nn.js";
 import { isClassification } from "./protocol.js";
@@ -117,11 +117,12 @@ export function edgeLines(l, j, i, rec, ctx) {
   if (w === undefined) return [];
   const J = sub(j + 1);
   const I = sub(i + 1);
+  const JI = indexPair(j, i);
   const out = [line("w", "w = ", n(w, 6))];
   const aPrev = l === 1 ? rec.x : rec.layers[l - 2]?.A;
   if (aPrev) out.push(line("share", `its share of z${sup(l)}${J}: w·a${sup(l - 1)}${I} = `, n(w, 3), "·", n(aPrev[i], 3), " = ", n(w * aPrev[i])));
   if (!t.dZ) {
-    if (t.dW) out.push(line("dW", `dW${sup(l)}${J}${I} = `, n(t.dW[j][i])));
+    if (t.dW) out.push(line("dW", `dW${sup(l)}${JI} = `, n(t.dW[j][i])));
     return out;
   }
   if (l > 1) out.push(line("back", `what flows back to a${sup(l - 1)}${I}: w·dZ${sup(l)}${J} = `, n(w, 3), "·", n(t.dZ[j], 3), " = ", n(w * t.dZ[j])));
@@ -142,10 +143,10 @@ export function edgeLines(l, j, i, rec, ctx) {
   const total = t.dW?.[j]?.[i];
   if ((l1 || l2) && !rec.truncated) {
     const regText = [l2 ? "λ₂·w" : "", l1 ? "λ₁·sign(w)" : ""].filter(Boolean).join(" + ");
-    out.push(line("grad", `dW${sup(l)}${J}${I} = Σᵣ dZᵣ${J}·aᵣ${I} + ${regText} = `, n(sum), " + ", n(reg), " = ", n(total)));
+    out.push(line("grad", `dW${sup(l)}${JI} = Σᵣ dZᵣ${J}·aᵣ${I} + ${regText} = `, n(sum), " + ", n(reg), " = ", n(total)));
   } else if (rec.truncated) {
     out.push(line("grad_rows", `Σᵣ dZᵣ${J}·aᵣ${I}${rows} = `, n(sum)));
-    if (typeof total === "number") out.push(line("dW", `dW${sup(l)}${J}${I} (all ${rec.m} samples${l1 || l2 ? ", with L1/L2" : ""}) = `, n(total)));
+    if (typeof total === "number") out.push(line("dW", `dW${sup(l)}${JI} (all ${rec.m} samples${l1 || l2 ? ", with L1/L2" : ""}) = `, n(total)));
   } else out.push(line("grad", `∂L/∂w = Σᵣ dZᵣ${J}·aᵣ${I} = `, n(sum)));
   return out;
 }

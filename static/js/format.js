@@ -124,7 +124,16 @@ export function unitPhrase(layer, unit, L, className = null) {
   return `layer ${layer} unit ${unit + 1}`;
 }
 
-/** The symbol of weight W^l from unit i (0-based) of layer l − 1 to unit j of layer l: "W³₁,₂". */
+/**
+ * The subscript pair of a weight from unit i (0-based) to unit j: "₁₂", as in textbooks; with a
+ * comma only when an index has two digits ("₁₂,₃"), where the pair would otherwise be ambiguous.
+ */
+export function indexPair(j, i) {
+  const comma = j + 1 >= 10 || i + 1 >= 10 ? "," : "";
+  return `${subscript(j + 1)}${comma}${subscript(i + 1)}`;
+}
+
+/** The symbol of weight W^l from unit i (0-based) of layer l − 1 to unit j of layer l: "W³₁₂". */
 export function weightSymbol(l, j, i) {
-  return `W${superscript(l)}${subscript(j + 1)},${subscript(i + 1)}`;
+  return `W${superscript(l)}${indexPair(j, i)}`;
 }

@@ -13,7 +13,7 @@
 // The state symbols carry the subscript t so that Adam's mₜ is never read as the batch size m;
 // each is named beside torch's name for it (momentum_buffer, square_avg, exp_avg, exp_avg_sq).
 
-import { formatNumber, formatTerm, superscript, subscript } from "./format.js";
+import { formatNumber, formatTerm, indexPair, superscript, subscript } from "./format.js";
 
 /** Significant digits of the numbers in the lines: state values and Δ, and w before/after. */
 export const TERM_DIGITS = 4;
@@ -240,7 +240,7 @@ export function entryInputs({ iteration, before, config, constants, layer, param
   return {
     optimizer: iteration.optimizer,
     param,
-    label: param === "b" ? `b${superscript(layer)}${subscript(row + 1)}` : `W${superscript(layer)}${subscript(row + 1)}${subscript(col + 1)}`,
+    label: param === "b" ? `b${superscript(layer)}${subscript(row + 1)}` : `W${superscript(layer)}${indexPair(row, col)}`,
     g: at(param === "b" ? rec.db : rec.dW),
     reg: reg || undefined,
     prev: prev ?? (t === 1 ? null : undefined),

@@ -63,6 +63,38 @@ export function renderCaption(model, display, L) {
   [...steps.children].forEach((el, i) => {
     el.className = i < idx ? "done" : i === idx ? "now" : "";
   });
+  reserveCaptionRoom(capEl, { L, activation: c.activation, task: model.data?.task, optimizer: c.optimizer, dropout: c.dropout, l1: c.l1, l2: c.l2 });
+}
+
+/**
+ * Keep the diagram still during a walk: the caption reserves the height of its tallest phase
+ * for this network, optimizer, dropout, L1/L2, task and width. Measured once per such change
+ * on an invisible copy (the walk's captions range from ~95 px to ~190 px at 1024 wide with Adam,
+ * dropout and L1 + L2: no single fixed height fits them all without wasting room).
+ */
+function reserveCaptionRoom(capEl, p) {
+  const width = capEl.clientWidth;
+  const key = JSON.stringify({ ...p, width });
+  if (!width || capEl.dataset.room === key) return;
+  capEl.dataset.room = key;
+  const probe = capEl.cloneNode(true);
+  probe.removeAttribute("id");
+  probe.removeAttribute("aria-live");
+  probe.setAttribute("aria-hidden", "true");
+  probe.querySelectorAll("[id]").forEach((el) => el.removeAttribute("id"));
+  probe.style.cssText = `position:absolute;visibility:hidden;left:0;top:0;width:${width}px;min-height:0`;
+  capEl.parentNode.append(probe);
+  const [title, equations, note] = [probe.querySelector(".phase-title"), probe.querySelector(".equations"), probe.querySelector(".phase-note")];
+  let tallest = 0;
+  for (const o of phaseOrder(p.L)) {
+    const cap = phaseCaption({ ...p, phase: o.phase, layer: o.layer, loss: 0.693147, regLoss: 0.0123456, t: 100 });
+    title.textContent = cap.title;
+    equations.replaceChildren(...cap.equations.map((e) => h("span", { class: "eq" }, e)));
+    note.textContent = cap.note;
+    tallest = Math.max(tallest, probe.offsetHeight);
+  }
+  probe.remove();
+  capEl.style.minHeight = `${Math.ceil(tallest)}px`;
 }
 
 export function renderLegend(display, theme, edgeMax) {

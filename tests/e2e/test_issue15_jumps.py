@@ -16,11 +16,16 @@ def top(page, selector: str) -> float:
 
 
 @pytest.mark.parametrize("width", [1280, 1024])
-def test_no_jumps(browser: Browser, live_server: LiveServer, width: int) -> None:
+@pytest.mark.parametrize(
+    "query",
+    ["", "?optimizer=adam&l2=0.01&l1=0.001&dropout=0.5"],
+    ids=["default", "adam-l1-l2-dropout"],  # the longest captions: ~190 px at 1024 wide
+)
+def test_no_jumps(browser: Browser, live_server: LiveServer, width: int, query: str) -> None:
     context = browser.new_context(viewport={"width": width, "height": 800})
     page = context.new_page()
     try:
-        traffic = open_app(page, live_server.url + "/")
+        traffic = open_app(page, live_server.url + "/" + query)
         diagram = top(page, "#diagram")
         grid = top(page, ".grid")
         for _ in range(9):  # a whole iteration, phase by phase

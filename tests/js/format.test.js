@@ -71,3 +71,11 @@ test("formatShort keeps huge values to one digit and the rest as formatNumber", 
   assert.equal(formatShort(0.00001234), "1.23e-5");
   assert.equal(formatShort(NaN), "—");
 });
+
+test("one way to write a weight's indices: W²₁₂ as in the textbooks, a comma only for two-digit indices", async () => {
+  const { weightSymbol, indexPair } = await import("../../static/js/format.js");
+  assert.equal(weightSymbol(2, 0, 1), "W²₁₂");
+  assert.equal(weightSymbol(3, 9, 0), "W³₁₀,₁", "unit 10 from unit 1 is not unit 1 from unit 01");
+  assert.equal(weightSymbol(1, 0, 11), "W¹₁,₁₂");
+  assert.equal(indexPair(2, 3), "₃₄");
+});
