@@ -29,7 +29,8 @@ from typing import Any
 import orjson
 
 from bench.common import client_placement, live_server, percentile, server_cpus
-from bench.load import CLIENT_OPTIONS, HEALTH_PROBE, Learner
+from bench.load import HEALTH_PROBE, Learner
+from bench.protocol import CLIENT_OPTIONS
 
 ATTACKERS = 300
 STUDENTS = 30

@@ -220,7 +220,7 @@ class Connection:
                         result = await asyncio.to_thread(item.job)
                     await self.emit(result)
                 elif item is CHECKPOINT:
-                    self.hub.save(entry)
+                    await self.hub.save_async(entry)
                     await self.tell_if_unsaved()
                 elif item:
                     await self.emit(item)  # type: ignore[arg-type]

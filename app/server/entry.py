@@ -7,6 +7,7 @@ of a connection; `same_secret` compares tokens and watch keys in constant time.
 from __future__ import annotations
 
 import secrets
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -50,6 +51,15 @@ class Entry:
     stale: bool = False
     # The last checkpoint write failed (a full disk): the client has been or will be told.
     save_failed: bool = False
+    # Held while this entry's checkpoint is written (in a worker thread) and while it is deleted:
+    # the version on disk and `checkpoint_version` change together.
+    write_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    # Checkpoints encoded and written, counted: two writes under way at once (a periodic one and
+    # the one on disconnect) land in the order they were encoded, never the older one last.
+    encoded_seq: int = 0
+    written_seq: int = 0
+    # Forgotten by the hub (expired, too old): a write still under way must not bring it back.
+    dropped: bool = False
     last_active: float = field(default_factory=time.monotonic)
     last_ack: float = field(default_factory=time.monotonic)
 

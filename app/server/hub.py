@@ -13,6 +13,7 @@ import logging
 import os
 import time
 from collections.abc import Awaitable
+from pathlib import Path
 from typing import Any
 
 from app.server.admission import RateLimiter
@@ -48,6 +49,7 @@ class SessionHub:
         # Read-only copies from checkpoints for spectators of sessions held elsewhere.
         self.shadows: dict[str, Entry] = {}
         self._reaper: asyncio.Task[None] | None = None
+        self._writes: set[asyncio.Task[bool]] = set()  # checkpoint writes under way (save_soon)
         self._last_sweep = 0.0
         # Work under way that slices itself: play loops and long commands (see `slice_s`).
         self.busy: set[object] = set()
@@ -73,6 +75,8 @@ class SessionHub:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._reaper
             self._reaper = None
+        if self._writes:
+            await asyncio.gather(*self._writes, return_exceptions=True)
         for entry in list(self.entries.values()):
             self.save(entry)
 
@@ -112,7 +116,7 @@ class SessionHub:
         # Written now, not at the reaper's next round: a teacher whose watch link reaches
         # another process finds the session (its key is checked against this file) from the
         # student's first `hello` on.
-        self.save(entry)
+        self.save_soon(entry)
         return entry
 
     def find(self, session_id: str, token: str) -> Entry | None:
@@ -123,6 +127,8 @@ class SessionHub:
                 return None
             if entry.controller is not None or self.checkpoints is None:
                 return entry
+            if entry.write_lock.locked():
+                return entry  # this process is writing it: memory is the newest copy
             on_disk = self.checkpoints.version(session_id)
             if on_disk is None or on_disk == entry.checkpoint_version:
                 return entry
@@ -220,13 +226,15 @@ class SessionHub:
             entry.session.stop_play()  # the old connection's play loop dies with it
             await old.close(4001, "taken over by another connection")
 
-    def detach(self, entry: Entry, peer: Peer) -> None:
+    def detach(self, entry: Entry, peer: Peer) -> asyncio.Task[bool] | None:
+        """`peer` has gone; a controller's session is checkpointed (the write, if started)."""
         entry.watchers.discard(peer)
         if entry.controller is peer:
             entry.controller = None
             entry.disconnected_at = time.monotonic()
             entry.session.stop_play()
-            self.save(entry)
+            return self.save_soon(entry)
+        return None
 
     def drop(self, entry: Entry) -> None:
         """Forget a session; its checkpoint too, unless another process wrote a newer one.
@@ -240,9 +248,11 @@ class SessionHub:
         ):
             self.datasets.forget(dataset_id)
         if self.checkpoints is not None:
-            on_disk = self.checkpoints.version(entry.session.id)
-            if on_disk is not None and on_disk == entry.checkpoint_version:
-                self.checkpoints.delete_session(entry.session.id)
+            with entry.write_lock:  # a write under way finishes first (~10 ms), then none starts
+                entry.dropped = True
+                on_disk = self.checkpoints.version(entry.session.id)
+                if on_disk is not None and on_disk == entry.checkpoint_version:
+                    self.checkpoints.delete_session(entry.session.id)
 
     def _free_one_disconnected(self, browser: str | None) -> None:
         candidates = [
@@ -259,26 +269,83 @@ class SessionHub:
     # -- checkpoints --------------------------------------------------------------------------
 
     def save(self, entry: Entry) -> bool:
-        """Write the session's checkpoint; False if it was not written.
+        """Write the session's checkpoint now, on the calling thread; False if not written.
 
-        Never over a checkpoint another process wrote since this one last wrote or loaded it:
-        that process resumed the session and trained on, and this copy is stale.
+        For shutdown, eviction and import. Everything else on the event loop uses `save_async`:
+        a write with its two fsyncs takes ~10 ms (p90 22 ms, max 68 ms measured on a 2-core VM),
+        and 130 sessions written on the loop every interval delayed /healthz by ~300 ms (p99).
         """
-        if self.checkpoints is None or entry.stale:
+        encoded = self._encode(entry)
+        if encoded is None:
             return False
-        on_disk = self.checkpoints.version(entry.session.id)
-        if on_disk is not None and on_disk != entry.checkpoint_version:
-            log.info("not saving stale session %s: a newer checkpoint exists", entry.session.id[:6])
-            entry.stale = True
-            return False
-        try:
-            entry.checkpoint_version = self.checkpoints.save_session(entry.session, entry.browser)
-        except Exception:  # a full disk must not take the session down with it
-            log.exception("checkpoint of session %s failed", entry.session.id[:6])
-            entry.save_failed = True
-            return False
-        entry.last_checkpoint = time.monotonic()
         entry.dirty = False
+        return self._write(entry, encoded)
+
+    async def save_async(self, entry: Entry) -> bool:
+        """As `save`, the session encoded here and the file written in a worker thread."""
+        if self.entries.get(entry.session.id) is not entry:
+            return False  # not (or no longer) this process's to write
+        encoded = self._encode(entry)
+        if encoded is None:
+            return False
+        entry.dirty = False  # a change during the write sets it again: saved next round
+        return await asyncio.to_thread(self._write, entry, encoded)
+
+    def save_soon(self, entry: Entry) -> asyncio.Task[bool] | None:
+        """Start `save_async` without waiting for it (`stop` waits for every such write)."""
+        try:
+            task = asyncio.get_running_loop().create_task(self.save_async(entry))
+        except RuntimeError:  # no event loop (a notebook, a unit test): write now
+            self.save(entry)
+            return None
+        self._writes.add(task)
+        task.add_done_callback(self._writes.discard)
+        return task
+
+    @property
+    def writing(self) -> bool:
+        """A checkpoint write started by `save_soon` is under way."""
+        return bool(self._writes)
+
+    def _encode(self, entry: Entry) -> tuple[int, Path, bytes] | None:
+        if self.checkpoints is None or entry.stale or entry.dropped:
+            return None
+        try:
+            encoded = self.checkpoints.encode_session(entry.session, entry.browser)
+            if encoded is None:
+                return None
+            entry.encoded_seq += 1
+            return (entry.encoded_seq, *encoded)
+        except Exception:
+            log.exception("encoding the checkpoint of session %s failed", entry.session.id[:6])
+            entry.save_failed = True
+            return None
+
+    def _write(self, entry: Entry, encoded: tuple[int, Path, bytes]) -> bool:
+        """Never over a checkpoint another process wrote since this one last wrote or loaded
+        it: that process resumed the session and trained on, and this copy is stale."""
+        assert self.checkpoints is not None
+        sid = entry.session.id
+        seq, path, data = encoded
+        with entry.write_lock:
+            if entry.dropped:
+                return False
+            if seq <= entry.written_seq:
+                return True  # a newer state of this session is on disk already
+            on_disk = self.checkpoints.version(sid)
+            if on_disk is not None and on_disk != entry.checkpoint_version:
+                log.info("not saving stale session %s: a newer checkpoint exists", sid[:6])
+                entry.stale = True
+                return False
+            try:
+                entry.checkpoint_version = self.checkpoints.write_session(sid, path, data)
+                entry.written_seq = seq
+            except Exception:  # a full disk must not take the session down with it
+                log.exception("checkpoint of session %s failed", sid[:6])
+                entry.save_failed = True
+                entry.dirty = True
+                return False
+        entry.last_checkpoint = time.monotonic()
         entry.save_failed = False
         return True
 
@@ -321,16 +388,18 @@ class SessionHub:
                 await _close_all(entry.controller, entry.watchers, "idle for too long")
                 if entry.controller is not None:
                     self.detach(entry, entry.controller)
-            elif (entry.session.playing or entry.dirty) and (
-                now - entry.last_checkpoint > s.checkpoint_interval_s
-            ):
+            elif (
+                (entry.session.playing or entry.dirty)
+                and now - entry.last_checkpoint > s.checkpoint_interval_s
                 # Periodically, for sessions that changed (stepped by hand or playing), so a
-                # killed process loses at most an interval (server-requests #3).
-                if not self.save(entry) and entry.save_failed:
-                    tell = getattr(entry.controller, "tell_if_unsaved", None)
-                    if tell is not None:
-                        await tell()
-                await asyncio.sleep(0)  # one file write at a time between everyone else's work
+                # killed process loses at most an interval (server-requests #3). One write at
+                # a time: the reaper waits for each (in its thread) before the next.
+                and not await self.save_async(entry)
+                and entry.save_failed
+            ):
+                tell = getattr(entry.controller, "tell_if_unsaved", None)
+                if tell is not None:
+                    await tell()
         if self.checkpoints is not None and now - self._last_sweep > 60:
             self._last_sweep = now
             self.checkpoints.sweep(s.max_session_age_s)

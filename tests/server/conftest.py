@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any
@@ -34,3 +35,12 @@ def client() -> Iterator[TestClient]:
 @pytest.fixture
 def connect(client: TestClient) -> Connect:
     return make_connect(client)
+
+
+def settled(client: TestClient) -> None:
+    """Wait until the app's checkpoint writes are done: a disconnect or a new session starts
+    one in a worker thread, and a test that reads or damages the file must not race it."""
+    deadline = time.monotonic() + 10
+    while client.app.state.hub.writing:  # type: ignore[attr-defined]
+        assert time.monotonic() < deadline, "a checkpoint write never finished"
+        time.sleep(0.01)

@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 
 from app.server.app import create_app
 from app.server.settings import Settings
-from tests.server.conftest import make_connect
+from tests.server.conftest import make_connect, settled
 
 
 @pytest.fixture
@@ -31,15 +31,18 @@ def test_a_newer_checkpoint_beats_a_stale_copy_in_memory(
     with make_connect(a)("/ws", headers={"cookie": "bpl_browser=alice"}) as peer:
         hello = peer.welcome()["hello"]
         peer.request({"type": "step", "count": 4}, "iteration")
+    settled(a)
     resume = f"/ws?session={hello['session']}&token={hello['token']}"
     with make_connect(b)(resume) as peer:  # the reconnect lands on the other process
         assert peer.welcome()["hello"]["step"] == 4
         peer.request({"type": "step", "count": 6}, "iteration")
+    settled(b)
     entry_b = b.app.state.hub.entries[hello["session"]]
     assert entry_b.browser == "alice", "the browser cookie travels with the checkpoint"
     with make_connect(a)(resume) as peer:  # and back: A's copy (step 4) is stale
         first = peer.welcome()
         assert first["hello"]["step"] == 10 and first["hello"]["resumed"] is True
+    settled(a)
     # A drops its copy later: the checkpoint now written by A is A's to delete.
     hub_a = a.app.state.hub
     hub_b = b.app.state.hub

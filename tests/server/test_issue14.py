@@ -29,7 +29,7 @@ from app.server.hub import SessionHub
 from app.server.routes import api
 from app.server.settings import Settings
 from app.steplog import LogEntry, StepLog
-from tests.server.conftest import make_connect
+from tests.server.conftest import make_connect, settled
 from tests.server.helpers import Peer
 
 CSV = "a,b,label\n" + "".join(f"{i % 7},{i % 5},{i % 2}\n" for i in range(40))
@@ -275,6 +275,7 @@ def test_8_stopping_a_process_with_a_stale_copy_keeps_the_newer_checkpoint(
     with TestClient(create_app(settings)) as a:
         with make_connect(a)("/ws") as peer:
             hello = peer.welcome()["hello"]
+        settled(a)
         resume = f"/ws?session={hello['session']}&token={hello['token']}"
         with make_connect(b)(resume) as peer:
             assert peer.welcome()["hello"]["step"] == 0
@@ -283,7 +284,7 @@ def test_8_stopping_a_process_with_a_stale_copy_keeps_the_newer_checkpoint(
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:  # B has written step 10 on disconnect
             entry = hub_b.entries[hello["session"]]
-            if entry.controller is None and not entry.dirty:
+            if entry.controller is None and not entry.dirty and not hub_b.writing:
                 break
             time.sleep(0.02)
         assert a.app.state.hub.entries[hello["session"]].session.step == 0  # type: ignore[attr-defined]
@@ -425,6 +426,7 @@ def test_11_an_unreadable_checkpoint_is_told_not_expired(
     connect = make_connect(client)
     with connect("/ws") as peer:
         hello = peer.welcome()["hello"]
+    settled(client)
     hub = client.app.state.hub  # type: ignore[attr-defined]
     hub.entries.clear()  # as after a restart: only the file is left
 
@@ -442,6 +444,7 @@ def test_11_a_corrupt_checkpoint_file_is_told(client: TestClient, tmp_path: Path
     connect = make_connect(client)
     with connect("/ws") as peer:
         hello = peer.welcome()["hello"]
+    settled(client)
     hub = client.app.state.hub  # type: ignore[attr-defined]
     hub.entries.clear()
     (tmp_path / "ck" / "sessions" / f"{hello['session']}.npz").write_bytes(b"PK\x03\x04garbage")
@@ -545,8 +548,10 @@ def test_low_a_full_disk_is_told(client: TestClient, monkeypatch: pytest.MonkeyP
 
     with connect("/ws") as peer:
         hello = peer.welcome()["hello"]
-        monkeypatch.setattr(hub.checkpoints, "save_session", full)
+        settled(client)
+        monkeypatch.setattr(hub.checkpoints, "write_session", full)
         peer.request({"type": "step"}, "iteration")
+    settled(client)  # the write on disconnect has failed
     with connect(f"/ws?session={hello['session']}&token={hello['token']}") as peer:
         peer.welcome()
         peer.send({"type": "ping"})

@@ -10,6 +10,7 @@ caps. The connection itself (deadlines, queues, limits) is `app.server.connectio
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 
@@ -176,4 +177,10 @@ async def websocket_endpoint(ws: WebSocket) -> None:
         if conn._pump is not None:
             conn._pump.cancel()
         if conn.entry is not None:
-            hub.detach(conn.entry, conn)
+            write = hub.detach(conn.entry, conn)
+            if write is not None:
+                # The endpoint ends once the checkpoint is on disk (written in a thread, the loop
+                # free meanwhile): a resume that reaches another process after the close finds
+                # this step, not an older one.
+                with contextlib.suppress(Exception, asyncio.CancelledError):
+                    await asyncio.shield(write)
