@@ -18,13 +18,23 @@ def test_layer_headers_follow_the_activation(page: Page, live_server: LiveServer
     traffic = open_app(page, live_server.url + "/")
     subs = page.locator("#diagram .col-sub")
     expect(subs.nth(1)).to_contain_text("tanh")
-    for value, shown in [("relu", "relu"), ("linear", "linear"), ("sigmoid", "σ")]:
+    # The captions' names, never the engine's keys ("relu", "linear", "leaky_relu").
+    shown_as = [
+        ("relu", "ReLU"),
+        ("linear", "identity"),
+        ("sigmoid", "σ"),
+        ("leaky_relu", "leaky ReLU"),
+    ]
+    for value, shown in shown_as:
         page.get_by_label("Activation").select_option(value)
         wait_message(
             page, traffic, "config", where=lambda m, v=value: m["config"]["activation"] == v
         )
         expect(subs.nth(1)).to_contain_text(shown)
-        assert "tanh" not in " ".join(t or "" for t in subs.all_text_contents())
+        texts = " ".join(t or "" for t in subs.all_text_contents())
+        assert "tanh" not in texts and value.replace("_", " ") not in texts.replace(shown, ""), (
+            texts
+        )
 
 
 def test_the_figures_follow_the_timeline(page: Page, live_server: LiveServer) -> None:

@@ -5,9 +5,10 @@
 import { attr, s, text } from "../dom.js";
 import { featureLabel, subscript, superscript } from "../format.js";
 import { isClassification } from "../protocol.js";
+import { activationLabel } from "../captions.js";
 
-/** Short names of activations in column subtitles (others use their display name). */
-const SHORT_ACTIVATION = { leaky_relu: "leaky", sigmoid: "σ" };
+/** Short names of activations in column subtitles (others: the captions' name, "ReLU"). */
+const SHORT_ACTIVATION = { leaky_relu: "leaky ReLU" };
 
 /** The label of output unit j: its class name, or ŷ (ŷ₁, ŷ₂, … for several targets). */
 export function outputName(net, j) {
@@ -83,7 +84,7 @@ function columnSubtitle(net, c, gap, image) {
     if (!isClassification(net.task)) return `ŷ = A${superscript(c)}`;
     return wide ? `softmax · A${superscript(c)}` : mid ? "softmax" : "";
   }
-  const act = SHORT_ACTIVATION[net.activation] ?? net.activation;
+  const act = SHORT_ACTIVATION[net.activation] ?? activationLabel(net.activation);
   if (wide) return `${net.sizes[c]} · ${act} · A${superscript(c)}`;
   return mid ? `${net.sizes[c]} · ${act}` : String(net.sizes[c]);
 }
