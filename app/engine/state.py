@@ -222,13 +222,18 @@ def _rng_state(value: Any) -> dict[str, Any]:
     if not isinstance(value, Mapping) or value.get("bit_generator") != "PCG64":
         raise StateFormatError("a random generator's state must be PCG64's")
     inner = value.get("state")
-    ints = [value.get("has_uint32"), value.get("uinteger")]
+    # PCG64's fields and their ranges: NumPy raises OverflowError outside them, and only when
+    # the state is set, after the trainer's other fields were already replaced.
+    ints = [(value.get("has_uint32"), 2), (value.get("uinteger"), 2**32)]
     if isinstance(inner, Mapping):
-        ints += [inner.get("state"), inner.get("inc")]
+        ints += [(inner.get("state"), 2**128), (inner.get("inc"), 2**128)]
     if not isinstance(inner, Mapping) or not all(
-        isinstance(i, int) and not isinstance(i, bool) and i >= 0 for i in ints
+        isinstance(i, int) and not isinstance(i, bool) and 0 <= i < end for i, end in ints
     ):
-        raise StateFormatError("a random generator's state must hold non-negative integers")
+        raise StateFormatError(
+            "a random generator's state must hold integers in PCG64's ranges (state and inc"
+            " below 2**128, uinteger below 2**32, has_uint32 0 or 1)"
+        )
     return {
         "bit_generator": "PCG64",
         "state": {"state": inner["state"], "inc": inner["inc"]},

@@ -106,6 +106,10 @@ def test_a_fresh_state_has_no_optimizer_arrays() -> None:
         (lambda h, a: h["config"].update(colour="red"), "TypeError"),
         (lambda h, a: h.update(step=-1), "step must be"),
         (lambda h, a: h["rng_order"].update(bit_generator="MT19937"), "PCG64"),
+        (lambda h, a: h["rng_order"]["state"].update(state=2**128), "below 2\\*\\*128"),
+        (lambda h, a: h["rng_dropout"]["state"].update(inc=-1), "PCG64's ranges"),
+        (lambda h, a: h["rng_dropout"].update(uinteger=2**32), "below 2\\*\\*32"),
+        (lambda h, a: h["rng_order"].update(has_uint32=2), "0 or 1"),
         (lambda h, a: h.pop("epoch"), "KeyError"),
     ],
 )
