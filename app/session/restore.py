@@ -1,4 +1,5 @@
-"""Continuing a timeline from elsewhere: a checkpoint's state and log, or exported weights."""
+"""Continuing a timeline from elsewhere: a checkpoint's state and log, an export's full trainer
+state, or an export's weights alone."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from app.engine import TrainerState
 from app.evaluation import Evaluation
 from app.session.timeline import Timeline
 from app.steplog import LogEntry, StepLog, finite
@@ -61,4 +63,46 @@ def import_weights(
         W.append(w_arr)
         b.append(b_arr)
     state = dataclasses.replace(current, W=tuple(W), b=tuple(b), step=step, epoch=epoch)
+    restore_state(tl, state)
+
+
+def import_state(
+    tl: Timeline,
+    state: TrainerState,
+    layers: list[tuple[list[list[float]], list[float]]],
+    step: int,
+    epoch: int,
+) -> None:
+    """Continue from an export's full trainer state (its `trainer_state`), bit for bit.
+
+    The state must agree with the rest of the export: its config with the session's (built
+    from the export's `config`), its step and epoch, and its weights with `layers` exactly (an
+    edited `layers` with the state left as it was is refused: drop `trainer_state` to import
+    edited weights with a fresh optimizer). `Trainer.restore` then checks it against the
+    network and data set before anything changes. Raises `ValueError` with the reason.
+    """
+    own = tl.trainer.config
+    if state.config != own:
+        fields = [
+            f.name
+            for f in dataclasses.fields(own)
+            if getattr(own, f.name) != getattr(state.config, f.name)
+        ]
+        raise ValueError(
+            f"trainer_state: its config differs from the export's in {', '.join(fields)}"
+        )
+    if (state.step, state.epoch) != (step, epoch):
+        raise ValueError(
+            f"trainer_state: step {state.step} and epoch {state.epoch} differ from the export's"
+            f" step {step} and epoch {epoch}"
+        )
+    if len(layers) != len(state.W):
+        raise ValueError(f"layers: expected {len(state.W)} layers, got {len(layers)}")
+    for l, ((w, bias), W0, b0) in enumerate(zip(layers, state.W, state.b, strict=True)):
+        w_arr, b_arr = np.array(w, dtype=np.float64), np.array(bias, dtype=np.float64)
+        if not (np.array_equal(w_arr, W0) and np.array_equal(b_arr, b0)):
+            raise ValueError(
+                f"layers[{l}] differs from trainer_state's W{l + 1}, b{l + 1}: to import edited"
+                " weights, leave trainer_state out (the optimizer then starts afresh)"
+            )
     restore_state(tl, state)

@@ -124,6 +124,15 @@ class Session:
     ) -> None:
         restore.import_weights(self.timeline, layers, step, epoch)
 
+    def import_state(
+        self,
+        state: Any,
+        layers: list[tuple[list[list[float]], list[float]]],
+        step: int,
+        epoch: int,
+    ) -> None:
+        restore.import_state(self.timeline, state, layers, step, epoch)
+
     # -- messages of the moment ---------------------------------------------------------------
 
     def hello(self, role: str = "control", resumed: bool = False) -> Message:

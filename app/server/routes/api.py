@@ -14,16 +14,22 @@ from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, Field
 
 from app import protocol
-from app.engine import TrainConfig, parse_csv
+from app.engine import StateFormatError, TrainConfig, parse_csv
 from app.engine.optimizer_view import optimizer_constants
 from app.engine.options import OPTIONS, RANGES
+from app.protocol.state_json import (
+    MAX_COUNTER,
+    TrainerStateJSON,
+    decode_state,
+    encode_state,
+    max_floats,
+)
 from app.server.entry import Entry, ResumeUnreadable, SessionsFull, same_secret
 from app.server.hub import SessionHub
 from app.session import Session
 from app.steplog import StepLog
 
 router = APIRouter(prefix="/api", tags=["api"])
-MAX_COUNTER = 2**53 - 1
 BROWSER = "bpl_browser"
 EXPORT_FORMAT: Literal["backprop-lab/session@1"] = "backprop-lab/session@1"
 
@@ -169,25 +175,37 @@ class SessionExport(BaseModel):
     step: Annotated[int, Field(ge=0, le=MAX_COUNTER)]
     epoch: Annotated[int, Field(ge=0, le=MAX_COUNTER)]
     layers: list[LayerWeights]
+    # Added (release 1 had only the fields above): everything needed to continue bit for
+    # bit. Optional on import: without it, the weights above with a fresh optimizer.
+    trainer_state: TrainerStateJSON | None = None
 
 
 @router.get("/sessions/{session_id}/export")
 async def export_session(
     request: Request, session_id: str, token: Annotated[str, Query(max_length=64)]
 ) -> SessionExport:
-    """The session as JSON: config (with seeds), the step, and the weights there.
+    """The session as JSON: config (with seeds), the step, the weights there, and the whole
+    trainer state of that moment (`trainer_state`: optimizer, data order, generators).
 
     On the event loop, like every access to a session (the socket changes it there): the
-    weights are immutable arrays, so the JSON is built from them in a thread.
+    weights and the captured state are immutable, so the JSON is built from them in a thread.
     """
     s = _session(request, session_id, token).session
     state = s.state_message()
     config, step, epoch = s.config_dict(), state["step"], state["epoch"]
     arrays = [(l["W"], l["b"]) for l in state["layers"]]
+    # The moment shown, as a checkpoint saves it: before the pending iteration mid-walk.
+    moment = s.pending_before if s.pending_before is not None else s.trainer.capture()
 
     def build() -> SessionExport:
         layers = [LayerWeights(W=W.tolist(), b=b.tolist()) for W, b in arrays]
-        return SessionExport(config=config, step=step, epoch=epoch, layers=layers)
+        return SessionExport(
+            config=config,
+            step=step,
+            epoch=epoch,
+            layers=layers,
+            trainer_state=encode_state(moment),
+        )
 
     return await asyncio.to_thread(build)
 
@@ -201,11 +219,25 @@ class ImportedSession(BaseModel):
 async def import_session(request: Request, body: SessionExport) -> ImportedSession:
     """Start a new session from an export; connect with `/ws?session=…&token=…`.
 
+    With `trainer_state`, the session continues exactly where the exported one was; without
+    it (release 1's exports), from the weights with a fresh optimizer and data order. Every
+    check runs before the session is kept: a refused import leaves nothing behind (422).
     Bodies over `BPL_MAX_IMPORT_BYTES` get 413, imports over `BPL_IMPORT_RATE_PER_S` 429.
     """
     hub = _hub(request)
     if hub.import_limiter.take() != "ok":
         raise HTTPException(429, "too many imports; try again in a few seconds")
+    state = None
+    if body.trainer_state is not None:
+        limits = hub.settings.limits
+        try:
+            state = decode_state(
+                body.trainer_state,
+                max_float_count=max_floats(limits.max_parameters),
+                max_rows=limits.max_samples,
+            )
+        except StateFormatError as exc:
+            raise HTTPException(422, f"trainer_state: {exc}") from None
     patch = {k: v for k, v in body.config.items() if k != "dataset_id" or v is not None}
     try:
         checked = protocol.ConfigPatch.model_validate(patch).changes()
@@ -216,8 +248,12 @@ async def import_session(request: Request, body: SessionExport) -> ImportedSessi
         raise HTTPException(422, exc.message) from None
     except ValueError as exc:
         raise HTTPException(422, f"config: {exc}") from None
+    layers = [(l.W, l.b) for l in body.layers]
     try:
-        entry.session.import_weights([(l.W, l.b) for l in body.layers], body.step, body.epoch)
+        if state is None:
+            entry.session.import_weights(layers, body.step, body.epoch)
+        else:
+            entry.session.import_state(state, layers, body.step, body.epoch)
     except (ValueError, OverflowError) as exc:
         hub.drop(entry)
         raise HTTPException(422, str(exc)) from None
