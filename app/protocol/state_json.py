@@ -118,6 +118,11 @@ def decode_state(doc: TrainerStateJSON, *, max_float_count: int, max_rows: int) 
     arrays = {name: _decode(name, a) for name, a in doc.arrays.items()}
     header = _header(doc.header)
     state = from_arrays(header, arrays)
+    opt = state.optimizer
+    if opt.name != state.config.optimizer:
+        raise StateFormatError(
+            f"header: optimizer {opt.name!r} differs from the config's {state.config.optimizer!r}"
+        )
     written_header, written = to_arrays(state)
     extra = sorted(set(arrays) - set(written))
     if extra:
@@ -194,8 +199,7 @@ def _header(given: Mapping[str, Any]) -> dict[str, Any]:
 
 def _check_values(state: TrainerState, arrays: Mapping[str, AnyArray]) -> None:
     """What `from_arrays` leaves to `Trainer.restore`, checked here with the array's name,
-    and what only an import must refuse (counters a page cannot hold, an optimizer other
-    than the config's, slots without updates)."""
+    and what only an import must refuse (counters a page cannot hold, slots without updates)."""
     for name, a in arrays.items():
         if name in INT_ARRAYS:
             continue
@@ -209,10 +213,6 @@ def _check_values(state: TrainerState, arrays: Mapping[str, AnyArray]) -> None:
             raise StateFormatError(f"header: {field} must be at most 2**53 - 1")
     if not state.position < len(state.order):
         raise StateFormatError(f"header: position must be below {len(state.order)}")
-    if opt.name != state.config.optimizer:
-        raise StateFormatError(
-            f"header: optimizer {opt.name!r} differs from the config's {state.config.optimizer!r}"
-        )
     if OPTIMIZERS[opt.name] and bool(opt.slots) != (opt.t > 0):
         raise StateFormatError(
             "header: an optimizer stores its slots from its first update on (t ≥ 1), not before"
