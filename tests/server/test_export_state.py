@@ -14,6 +14,8 @@ from typing import Any
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from app.server.app import create_app
 from app.server.settings import Settings
@@ -290,3 +292,48 @@ def test_a_damaged_trainer_state_is_422_with_the_reason_and_leaves_nothing(
     assert set(hub.entries) == before, "no session kept, not even half restored"
     # The server goes on serving: the undamaged export still imports.
     assert client.post("/api/sessions/import", json=adam_export).status_code == 201
+
+
+def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
+    """Every place in a JSON value (objects by key, arrays by index), the value itself first."""
+    yield prefix
+    if isinstance(value, dict):
+        for key, v in value.items():
+            yield from _paths(v, (*prefix, key))
+    elif isinstance(value, list):
+        for i, v in enumerate(value[:3]):
+            yield from _paths(v, (*prefix, i))
+
+
+JSON_VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**130), max_value=2**130)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=12),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3)
+    ),
+    max_leaves=6,
+)
+
+
+@settings(max_examples=80, deadline=None, derandomize=True, database=None,
+          suppress_health_check=list(HealthCheck))  # fmt: skip
+@given(data=st.data())
+def test_any_change_to_trainer_state_is_imported_or_refused_never_a_server_error(
+    client: TestClient, adam_export: Body, data: st.DataObject
+) -> None:
+    body = copy.deepcopy(adam_export)
+    paths = list(_paths(body["trainer_state"]))[1:]
+    path = data.draw(st.sampled_from(paths))
+    target: Any = body["trainer_state"]
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = data.draw(JSON_VALUES)
+    hub = client.app.state.hub  # type: ignore[attr-defined]
+    before = set(hub.entries)
+    response = client.post("/api/sessions/import", json=body)
+    assert response.status_code in (201, 422), (path, response.status_code, response.text)
+    if response.status_code == 422:
+        assert set(hub.entries) == before
