@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import math
 import re
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal
@@ -46,7 +47,7 @@ STATE_JSON_FORMAT: Literal["backprop-lab/trainer-state-json@1"] = (
     "backprop-lab/trainer-state-json@1"
 )
 MAX_COUNTER = 2**53 - 1
-"""The largest integer a JavaScript number holds exactly: step, epoch, position and t."""
+"""The largest integer a JavaScript number holds exactly: the bound of step, epoch and t."""
 
 # An array's dtype by name: the data order is int64, everything else float64.
 INT_ARRAYS = frozenset({"order"})
@@ -112,8 +113,6 @@ def decode_state(doc: TrainerStateJSON, *, max_float_count: int, max_rows: int) 
     ``max_float_count`` bounds the float64 numbers of all arrays together (``max_floats`` of
     the server's ``max_parameters``), ``max_rows`` the data order's length (``max_samples``).
     """
-    if doc.format != STATE_JSON_FORMAT:  # pydantic's Literal refuses it first; kept for clarity
-        raise StateFormatError(f"unknown format {doc.format!r}")
     _check_sizes(doc.arrays, max_float_count, max_rows)
     arrays = {name: _decode(name, a) for name, a in doc.arrays.items()}
     header = _header(doc.header)
@@ -141,7 +140,7 @@ def _check_sizes(arrays: Mapping[str, EncodedArray], max_float_count: int, max_r
         want = "<i8" if name in INT_ARRAYS else "<f8"
         if a.dtype != want:
             raise StateFormatError(f"array {name!r} must be {want}, not {a.dtype}")
-        count = int(np.prod(a.shape, dtype=object)) if a.shape else 1
+        count = math.prod(a.shape)
         if name in INT_ARRAYS and count > max_rows:
             raise StateFormatError(
                 f"array {name!r} has {count} rows; this server's data sets have at most {max_rows}"
@@ -165,7 +164,7 @@ def _decode(name: str, a: EncodedArray) -> AnyArray:
         raw = base64.b64decode(a.data, validate=True)
     except (binascii.Error, ValueError):
         raise StateFormatError(f"array {name!r}: data is not base64") from None
-    count = int(np.prod(a.shape, dtype=object)) if a.shape else 1
+    count = math.prod(a.shape)
     if len(raw) != 8 * count:
         raise StateFormatError(f"array {name!r}: {len(raw)} bytes, {8 * count} expected")
     native = np.int64 if a.dtype == "<i8" else np.float64

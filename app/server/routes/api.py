@@ -231,7 +231,9 @@ async def import_session(request: Request, body: SessionExport) -> ImportedSessi
     if body.trainer_state is not None:
         limits = hub.settings.limits
         try:
-            state = decode_state(
+            # Pure (no session is touched): in a thread, ~14 ms for the largest network's.
+            state = await asyncio.to_thread(
+                decode_state,
                 body.trainer_state,
                 max_float_count=max_floats(limits.max_parameters),
                 max_rows=limits.max_samples,
