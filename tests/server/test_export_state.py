@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import base64
 import copy
+import shutil
+import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -135,6 +137,38 @@ def test_the_export_survives_the_pages_json_round_trip(client: TestClient) -> No
     assert (w1["dtype"], w1["shape"]) == ("<f8", [5, 2])
     raw = np.frombuffer(base64.b64decode(w1["data"]), dtype="<f8").reshape(5, 2)
     assert raw.tolist() == body["layers"][0]["W"], "the same float64 numbers as `layers`"
+
+
+# What takehome.js does: the download is parsed and saved indented; the file opened is parsed
+# and sent again.
+PAGE_ROUND_TRIP = (
+    "const fs = require('fs');"
+    "const saved = JSON.stringify(JSON.parse(fs.readFileSync(0, 'utf8')), null, 1);"
+    "process.stdout.write(JSON.stringify(JSON.parse(saved)));"
+)
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="needs node")
+def test_an_export_saved_and_opened_by_the_page_continues_bit_for_bit(client: TestClient) -> None:
+    connect = make_connect(client)
+    with connect() as peer:
+        hello = started(peer, optimizer="adam", l1=0.001)
+        peer.request({"type": "step", "count": 41}, "iteration")
+        raw = client.get(
+            f"/api/sessions/{hello['session']}/export", params={"token": hello["token"]}
+        ).content
+        original = continued(peer, 200)
+    sent = subprocess.run(
+        ["node", "-e", PAGE_ROUND_TRIP], input=raw, capture_output=True, check=True, timeout=60
+    ).stdout
+    response = client.post(
+        "/api/sessions/import", content=sent, headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 201, response.text
+    ids = response.json()
+    with connect(f"/ws?session={ids['session']}&token={ids['token']}") as other:
+        other.welcome()
+        assert continued(other, 200) == original
 
 
 def test_an_export_without_trainer_state_imports_its_weights_with_a_fresh_optimizer(
