@@ -74,7 +74,7 @@ export class OutputView {
     this.shownLayers = null;
     if (this.image) {
       this.gallery.build(data, this.theme);
-      this.root.replaceChildren(this.gallery.el, this.gallery.probs);
+      this.root.replaceChildren(this.gallery.el, this.gallery.box);
     } else {
       this.root.replaceChildren(this.heat, this.points, this.label);
       this.computeDomain();
@@ -188,9 +188,9 @@ export class OutputView {
     else this.drawPoints();
   }
 
-  /** Output probabilities of the displayed sample (image tasks). */
-  setProbs(probs, label) {
-    if (this.image) this.gallery.setProbs(probs, label);
+  /** Output probabilities of the displayed sample {index, split} (image tasks). */
+  setProbs(probs, label, sample) {
+    if (this.image) this.gallery.setProbs(probs, label, sample);
   }
 
   drawPoints() {
