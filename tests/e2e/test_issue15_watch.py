@@ -19,6 +19,19 @@ def test_the_watch_page_is_read_only(
     expect(watcher.locator("#tagline")).to_contain_text("read-only")
     expect(watcher.locator("#tagline")).to_contain_text(hello["session"][:8])
     expect(watcher.locator("#tagline")).not_to_contain_text("Step forward")
+    # Its words never ask for what only the owner can do.
+    expect(watcher.locator("#phase-title")).to_have_text("Ready")
+    expect(watcher.locator("#phase-note")).to_have_text(
+        "The owner's Step forward runs the next phase; this page follows."
+    )
+    hint = watcher.locator("#inspector .hint")
+    expect(hint).to_contain_text("Hover a weight to read it.")
+    expect(hint).not_to_contain_text("edit")
+    expect(hint).not_to_contain_text("follow")
+    page.get_by_role("button", name="Play", exact=True).click()
+    expect(watcher.locator("#phase-title")).to_have_text("Training")
+    expect(watcher.locator("#phase-note")).to_have_text("The owner is training; this page follows.")
+    page.get_by_role("button", name="Pause", exact=True).click()
     for name in ["Gradient check", "New weights", "Regenerate data", "Step forward", "Play"]:
         expect(watcher.get_by_role("button", name=name, exact=True)).to_be_hidden()
     expect(watcher.locator("#noise")).to_be_hidden()
