@@ -14,9 +14,11 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.helpers import AppPage, wait_until
+from tests.e2e.layout import outside, overlapping
 
 SIZES = {"1280": (1280, 800), "1024": (1024, 768)}
 DEEP_SIGMOID = "/?dataset=circle&hidden=8,8,8,8,8,8&activation=sigmoid&init=xavier&learning_rate=0.1&unit=iteration"
+DEEP_RELU = "/?dataset=spiral&hidden=8,8,8,8,8,8,8,8&activation=relu&init=he&learning_rate=0.5&unit=iteration"
 
 
 @pytest.mark.parametrize("size", list(SIZES))
@@ -102,3 +104,26 @@ def test_captions_inspector_and_help_with_adam_dropout_and_l2(
     expect(help_dialog).to_contain_text("dX means ∂L/∂X")
     page.screenshot(path=str(output_dir / "1280-help.png"))
     help_dialog.screenshot(path=str(output_dir / "1280-help-dialog.png"))
+
+
+@pytest.mark.parametrize("size", list(SIZES))
+def test_nine_bars_keep_their_numbers_apart(app_page: AppPage, output_dir: Path, size: str) -> None:
+    """With 8 hidden layers (9 bars in the narrow right column) the numbers over and under the
+    bars never run into each other."""
+    width, height = SIZES[size]
+    page, traffic = app_page(DEEP_RELU, width, height)
+    step = page.get_by_role("button", name="Step forward", exact=True)
+    for k in range(1, 11):
+        step.click()
+        wait_until(page, lambda k=k: len(traffic.of_type("iteration")) >= k, what=f"step {k}")
+    view = page.locator("#gradient-flow")
+    expect(view.locator(".gflow-col[data-layer]")).to_have_count(9)
+    expect(view.locator(".gflow-col[data-layer] .gflow-val").first).not_to_have_text("—")
+    values = view.locator(".gflow-col[data-layer] .gflow-val").all_text_contents()
+    assert all(v and v != "—" for v in values), values
+    for row in ["gflow-val", "gflow-fp", "gflow-layer"]:
+        assert not overlapping(page, f"#gradient-flow .gflow-col[data-layer] .{row}"), row
+    assert not outside(page, "#gradient-flow .gflow-plot *", "#gradient-flow"), "inside the view"
+    view.scroll_into_view_if_needed()
+    page.wait_for_timeout(300)
+    view.screenshot(path=str(output_dir / f"{size}-gradient-flow-9-bars.png"))
