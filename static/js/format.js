@@ -125,15 +125,14 @@ export function unitPhrase(layer, unit, L, className = null) {
 }
 
 /**
- * The subscript pair of a weight from unit i (0-based) to unit j: "₁₂", as in textbooks; with a
- * comma only when an index has two digits ("₁₂,₃"), where the pair would otherwise be ambiguous.
+ * The subscript pair of a weight from unit i (0-based) to unit j: "₁,₂", always with the comma
+ * (without it, unit 12's weight from unit 3 and unit 1's from unit 23 would both read "₁₂₃").
  */
 export function indexPair(j, i) {
-  const comma = j + 1 >= 10 || i + 1 >= 10 ? "," : "";
-  return `${subscript(j + 1)}${comma}${subscript(i + 1)}`;
+  return `${subscript(j + 1)},${subscript(i + 1)}`;
 }
 
-/** The symbol of weight W^l from unit i (0-based) of layer l − 1 to unit j of layer l: "W³₁₂". */
+/** The symbol of weight W^l from unit i (0-based) of layer l − 1 to unit j of layer l: "W³₁,₂". */
 export function weightSymbol(l, j, i) {
   return `W${superscript(l)}${indexPair(j, i)}`;
 }

@@ -82,5 +82,25 @@ export function renderGradientFlow(root, diagnostics, L) {
   );
   const ratio = typeof flow.ratio === "number" ? ` ρ¹/ρ${sup(Math.max(1, last - 1))} = ${formatNumber(flow.ratio, 2)}.` : "";
   const summary = h("p", { class: "gflow-note" }, `Each bar is ρ = RMS(dZ) of a layer, the gradient signal it receives; under it the mean |f′(Z)| of the layer, the factor a hidden layer multiplies that signal by on its way back.${ratio}`);
-  root.replaceChildren(head, h("div", { class: "gflow-plot", role: "img", "aria-label": flow.bars.map((b) => `layer ${b.layer} ${b.rms === null ? "no value" : formatNumber(b.rms, 2)}`).join(", ") }, scale, ...cols), flags, summary);
+  const plot = h("div", { class: "gflow-plot", role: "img", "aria-label": flow.bars.map((b) => `layer ${b.layer} ${b.rms === null ? "no value" : formatNumber(b.rms, 2)}`).join(", ") }, scale, ...cols);
+  root.replaceChildren(head, plot, flags, summary);
+  markCrowded(plot);
+  if (!root.gflowResize) {
+    root.gflowResize = new ResizeObserver(() => markCrowded(root.querySelector(".gflow-plot")));
+    root.gflowResize.observe(root);
+  }
+}
+
+/**
+ * Class `dense` on a plot whose columns are narrower than a number or a label in them (e.g. 9
+ * bars in the 1024-wide layout): its numbers then alternate between two lines (app.css).
+ */
+function markCrowded(plot) {
+  if (!plot) return;
+  plot.classList.remove("dense");
+  const crowded = [...plot.querySelectorAll(".gflow-col[data-layer]")].some((col) => {
+    const room = col.getBoundingClientRect().width;
+    return room > 0 && [...col.children].some((e) => e.getBoundingClientRect().width > room + 0.5);
+  });
+  plot.classList.toggle("dense", crowded);
 }

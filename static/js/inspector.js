@@ -64,7 +64,9 @@ export class Inspector {
 
   empty(ctx) {
     const out = [h("h3", {}, "Inspector")];
-    out.push(h("p", { class: "hint" }, "Click a neuron, a bias (the small square) or a weight (an edge) to see its numbers and the chain rule with the actual values. Hover a weight to read it; select it to edit it. Click a data point to follow that sample."));
+    const see = "Click a neuron, a bias (the small square) or a weight (an edge) to see its numbers and the chain rule with the actual values.";
+    // A spectator's page edits nothing and follows no sample of its own.
+    out.push(h("p", { class: "hint" }, ctx.readOnly ? `${see} Hover a weight to read it.` : `${see} Hover a weight to read it; select it to edit it. Click a data point to follow that sample.`));
     if (ctx.gradcheck) out.push(...this.gradcheck(ctx.gradcheck));
     return out;
   }

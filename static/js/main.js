@@ -64,6 +64,9 @@ const diagram = new Diagram($("diagram"), {
   netControls: $("net-controls"),
 });
 const animator = new Animator(diagram);
+// The page moving under a still pointer (a scroll, e.g. the inspector coming into view) ends
+// the hover: its tooltip and the unit's picture in the output would describe something else.
+window.addEventListener("scroll", () => diagram.hover(null), { passive: true });
 const output = new OutputView($("heatmap"), { onPick: (index, split) => commands.follow(index, split), tooltip: showTooltip }, $("output-checks"));
 const charts = new Charts($("chart"), $("chart-tabs"), $("log-scale"), $("warnings"));
 charts.setLogLoss(ui.log);

@@ -13,7 +13,7 @@
 // The state symbols carry the subscript t so that Adam's mₜ is never read as the batch size m;
 // each is named beside torch's name for it (momentum_buffer, square_avg, exp_avg, exp_avg_sq).
 
-import { formatNumber, formatTerm, indexPair, superscript, subscript } from "./format.js";
+import { formatNumber, formatTerm, superscript, subscript, weightSymbol } from "./format.js";
 
 /** Significant digits of the numbers in the lines: state values and Δ, and w before/after. */
 export const TERM_DIGITS = 4;
@@ -83,7 +83,7 @@ function note(key, text) {
  * @param {object} p
  * @param {"sgd"|"momentum"|"nesterov"|"rmsprop"|"adam"} p.optimizer
  * @param {"W"|"b"} [p.param] a weight (default) or a bias
- * @param {string} [p.label] the entry's name, e.g. "W¹₂₁"; g is then written dW¹₂₁ (else dW / db)
+ * @param {string} [p.label] the entry's name, e.g. "W¹₂,₁"; g is then written dW¹₂,₁ (else dW / db)
  * @param {number} p.g the gradient the optimizer used (dW entry, L1/L2 included)
  * @param {number} [p.reg] the L1/L2 part of g (dW_reg entry), shown when given and not 0
  * @param {object|null} [p.prev] the state before, by torch's names; null = none yet (t = 1:
@@ -240,7 +240,7 @@ export function entryInputs({ iteration, before, config, constants, layer, param
   return {
     optimizer: iteration.optimizer,
     param,
-    label: param === "b" ? `b${superscript(layer)}${subscript(row + 1)}` : `W${superscript(layer)}${indexPair(row, col)}`,
+    label: param === "b" ? `b${superscript(layer)}${subscript(row + 1)}` : weightSymbol(layer, row, col),
     g: at(param === "b" ? rec.db : rec.dW),
     reg: reg || undefined,
     prev: prev ?? (t === 1 ? null : undefined),

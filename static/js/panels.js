@@ -10,6 +10,7 @@ import { phaseCaption } from "./captions.js";
 import { isClassification, phaseOrder, updateIndex } from "./protocol.js";
 import { pixelRange } from "./output/gallery.js";
 import { metricsAt } from "./series.js";
+import { isWatching } from "./store.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -35,11 +36,13 @@ export function renderCaption(model, display, L) {
       title = `Paused before ${next.phase}${next.layer ? ` · layer ${next.layer}` : ""}`;
     } else {
       equations = [`Next: Z${superscript(1)} = A⁰·W${superscript(1)}ᵀ + b${superscript(1)}`];
+      if (isWatching(model)) note = "The owner's Step forward runs the next phase; this page follows.";
     }
     if (display.source === "sample") note = `Following ${display.split} sample #${display.sampleIndex}: its own forward and backward pass with the current weights (loss ${formatNumber(display.loss, 3)}).`;
   }
   if (p.phase === "playing") {
     equations = [`${formatNumber(model.stepsPerSecond ?? 0, 3)} steps/s`, `batch loss ${formatNumber(model.lastLoss, 3)}`];
+    if (isWatching(model)) note = "The owner is training; this page follows.";
   }
   const capEl = $("caption");
   capEl.dataset.phase = p.phase;

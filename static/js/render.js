@@ -79,7 +79,7 @@ export class Renderer {
       this.lastDrawnWeights = model.layers;
     }
     this.animate(changes, display);
-    if (has(changes, "sample", "moment")) output.setProbs(display.probs, display.label);
+    if (has(changes, "sample", "moment")) output.setProbs(display.probs, display.label, { index: display.sampleIndex, split: display.split });
     renderCaption(model, display, L);
     renderLegend(display, this.theme(), diagram.edgeMax);
     renderSampleNav(display, { follow: (i) => this.commands.follow(i), setRow: (r) => this.setRow(r) });

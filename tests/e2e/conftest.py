@@ -5,9 +5,21 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Error, Page, Playwright, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    ConsoleMessage,
+    Error,
+    Page,
+    Playwright,
+    sync_playwright,
+)
+
+from tests.conftest import LiveServer
+from tests.e2e.helpers import AppPage, NewPage, Traffic, open_app
 
 CHROMIUM = os.environ.get("BPL_CHROMIUM", "/usr/bin/chromium")
 # No GPU, no QUIC, no /dev/shm, and no DNS lookups of outside hosts (without the resolver rule
@@ -63,12 +75,44 @@ def page_errors() -> PageErrors:
 
 
 @pytest.fixture
-def page(browser: Browser, page_errors: PageErrors) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1280, "height": 800})
-    page = context.new_page()
-    page.on("console", page_errors.on_console)
-    page.on("pageerror", page_errors.on_pageerror)
-    yield page
-    context.close()
+def new_page(browser: Browser, page_errors: PageErrors) -> Iterator[NewPage]:
+    """Pages in browser contexts of their own: `new_page(width, height, **context_options)`.
+
+    Every uncaught exception and console error of each page lands in `page_errors`; the contexts
+    close after the test, and then the test fails on any error it did not `allow`.
+    """
+    contexts: list[BrowserContext] = []
+
+    def make(width: int = 1280, height: int = 800, **options: Any) -> Page:
+        context = browser.new_context(viewport={"width": width, "height": height}, **options)
+        contexts.append(context)
+        page = context.new_page()
+        page.on("console", page_errors.on_console)
+        page.on("pageerror", page_errors.on_pageerror)
+        return page
+
+    yield make
+    for context in contexts:
+        context.close()
     unexpected = page_errors.unexpected()
     assert not unexpected, "the page reported errors:\n" + "\n".join(unexpected)
+
+
+@pytest.fixture
+def app_page(new_page: NewPage, live_server: LiveServer) -> AppPage:
+    """`app_page(path, width, height, **context_options)`: a new page (as `new_page`) with the
+    app at `path` loaded, connected and drawn (helpers.open_app), and its socket traffic."""
+
+    def make(
+        path: str = "/", width: int = 1280, height: int = 800, **options: Any
+    ) -> tuple[Page, Traffic]:
+        page = new_page(width, height, **options)
+        return page, open_app(page, live_server.url + path)
+
+    return make
+
+
+@pytest.fixture
+def page(new_page: NewPage) -> Page:
+    """A 1280×800 page (not loaded yet), failing the test on any page error."""
+    return new_page()

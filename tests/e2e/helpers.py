@@ -93,3 +93,9 @@ def neuron_values(page: Page) -> dict[str, str | None]:
         """() => Object.fromEntries([...document.querySelectorAll('.neuron')].map(
             (g) => [g.dataset.layer + '/' + g.dataset.unit, g.getAttribute('data-value')]))"""
     )
+
+
+# The fixtures of conftest.py that open pages: `new_page(width, height, **context_options)` and
+# `app_page(path, width, height, **context_options)` → (page, traffic).
+NewPage = Callable[..., Page]
+AppPage = Callable[..., tuple[Page, Traffic]]

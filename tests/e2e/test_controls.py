@@ -8,11 +8,11 @@ from itertools import pairwise
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
 from tests.conftest import LiveServer
 from tests.e2e.conftest import PageErrors
-from tests.e2e.helpers import open_app, wait_message, wait_until
+from tests.e2e.helpers import NewPage, open_app, wait_message, wait_until
 
 
 def test_learning_rate_change_is_sent_and_applied(page: Page, live_server: LiveServer) -> None:
@@ -128,7 +128,7 @@ def test_csv_upload_trains_on_it(
 
 
 def test_url_state_round_trip_reproduces_data_and_weights(
-    page: Page, browser: Browser, live_server: LiveServer
+    page: Page, new_page: NewPage, live_server: LiveServer
 ) -> None:
     query = (
         "?dataset=xor&hidden=3&activation=relu&learning_rate=0.1&seed=5&data_seed=9"
@@ -152,22 +152,18 @@ def test_url_state_round_trip_reproduces_data_and_weights(
     assert params["seed"] == ["5"] and params["data_seed"] == ["9"] and params["hidden"] == ["3"]
     assert params["features"] == ["x1,x2,x1*x2"]
     # The shared link, opened in a fresh browser context, gives the same data and weights.
-    other = browser.new_context(viewport={"width": 1280, "height": 800})
-    try:
-        page2 = other.new_page()
-        traffic2 = open_app(page2, shared)
-        state2 = wait_message(
-            page2,
-            traffic2,
-            "state",
-            where=lambda m: m["config"]["dataset"] == "xor" and m["config"]["seed"] == 5,
-        )
-        data2 = [m for m in traffic2.of_type("data") if m["dataset"] == "xor"][-1]
-        assert state2["layers"] == state["layers"], "same initial weights"
-        assert data2["train"] == data["train"], "same data"
-        assert state2["config"] == state["config"]
-    finally:
-        other.close()
+    page2 = new_page()
+    traffic2 = open_app(page2, shared)
+    state2 = wait_message(
+        page2,
+        traffic2,
+        "state",
+        where=lambda m: m["config"]["dataset"] == "xor" and m["config"]["seed"] == 5,
+    )
+    data2 = [m for m in traffic2.of_type("data") if m["dataset"] == "xor"][-1]
+    assert state2["layers"] == state["layers"], "same initial weights"
+    assert data2["train"] == data["train"], "same data"
+    assert state2["config"] == state["config"]
 
 
 def test_keyboard_shortcuts(page: Page, live_server: LiveServer) -> None:
@@ -262,24 +258,18 @@ def test_click_a_data_point_to_follow_it(page: Page, live_server: LiveServer) ->
 
 
 def test_spectator_link_watches_read_only(
-    page: Page, browser: Browser, live_server: LiveServer
+    page: Page, new_page: NewPage, live_server: LiveServer
 ) -> None:
     traffic = open_app(page, live_server.url + "/")
     hello = traffic.of_type("hello")[0]
-    other = browser.new_context(viewport={"width": 1280, "height": 800})
-    try:
-        viewer = other.new_page()
-        seen = open_app(
-            viewer, f"{live_server.url}/?watch={hello['session']}&key={hello['watch_key']}"
-        )
-        assert seen.of_type("hello")[0]["role"] == "watch"
-        expect(viewer.get_by_role("status").filter(has_text="watching")).to_be_visible()
-        expect(
-            viewer.get_by_role("button", name="Step forward", exact=True)
-        ).to_be_hidden()  # read-only: no transport (issue 15 item 14)
-        page.get_by_label("Step by").select_option("iteration")
-        page.get_by_role("button", name="Step forward", exact=True).click()
-        expect(viewer.locator("#step-count")).to_have_text("1")
-        assert not [m for m in seen.sent if m["type"] not in ("ack", "ping", "sync")]
-    finally:
-        other.close()
+    viewer = new_page()
+    seen = open_app(viewer, f"{live_server.url}/?watch={hello['session']}&key={hello['watch_key']}")
+    assert seen.of_type("hello")[0]["role"] == "watch"
+    expect(viewer.get_by_role("status").filter(has_text="watching")).to_be_visible()
+    expect(
+        viewer.get_by_role("button", name="Step forward", exact=True)
+    ).to_be_hidden()  # read-only: no transport (issue 15 item 14)
+    page.get_by_label("Step by").select_option("iteration")
+    page.get_by_role("button", name="Step forward", exact=True).click()
+    expect(viewer.locator("#step-count")).to_have_text("1")
+    assert not [m for m in seen.sent if m["type"] not in ("ack", "ping", "sync")]

@@ -3,38 +3,33 @@ weight chosen for the inspector without a mouse) and the polite caption."""
 
 from __future__ import annotations
 
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
 from tests.conftest import LiveServer
-from tests.e2e.helpers import open_app
+from tests.e2e.helpers import AppPage, open_app
 
 
 def test_reduced_motion_changes_states_without_pulses(
-    browser: Browser, live_server: LiveServer
+    app_page: AppPage,
 ) -> None:
-    context = browser.new_context(viewport={"width": 1280, "height": 800}, reduced_motion="reduce")
-    page = context.new_page()
-    try:
-        open_app(page, live_server.url + "/")
-        page.get_by_role("button", name="Step forward", exact=True).click()
-        lit = []
-        for _ in range(12):
-            lit.append(
-                page.evaluate(
-                    """() => { const c = document.querySelector('#diagram canvas.fx');
-                        const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
-                        let n = 0; for (let i = 3; i < d.length; i += 4) if (d[i]) n++; return n; }"""
-                )
+    page, _ = app_page("/", reduced_motion="reduce")
+    page.get_by_role("button", name="Step forward", exact=True).click()
+    lit = []
+    for _ in range(12):
+        lit.append(
+            page.evaluate(
+                """() => { const c = document.querySelector('#diagram canvas.fx');
+                    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+                    let n = 0; for (let i = 3; i < d.length; i += 4) if (d[i]) n++; return n; }"""
             )
-            page.wait_for_timeout(30)
-        assert not any(lit), "no travelling pulses"
-        expect(page.locator("#phase-title")).to_contain_text("Forward pass · layer 1")
-        duration = page.evaluate(
-            "getComputedStyle(document.querySelector('.neuron circle.body')).transitionDuration"
         )
-        assert duration in ("0s", "0s, 0s")
-    finally:
-        context.close()
+        page.wait_for_timeout(30)
+    assert not any(lit), "no travelling pulses"
+    expect(page.locator("#phase-title")).to_contain_text("Forward pass · layer 1")
+    duration = page.evaluate(
+        "getComputedStyle(document.querySelector('.neuron circle.body')).transitionDuration"
+    )
+    assert duration in ("0s", "0s, 0s")
 
 
 def test_keyboard_reaches_every_control_and_chooses_a_weight(

@@ -6,7 +6,7 @@ from __future__ import annotations
 from playwright.sync_api import Page, expect
 
 from tests.conftest import LiveServer
-from tests.e2e.helpers import open_app
+from tests.e2e.helpers import AppPage, open_app
 
 
 def edge_point(page: Page, src: str, dst: str, t: float = 0.75) -> tuple[float, float]:
@@ -47,3 +47,21 @@ def test_the_inspector_comes_into_view(page: Page, live_server: LiveServer) -> N
     page.wait_for_timeout(300)
     box = heading.bounding_box()
     assert box and box["y"] >= 0 and box["y"] + box["height"] <= 800, box
+
+
+def test_a_scroll_takes_the_hover_tooltip_and_preview_away(app_page: AppPage) -> None:
+    """Choosing a neuron scrolls the inspector into view: what the pointer hovered before the
+    page moved under it (tooltip, the unit's picture in the output) goes, instead of floating
+    over another panel."""
+    page, _ = app_page("/", 1024, 768)
+    neuron = page.locator('.neuron[data-layer="2"][data-unit="0"]')
+    neuron.hover()
+    tooltip = page.locator("#tooltip")
+    expect(tooltip).to_be_visible()
+    expect(tooltip).to_contain_text("Layer 2 unit 1")
+    expect(page.locator("#heatmap .heat-label")).to_have_text("Layer 2, unit 1")
+    neuron.click()
+    page.wait_for_timeout(300)
+    assert page.evaluate("window.scrollY") > 0, "the inspector came into view"
+    expect(tooltip).to_be_hidden()
+    expect(page.locator("#heatmap .heat-label")).to_be_hidden()

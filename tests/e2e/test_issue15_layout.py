@@ -4,10 +4,10 @@ and the help says how to use it."""
 from __future__ import annotations
 
 import pytest
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import Page, expect
 
 from tests.conftest import LiveServer
-from tests.e2e.helpers import open_app
+from tests.e2e.helpers import AppPage, open_app
 from tests.e2e.layout import horizontal_overflow, outside, overlapping
 
 HIDES = ["data", "output,charts", "data,output,charts", "inspector", "data,training,network"]
@@ -15,31 +15,20 @@ HIDES = ["data", "output,charts", "data,output,charts", "inspector", "data,train
 
 @pytest.mark.parametrize("hide", HIDES)
 @pytest.mark.parametrize("width", [1280, 1024])
-def test_hide_keeps_a_clean_layout(
-    browser: Browser, live_server: LiveServer, hide: str, width: int
-) -> None:
-    context = browser.new_context(viewport={"width": width, "height": 800})
-    page = context.new_page()
-    try:
-        open_app(page, f"{live_server.url}/?hide={hide}")
-        page.wait_for_timeout(300)
-        net = page.locator(".net-panel").bounding_box()
-        assert net and net["width"] >= 360, f"the diagram's panel is {net}"
-        assert not overlapping(page, "#diagram .neuron circle:first-of-type")
-        assert not outside(page, "#diagram .neuron circle", "#diagram")
-        assert not overlapping(page, ".grid > .panel")
-        assert horizontal_overflow(page) <= 0
-    finally:
-        context.close()
+def test_hide_keeps_a_clean_layout(app_page: AppPage, hide: str, width: int) -> None:
+    page, _ = app_page(f"/?hide={hide}", width, 800)
+    page.wait_for_timeout(300)
+    net = page.locator(".net-panel").bounding_box()
+    assert net and net["width"] >= 360, f"the diagram's panel is {net}"
+    assert not overlapping(page, "#diagram .neuron circle:first-of-type")
+    assert not outside(page, "#diagram .neuron circle", "#diagram")
+    assert not overlapping(page, ".grid > .panel")
+    assert horizontal_overflow(page) <= 0
 
 
-def test_the_help_explains_hide(browser: Browser, live_server: LiveServer) -> None:
-    page = browser.new_page()
-    try:
-        open_app(page, live_server.url + "/")
-        page.get_by_role("button", name="Keyboard shortcuts").click()
-        dialog = page.get_by_role("dialog")
-        expect(dialog).to_contain_text("hide=")
-        expect(dialog).to_contain_text("replays training from the seed")
-    finally:
-        page.close()
+def test_the_help_explains_hide(page: Page, live_server: LiveServer) -> None:
+    open_app(page, live_server.url + "/")
+    page.get_by_role("button", name="Keyboard shortcuts").click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog).to_contain_text("hide=")
+    expect(dialog).to_contain_text("replays training from the seed")

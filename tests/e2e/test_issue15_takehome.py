@@ -6,10 +6,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
 from tests.conftest import LiveServer
-from tests.e2e.helpers import open_app, wait_message
+from tests.e2e.helpers import NewPage, open_app, wait_message
 
 
 def test_downloads_and_import(page: Page, live_server: LiveServer, tmp_path: Path) -> None:
@@ -51,16 +51,13 @@ def test_downloads_and_import(page: Page, live_server: LiveServer, tmp_path: Pat
 
 
 def test_spectators_have_no_downloads(
-    browser: Browser, page: Page, live_server: LiveServer
+    new_page: NewPage, page: Page, live_server: LiveServer
 ) -> None:
     traffic = open_app(page, live_server.url + "/")
     expect(page.get_by_text("Save / open")).to_be_visible()
     hello = traffic.of_type("hello")[0]
-    watcher = browser.new_page()
-    try:
-        watcher.goto(f"{live_server.url}/?watch={hello['session']}&key={hello['watch_key']}")
-        expect(watcher.locator("#conn")).to_contain_text("watching", timeout=15_000)
-        expect(watcher.get_by_text("Save / open")).to_be_hidden()
-        expect(watcher.get_by_role("button", name="Download NumPy script")).to_be_hidden()
-    finally:
-        watcher.close()
+    watcher = new_page()
+    watcher.goto(f"{live_server.url}/?watch={hello['session']}&key={hello['watch_key']}")
+    expect(watcher.locator("#conn")).to_contain_text("watching", timeout=15_000)
+    expect(watcher.get_by_text("Save / open")).to_be_hidden()
+    expect(watcher.get_by_role("button", name="Download NumPy script")).to_be_hidden()

@@ -2,33 +2,45 @@
 
 from __future__ import annotations
 
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
 from tests.conftest import LiveServer
-from tests.e2e.helpers import open_app
+from tests.e2e.helpers import NewPage, open_app
 
 
-def test_the_watch_page_is_read_only(browser: Browser, page: Page, live_server: LiveServer) -> None:
+def test_the_watch_page_is_read_only(
+    new_page: NewPage, page: Page, live_server: LiveServer
+) -> None:
     traffic = open_app(page, live_server.url + "/")
     hello = traffic.of_type("hello")[0]
-    watcher = browser.new_page()
-    try:
-        watcher.goto(f"{live_server.url}/?watch={hello['session']}&key={hello['watch_key']}")
-        expect(watcher.locator("#conn")).to_contain_text("watching", timeout=15_000)
-        expect(watcher.locator("#tagline")).to_contain_text("read-only")
-        expect(watcher.locator("#tagline")).to_contain_text(hello["session"][:8])
-        expect(watcher.locator("#tagline")).not_to_contain_text("Step forward")
-        for name in ["Gradient check", "New weights", "Regenerate data", "Step forward", "Play"]:
-            expect(watcher.get_by_role("button", name=name, exact=True)).to_be_hidden()
-        expect(watcher.locator("#noise")).to_be_hidden()
-        expect(watcher.locator("#features")).to_be_hidden()
-        # Whatever stays visible is visibly inert: disabled, not a live control that does nothing.
-        active = watcher.evaluate(
-            """() => [...document.querySelectorAll('.transport, .hyper, .data-panel')]
-                .flatMap((c) => [...c.querySelectorAll('input, select, button')])
-                .filter((e) => e.getClientRects().length && !e.disabled)
-                .map((e) => e.id || e.textContent)"""
-        )
-        assert active == [], active
-    finally:
-        watcher.close()
+    watcher = new_page()
+    watcher.goto(f"{live_server.url}/?watch={hello['session']}&key={hello['watch_key']}")
+    expect(watcher.locator("#conn")).to_contain_text("watching", timeout=15_000)
+    expect(watcher.locator("#tagline")).to_contain_text("read-only")
+    expect(watcher.locator("#tagline")).to_contain_text(hello["session"][:8])
+    expect(watcher.locator("#tagline")).not_to_contain_text("Step forward")
+    # Its words never ask for what only the owner can do.
+    expect(watcher.locator("#phase-title")).to_have_text("Ready")
+    expect(watcher.locator("#phase-note")).to_have_text(
+        "The owner's Step forward runs the next phase; this page follows."
+    )
+    hint = watcher.locator("#inspector .hint")
+    expect(hint).to_contain_text("Hover a weight to read it.")
+    expect(hint).not_to_contain_text("edit")
+    expect(hint).not_to_contain_text("follow")
+    page.get_by_role("button", name="Play", exact=True).click()
+    expect(watcher.locator("#phase-title")).to_have_text("Training")
+    expect(watcher.locator("#phase-note")).to_have_text("The owner is training; this page follows.")
+    page.get_by_role("button", name="Pause", exact=True).click()
+    for name in ["Gradient check", "New weights", "Regenerate data", "Step forward", "Play"]:
+        expect(watcher.get_by_role("button", name=name, exact=True)).to_be_hidden()
+    expect(watcher.locator("#noise")).to_be_hidden()
+    expect(watcher.locator("#features")).to_be_hidden()
+    # Whatever stays visible is visibly inert: disabled, not a live control that does nothing.
+    active = watcher.evaluate(
+        """() => [...document.querySelectorAll('.transport, .hyper, .data-panel')]
+            .flatMap((c) => [...c.querySelectorAll('input, select, button')])
+            .filter((e) => e.getClientRects().length && !e.disabled)
+            .map((e) => e.id || e.textContent)"""
+    )
+    assert active == [], active

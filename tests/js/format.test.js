@@ -72,10 +72,10 @@ test("formatShort keeps huge values to one digit and the rest as formatNumber", 
   assert.equal(formatShort(NaN), "—");
 });
 
-test("one way to write a weight's indices: W²₁₂ as in the textbooks, a comma only for two-digit indices", async () => {
+test("one way to write a weight's indices: W²₁,₂, the comma always (₁₂₃ would be ambiguous)", async () => {
   const { weightSymbol, indexPair } = await import("../../static/js/format.js");
-  assert.equal(weightSymbol(2, 0, 1), "W²₁₂");
-  assert.equal(weightSymbol(3, 9, 0), "W³₁₀,₁", "unit 10 from unit 1 is not unit 1 from unit 01");
+  assert.equal(weightSymbol(2, 0, 1), "W²₁,₂");
+  assert.equal(weightSymbol(3, 9, 0), "W³₁₀,₁");
   assert.equal(weightSymbol(1, 0, 11), "W¹₁,₁₂");
-  assert.equal(indexPair(2, 3), "₃₄");
+  assert.equal(indexPair(2, 3), "₃,₄");
 });

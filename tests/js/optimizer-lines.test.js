@@ -197,7 +197,7 @@ test("Adam's lines name torch's slots, define t and keep mₜ apart from the bat
   );
   assert.match(lines[0].text, /^t = 3: updates since Adam \(re\)started; mₜ, vₜ are torch's exp_avg, exp_avg_sq/);
   assert.match(lines[0].text, /not the batch size m/);
-  assert.match(lines[1].text, /^g = dW¹₁₁ = data gradient \+ regularization = /, "g includes L1/L2, said so");
+  assert.match(lines[1].text, /^g = dW¹₁,₁ = data gradient \+ regularization = /, "g includes L1/L2, said so");
   assert.match(lines[2].text, /^mₜ = β₁·mₜ₋₁ \+ \(1−β₁\)·g = 0\.9·\S+ \+ 0\.1·\S+ = \S+$/);
   assert.match(lines[3].text, /^vₜ = β₂·vₜ₋₁ \+ \(1−β₂\)·g² = 0\.999·\S+ \+ 0\.001·\S+² = \S+$/);
   assert.match(lines[4].text, /^m̂ₜ = mₜ\/\(1−β₁ᵗ\) = \S+\/\(1−0\.9³\) = \S+$/);

@@ -12,7 +12,7 @@ import { isBounded } from "../nn.js";
 import { isClassification } from "../protocol.js";
 import { paintGray } from "../paint.js";
 import { edgeEnds, edgeNear, paintEdges } from "./edges.js";
-import { buildNodes, inputName, placeNodes } from "./nodes.js";
+import { buildNodes, fitBackings, inputName, placeNodes } from "./nodes.js";
 import { buildButtons, placeButtons } from "./buttons.js";
 import { Thumbnails } from "./thumbnails.js";
 
@@ -268,6 +268,7 @@ export class Diagram {
       }
       if (c > 0 && display.weights) this.updateBiases(c, display.weights[c - 1]?.b);
     }
+    fitBackings(this.nodes);
   }
 
   updateBiases(c, b) {

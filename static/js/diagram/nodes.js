@@ -54,11 +54,14 @@ export function buildNodes(svg, net) {
       g.style.pointerEvents = "all";
       const ring = s("circle", { class: "ring", r: 0, fill: "none" });
       const body = s("circle", { class: "body", r: 8 });
+      // The value's backing: a rect in the panel's colour under it (fitted by fitBackings), so
+      // that the edges, on their canvas below, stop at the value's box instead of crossing it.
+      const bg = s("rect", { class: "val-bg", rx: 2, display: "none" });
       const val = s("text", { class: "val", "text-anchor": "start" });
       const lab = s("text", { class: c === 0 ? "feat" : "cls", "text-anchor": c === 0 ? "end" : "start", dy: "0.35em" });
-      g.append(ring, body, val, lab);
+      g.append(ring, body, bg, val, lab);
       svg.append(g);
-      col.push({ g, ring, body, val, lab });
+      col.push({ g, ring, body, bg, val, lab });
       if (c > 0) {
         const b = s("rect", { class: "bias", width: 6, height: 6, rx: 1, role: "button", tabindex: "-1", "data-layer": c, "data-unit": j });
         b.style.pointerEvents = "all";
@@ -87,6 +90,36 @@ function columnSubtitle(net, c, gap, image) {
   const act = SHORT_ACTIVATION[net.activation] ?? activationLabel(net.activation);
   if (wide) return `${net.sizes[c]} · ${act} · A${superscript(c)}`;
   return mid ? `${net.sizes[c]} · ${act}` : String(net.sizes[c]);
+}
+
+/** Padding (px) of a value's backing around the text's box: the edges stop short of the digits. */
+const BACKING_PAD = 1.5;
+
+/**
+ * Fit each value's backing to its text (the box of what is drawn now): read every box first,
+ * then write, so that one layout serves them all. Only values whose text or place changed.
+ */
+export function fitBackings(nodes) {
+  const changed = [];
+  for (const col of nodes.neurons) {
+    for (const n of col) {
+      if (!n?.bg) continue;
+      const a = n.val.__attrs ?? {};
+      const key = `${n.val.textContent}|${a.x}|${a.y}|${a.dy}|${a.display}|${a["font-size"]}`;
+      if (n.bgKey !== key) changed.push([n, key]);
+    }
+  }
+  const boxes = changed.map(([n]) => (n.val.textContent.trim() && n.val.__attrs?.display !== "none" ? n.val.getBBox() : null));
+  changed.forEach(([n, key], k) => {
+    n.bgKey = key;
+    const b = boxes[k];
+    attr(n.bg, "display", b && b.width > 0 ? null : "none");
+    if (!b || !(b.width > 0)) return;
+    attr(n.bg, "x", (b.x - BACKING_PAD).toFixed(1));
+    attr(n.bg, "y", (b.y - BACKING_PAD / 2).toFixed(1));
+    attr(n.bg, "width", (b.width + 2 * BACKING_PAD).toFixed(1));
+    attr(n.bg, "height", (b.height + BACKING_PAD).toFixed(1));
+  });
 }
 
 /** Position every node of `nodes` (buildNodes) for layout `geom`. */

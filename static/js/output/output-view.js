@@ -5,14 +5,21 @@
 
 import { scaleLinear } from "../../vendor/d3/d3.esm.min.js";
 import { classColor, divergingLut, diverging, niceExtent } from "../colors.js";
-import { cssVar, fitCanvas, h } from "../dom.js";
+import { fitCanvas, h } from "../dom.js";
 import { forwardGrid, gridInputs, inputFeatures } from "../nn.js";
 import { classPhrase, formatNumber } from "../format.js";
 import { isClassification } from "../protocol.js";
 import { GRID, gridFor, paintOutput, paintUnit } from "./surface.js";
 import { Gallery } from "./gallery.js";
 
-const PAD = { left: 22, bottom: 18, top: 2, right: 2 };
+// Margins of the plot (px): the y labels left, the x labels below, half a label's height on top
+// (a tick at the domain's end, e.g. XOR's ±6, keeps its label whole).
+const PAD = { left: 22, bottom: 18, top: 6, right: 2 };
+
+/** `start` clamped so that a box of `size` starting there stays within [0, limit]. */
+function within(start, size, limit) {
+  return Math.max(0, Math.min(limit - size, start));
+}
 
 /** A regression target as one number (the first column of a target row). */
 function targetValue(y) {
@@ -43,6 +50,8 @@ export class OutputView {
     this.heat = h("canvas", { class: "heat", width: GRID, height: GRID, "aria-hidden": "true" });
     this.points = h("canvas", { class: "points", role: "img", "aria-label": "Data points over the decision boundary; click a point to follow it" });
     this.label = h("div", { class: "heat-label", hidden: true });
+    // The axes' labels (d3's nice ticks), as text in the page: measured, never cut by the canvas.
+    this.axes = h("div", { class: "axes", "aria-hidden": "true" });
     this.gallery = new Gallery((i) => this.hooks.onPick(this.follow === i ? null : i, "train"));
     this.points.addEventListener("click", (e) => this.onClick(e));
     this.points.addEventListener("mousemove", (e) => this.onMove(e));
@@ -74,9 +83,9 @@ export class OutputView {
     this.shownLayers = null;
     if (this.image) {
       this.gallery.build(data, this.theme);
-      this.root.replaceChildren(this.gallery.el, this.gallery.probs);
+      this.root.replaceChildren(this.gallery.el, this.gallery.box);
     } else {
-      this.root.replaceChildren(this.heat, this.points, this.label);
+      this.root.replaceChildren(this.heat, this.points, this.axes, this.label);
       this.computeDomain();
     }
     this.resize();
@@ -105,7 +114,31 @@ export class OutputView {
     Object.assign(this.heat.style, { left: `${inner.x}px`, top: `${inner.y}px`, width: `${inner.w}px`, height: `${inner.h}px` });
     this.sx = scaleLinear().domain(this.domain).range([inner.x, inner.x + inner.w]);
     this.sy = scaleLinear().domain(this.domain).range([inner.y + inner.h, inner.y]);
+    this.placeTicks();
     this.drawPoints();
+  }
+
+  /**
+   * One label per tick: x labels centred under their tick, y labels right-aligned beside theirs,
+   * each moved just enough to stay inside the plot (the ticks at the domain's ends).
+   */
+  placeTicks() {
+    const { inner, size } = this;
+    const xs = this.sx.ticks(5).map((t) => [t, h("span", { class: "axis x", text: String(t) })]);
+    const ys = this.sy.ticks(5).map((t) => [t, h("span", { class: "axis y", text: String(t) })]);
+    this.axes.replaceChildren(...xs.map(([, el]) => el), ...ys.map(([, el]) => el));
+    const below = inner.y + inner.h + 3; // the x labels' top
+    for (const [t, el] of xs) {
+      const w = Math.ceil(el.getBoundingClientRect().width);
+      el.style.left = `${within(this.sx(t) - w / 2, w, size)}px`;
+      el.style.top = `${below}px`;
+    }
+    // (Above the x labels: the lowest y label keeps clear of the first x label in the corner.)
+    for (const [t, el] of ys) {
+      const ht = Math.ceil(el.getBoundingClientRect().height);
+      el.style.right = `${size - inner.x + 4}px`;
+      el.style.top = `${within(this.sy(t) - ht / 2, ht, below)}px`;
+    }
   }
 
   /** New weights: recompute the grid (once per weights object) and redraw. */
@@ -188,9 +221,9 @@ export class OutputView {
     else this.drawPoints();
   }
 
-  /** Output probabilities of the displayed sample (image tasks). */
-  setProbs(probs, label) {
-    if (this.image) this.gallery.setProbs(probs, label);
+  /** Output probabilities of the displayed sample {index, split} (image tasks). */
+  setProbs(probs, label, sample) {
+    if (this.image) this.gallery.setProbs(probs, label, sample);
   }
 
   drawPoints() {
@@ -198,16 +231,6 @@ export class OutputView {
     const ctx = this.points.getContext("2d");
     const size = this.size;
     ctx.clearRect(0, 0, size, size);
-    const ink3 = cssVar("--ink-3") || "#888";
-    // Ticks (d3's nice ticks) in the margins.
-    ctx.fillStyle = ink3;
-    ctx.font = "10px ui-monospace, monospace";
-    ctx.textAlign = "center";
-    ctx.textBaseline = "top";
-    for (const t of this.sx.ticks(5)) ctx.fillText(String(t), this.sx(t), this.inner.y + this.inner.h + 4);
-    ctx.textAlign = "right";
-    ctx.textBaseline = "middle";
-    for (const t of this.sy.ticks(5)) ctx.fillText(String(t), this.inner.x - 4, this.sy(t));
     const stroke = this.theme === "dark" ? "#0f1115" : "#ffffff";
     const ink = this.theme === "dark" ? "#ffffff" : "#111111";
     const classes = isClassification(this.data.task);
