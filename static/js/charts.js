@@ -142,9 +142,11 @@ export class Charts {
       height: 150,
       series,
       scales: { x: { time: false }, y: log ? { distr: 3 } : this.kind === "accuracy" ? { range: [0, 1] } : {} },
+      // The tick labels are drawn on the canvas: each axis also writes them to the chart's
+      // root (data-x-ticks, data-y-ticks) so that what was drawn can be read back.
       axes: [
-        { ...axis, label: undefined, values: (_u, ticks) => ticks.map((t) => (Number.isInteger(t) ? formatNumber(t, 6) : "")) },
-        { ...axis, size: 46, values: (_u, ticks) => distinctTickLabels(ticks, formatNumber) },
+        { ...axis, label: undefined, values: (u, ticks) => shownTicks(u, "xTicks", ticks.map((t) => (Number.isInteger(t) ? formatNumber(t, 6) : ""))) },
+        { ...axis, size: 46, values: (u, ticks) => shownTicks(u, "yTicks", distinctTickLabels(ticks, formatNumber)) },
       ],
       legend: { live: true },
       cursor: { drag: { x: false, y: false }, points: { size: 6 } },
@@ -162,4 +164,10 @@ export class Charts {
   setTheme() {
     this.rebuild();
   }
+}
+
+/** Record an axis's tick labels on the plot's root (see the axes above); returns them. */
+function shownTicks(u, key, labels) {
+  u.root.dataset[key] = labels.join("|");
+  return labels;
 }
