@@ -47,16 +47,21 @@ def test_play_keeps_one_frame_in_flight_and_sends_the_newest(live_server: LiveSe
         peer.welcome()
         assert peer.expect({"type": "play"}, "status")["playing"] is True
         first = peer.recv()
+        first_at = time.perf_counter()
         assert first["type"] == "frame"
         time.sleep(0.3)  # no ack: nothing more may arrive, training goes on
         with pytest.raises(TimeoutError):
             peer.ws.recv(timeout=0.2)  # type: ignore[attr-defined]
         peer.send({"type": "ack", "frame": first["frame"]})
         second = peer.recv()
+        seconds = time.perf_counter() - first_at
         assert second["type"] == "frame" and second["frame"] == first["frame"] + 1
-        assert second["step"] - first["step"] > 100, "training did not wait for the client"
+        # Training went on while the frame waited (one slice would be a few steps at most).
+        assert second["step"] - first["step"] > 20, "training did not wait for the client"
         assert len(second["losses"]) <= 200 and second["losses"][-1][0] == second["step"]
-        assert second["steps_per_second"] > 500
+        # The rate the server reports agrees with the steps seen here (same run, same machine).
+        seen = (second["step"] - first["step"]) / seconds
+        assert seen / 4 < second["steps_per_second"] < seen * 4, (second["steps_per_second"], seen)
         peer.send({"type": "pause"})
         state = next(m for m in peer.until("series") if m["type"] == "state")
         assert state["step"] >= second["step"] and state["playing"] is False
