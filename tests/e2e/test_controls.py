@@ -183,9 +183,13 @@ def test_keyboard_shortcuts(page: Page, live_server: LiveServer) -> None:
     wait_until(page, lambda: traffic.of_type("reset", sent=True), what="reset sent")
     expect(page.locator("#step-count")).to_have_text("0")
     page.keyboard.press("?")
-    expect(page.get_by_role("dialog", name="Keyboard shortcuts")).to_be_visible()
+    expect(
+        page.get_by_role("dialog", name="Help: keyboard shortcuts and how to read this page")
+    ).to_be_visible()
     page.keyboard.press("Escape")
-    expect(page.get_by_role("dialog", name="Keyboard shortcuts")).to_be_hidden()
+    expect(
+        page.get_by_role("dialog", name="Help: keyboard shortcuts and how to read this page")
+    ).to_be_hidden()
     # Typing in a field is not a shortcut.
     page.get_by_label("Learning rate").focus()
     before = len(traffic.sent)

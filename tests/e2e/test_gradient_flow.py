@@ -99,7 +99,9 @@ def test_captions_inspector_and_help_with_adam_dropout_and_l2(
     page.wait_for_timeout(900)
     page.screenshot(path=str(output_dir / "1280-update-adam.png"))
     page.keyboard.press("?")
-    help_dialog = page.get_by_role("dialog", name="Keyboard shortcuts")
+    help_dialog = page.get_by_role(
+        "dialog", name="Help: keyboard shortcuts and how to read this page"
+    )
     expect(help_dialog).to_contain_text("How to read this page")
     expect(help_dialog).to_contain_text("dX means ∂L/∂X")
     page.screenshot(path=str(output_dir / "1280-help.png"))
