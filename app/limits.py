@@ -1,7 +1,7 @@
 """What one session may ask for, and the one check of a configuration against it.
 
 `Limits` is read from the environment once (each field from `BPL_<FIELD>`, `max_seek_history`
-from `BPL_HISTORY_STEPS`); the session enforces it, `hello` and `GET /api/options` send it.
+from `BPL_HISTORY_STEPS` or `BPL_MAX_SEEK_HISTORY`); the session enforces it, `hello` and `GET /api/options` send it.
 `check_limits` is the only place a configuration is measured against it.
 """
 
@@ -35,7 +35,10 @@ class Limits(BaseSettings):
     max_learning_rate: float = 10.0
     max_record_samples: int = 64
     max_seek_history: int = Field(
-        10_000, validation_alias=AliasChoices("max_seek_history", ENV_PREFIX + "HISTORY_STEPS")
+        10_000,
+        validation_alias=AliasChoices(
+            "max_seek_history", ENV_PREFIX + "HISTORY_STEPS", ENV_PREFIX + "MAX_SEEK_HISTORY"
+        ),
     )
 
     def as_dict(self) -> dict[str, Any]:

@@ -52,7 +52,7 @@ SERIES_KEYS = ("steps", "loss", "train_loss", "test_loss", "train_accuracy", "te
 MAX_FRAME_LOSSES = 200
 EVAL_INTERVAL_S = 0.25  # while playing, a run's whole-set metrics at most this often
 # After these commands the other runs are brought to the shown run's step and a `runs` follows.
-MOVING = frozenset({"step", "back", "seek", "reset", "pause", "sync", "configure"})
+MOVING = frozenset({"step", "back", "seek", "reset", "pause", "sync", "configure", "experiment"})
 LABEL_ORDER = ("optimizer", "learning_rate", "momentum", "batch_size", "l1", "l2", "dropout")
 OPTIMIZER_NAMES = {"sgd": "SGD", "momentum": "momentum", "nesterov": "Nesterov",
                    "rmsprop": "RMSprop", "adam": "Adam"}  # fmt: skip
@@ -191,8 +191,9 @@ class Runs:
         self.session.timeline = run.tl
         self.session.player.tl = run.tl
         self.session.player.forget()
+        self.session.experiment.retarget(run.tl)
         s = self.session
-        yield [self.message(), s.state_message(), s.series_message()]
+        yield [self.message(), s.state_message(), s.series_message(), *s.experiment.update()]
 
     def _find(self, run_id: str) -> Run:
         for run in self.runs:
@@ -285,6 +286,8 @@ class Runs:
         """`runs`: every run with its label, live settings, step, weights and chart series;
         with `since` (after a `step`), only the rows of the steps after it (`append`)."""
         shown = self.session.timeline
+        if since is not None and any(r.tl.step - since > MAX_SERIES_POINTS for r in self.runs):
+            since = None  # one run's rows come whole: every run's do, and nothing is appended
         out = []
         for run in self.runs:
             tl = run.tl

@@ -127,6 +127,15 @@ class ExperimentWatch:
         self._answer = None
         self._dead_key = None
 
+    def retarget(self, timeline: Timeline) -> None:
+        """Describe `timeline` from now on (`show_run`); the next update is always sent."""
+        if timeline is self.tl:
+            return
+        self.tl = timeline
+        timeline.on_install(self._forget)
+        self._forget()
+        self._sent = None
+
     @property
     def id(self) -> str | None:
         return None if self.entry is None else str(self.entry["id"])

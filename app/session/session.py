@@ -282,6 +282,7 @@ class Session:
             return
         entry = entry_of(msg.experiment)
         yield from self._say(self.timeline.rebuild(config_of(entry), None, announce=True))
+        self.runs.rebuilt()  # a new network for the shown run: the comparison ends
         self.experiment.start(entry)
         yield self.experiment.update()
 

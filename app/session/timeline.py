@@ -64,8 +64,9 @@ class Timeline:
         self._on_install: list[Callable[[], None]] = []
 
     def on_install(self, listener: Callable[[], None]) -> None:
-        """Call `listener` whenever a new network replaces the current one."""
-        self._on_install.append(listener)
+        """Call `listener` whenever a new network replaces the current one (once per listener)."""
+        if listener not in self._on_install:
+            self._on_install.append(listener)
 
     # -- building -----------------------------------------------------------------------------
 
@@ -239,6 +240,8 @@ class Timeline:
         self.settle()
         trainer = self.trainer
         if step != trainer.step:
+            # The record of another step: a frame after the jump must not carry its diagnostics.
+            self.last_record = None
             start = max(s for s in self.history.checkpoints if s <= step)
             if not start <= trainer.step <= step:
                 self.history.seek(start)  # a stored checkpoint: restored without replay

@@ -10,8 +10,11 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from app.server.settings import Settings
+from app.session import Session
 from tests.server.conftest import Connect
 from tests.server.helpers import Peer
+from tests.server.test_experiments import send
 
 SMALL = {"dataset": "circle", "samples": 200, "hidden": [5, 3], "batch_size": 8, "seed": 4}
 
@@ -157,3 +160,60 @@ def test_limits_and_refusals(connect: Connect) -> None:
         peer.request({"type": "compare"}, "runs")
         err = peer.error({"type": "compare"})
         assert err["code"] == "limit_exceeded" and "budget" in err["message"]
+
+
+def test_after_a_long_step_every_run_comes_whole_and_nothing_is_appended(
+    connect: Connect,
+) -> None:
+    """More than 2,000 steps since the last `runs`: the series are downsampled wholes, and a
+    client appending them would draw the history twice."""
+    with connect() as peer:
+        start(peer, batch_size=4)
+        peer.request({"type": "compare", "config": {"learning_rate": 0.05}}, "runs")
+        msgs = peer.request({"type": "step", "unit": "epoch", "count": 60}, "runs")
+        last = [m for m in msgs if m["type"] == "runs"][-1]
+        end = last["runs"][0]["step"]
+        assert end > 2000, end  # 60 epochs of the 180 training samples in batches of 4
+        assert "append" not in last
+        assert all(r["series"]["steps"][0] <= 5 for r in last["runs"]), "from the start"
+        short = peer.request({"type": "step", "count": 3}, "runs")[-1]
+        assert short["append"] is True
+        assert all(r["series"]["steps"] == [end + 1, end + 2, end + 3] for r in short["runs"])
+
+
+def test_an_experiment_ends_the_comparison_like_a_rebuilding_configure(
+    connect: Connect,
+) -> None:
+    with connect() as peer:
+        start(peer)
+        peer.request({"type": "compare", "config": {"learning_rate": 0.05}}, "runs")
+        msgs = peer.request({"type": "experiment", "experiment": "vanishing"}, "runs")
+        assert msgs[-1] == {"type": "runs", "shown": None, "runs": []}
+        reply = peer.request({"type": "sync"}, "series")
+        assert not [m for m in reply if m["type"] == "runs"], "no comparison any more"
+
+
+def test_after_show_run_the_experiment_describes_the_shown_run() -> None:
+    """Its check reads the shown run's network: here run B diverges (η 8) while A does not."""
+    session = Session(Settings().limits, lambda _: None)
+    send(session, {"type": "experiment", "experiment": "lr-too-high"})
+    send(session, {"type": "configure", "config": {"learning_rate": 0.01}})
+    send(session, {"type": "compare", "config": {"learning_rate": 8.0}})
+    send(session, {"type": "step", "count": 200})
+    shown = send(session, {"type": "show_run", "run": "B"})
+    assert session.experiment.tl is session.timeline
+    news = [m for m in shown if m["type"] == "experiment"]
+    assert news and news[-1]["step"] == session.timeline.step
+
+
+def test_a_frame_after_back_carries_no_diagnostics_of_a_later_step(connect: Connect) -> None:
+    with connect() as peer:
+        peer.welcome()
+        peer.request({"type": "step", "count": 40}, "iteration")
+        peer.request({"type": "back", "count": 10}, "series")
+        peer.expect({"type": "play", "speed": 1}, "status")
+        frame = next(m for m in peer.until("frame") if m["type"] == "frame")
+        d = frame["diagnostics"]
+        assert d is None or (d["units"] is None or d["units"]["step"] <= frame["step"]), d
+        peer.send({"type": "pause"})
+        peer.until("series")

@@ -82,3 +82,11 @@ def test_checkpoints_default_to_a_per_user_data_folder(
     monkeypatch.delenv("XDG_DATA_HOME")
     expected = Path.home() / ".local" / "share" / "backprop-lab" / "checkpoints"
     assert Settings.from_env().checkpoint_dir == expected
+
+
+def test_the_history_length_is_also_read_as_bpl_max_seek_history(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Every other limit is `BPL_<FIELD>`: this one answers to its field's name too."""
+    monkeypatch.setenv("BPL_MAX_SEEK_HISTORY", "123")
+    assert Settings.from_env().limits.max_seek_history == 123
