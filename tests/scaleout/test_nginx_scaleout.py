@@ -141,7 +141,11 @@ def test_reconnects_stay_on_their_process(cluster: Cluster) -> None:
             sid = hello["session"]
             # The checkpoint written on disconnect is deleted: only the owner's memory can
             # resume the session now, so a misrouted reconnect would get a fresh session.
-            wait_for(lambda sid=sid: cluster.checkpoint(sid).exists(), 5, "the checkpoint")
+            # A new session's first checkpoint (step 0) exists from its `hello` on; the one
+            # written on disconnect (in a worker thread) holds the session's step.
+            wait_for(
+                lambda sid=sid, at=at: checkpoint_step(cluster, sid) == at, 5, "the checkpoint"
+            )
             cluster.checkpoint(sid).unlink()
             ws = cluster.ws(resume_query(hello), cookie=cookie)
             assert cluster.served(ws) is owner
@@ -174,7 +178,7 @@ def test_cookieless_resumes_stick_to_one_process(cluster: Cluster) -> None:
     sid = hello["session"]
     landed: set[str] = set()
     for n in range(4):
-        wait_for(lambda: cluster.checkpoint(sid).exists(), 5, "the checkpoint")
+        wait_for(lambda n=n: checkpoint_step(cluster, sid) == 4 + n, 5, "the checkpoint")
         ws = cluster.ws(resume_query(hello))
         landed.add(cluster.served(ws).name)
         again, state = hello_and_state(ws)
@@ -338,7 +342,7 @@ def test_newer_checkpoint_beats_a_stale_copy_in_memory(cluster: Cluster) -> None
         step(ws, 4, expect_step=4)
         ws.close()
         sid = hello["session"]
-        wait_for(lambda sid=sid: cluster.checkpoint(sid).exists(), 5, "the checkpoint")
+        wait_for(lambda sid=sid: checkpoint_step(cluster, sid) == 4, 5, "the checkpoint")
         ws = cluster.ws(resume_query(hello))
         second = cluster.served(ws)
         hello_and_state(ws)
