@@ -1,16 +1,26 @@
 """Students under attack: cookie-less sockets held open while a class steps and reconnects.
 
-`ATTACKERS` cookie-less sockets are opened first and held (one reopened `ATTACKER_RETRY_S`
-after the server closes it: the attacker keeps trying), then `STUDENTS` students (each with its own
+`ATTACKERS` cookie-less sockets are opened first and held (one the server closes is reopened
+after a random 0.5-1.5 × `ATTACKER_RETRY_S`: the attacker keeps trying, each socket on its own
+clock; `--lockstep`: all of them exactly `ATTACKER_RETRY_S` after they were refused, so the 200
+refused sockets come back at the same instant), then `STUDENTS` students (each with its own
 `bpl_browser` cookie, like a browser) step at 10 Hz with `bench.load.Learner` and reconnect
 every `RECONNECT_S`: each reconnect is a resume the way the page does it (`/ws?session=<id>`
-and the token in a `resume` message) and must come back with the same step and bit-identical
-weights. A separate process probes `/healthz` every 50 ms (bench.load's probe).
+and the token in a `resume` message) and must come back with the step and the weights of the
+last `iteration` received before the drop. A separate process probes `/healthz` every 50 ms
+(bench.load's probe).
 
 Passes when every resume succeeded with its step and weights and the `/healthz` p99 < 100 ms.
 
+`--connection-cost` measures instead what one refused socket and one `/healthz` request cost
+the server in CPU (the lockstep flood's price: a burst of N refusals holds the event loop for N
+times that).
+
     python -m bench.attack                    # 60 s
     python -m bench.attack --duration 30      # shorter
+    python -m bench.attack --lockstep         # the refused sockets retry all at once
+    python -m bench.attack --lockstep --nginx # ... through deploy/nginx.conf
+    python -m bench.attack --connection-cost
 """
 
 from __future__ import annotations
@@ -19,6 +29,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import random
 import secrets
 import subprocess
 import sys
@@ -28,7 +39,7 @@ from typing import Any
 
 import orjson
 
-from bench.common import client_placement, live_server, percentile, server_cpus
+from bench.common import client_placement, cpu_seconds, live_server, percentile, server_cpus
 from bench.load import HEALTH_PROBE, Learner
 from bench.protocol import CLIENT_OPTIONS
 
@@ -45,11 +56,14 @@ class Attacker:
     """A cookie-less socket held open; reopened when the server closes it."""
 
     retry_s = ATTACKER_RETRY_S
+    lockstep = False
 
     def __init__(self, url: str) -> None:
         self.url = url
+        self.random = random.Random(url + str(id(self)))
         self.sessions = 0  # sockets that got a session
         self.refused = 0  # closed with 1013 (full)
+        self.throttled = 0  # HTTP 429 from the proxy (deploy/nginx.conf's pacing)
         self.other = 0
 
     async def run(self, end: float) -> None:
@@ -67,11 +81,15 @@ class Attacker:
                         self.refused += 1
             except Exception as exc:
                 code = getattr(getattr(exc, "rcvd", None), "code", None)
+                status = getattr(getattr(exc, "response", None), "status_code", None)
                 if code == 1013:
                     self.refused += 1
+                elif status == 429:
+                    self.throttled += 1
                 else:
                     self.other += 1
-            await asyncio.sleep(self.retry_s)
+            jitter = 1.0 if self.lockstep else self.random.uniform(0.5, 1.5)
+            await asyncio.sleep(self.retry_s * jitter)
 
 
 class Student(Learner):
@@ -113,14 +131,21 @@ class Student(Learner):
             self.ws = None
 
     async def reconnect(self) -> None:
-        """Close, resume, and check step and weights against the state before closing."""
+        """Drop the socket, resume, and check step and weights against the last `iteration`.
+
+        Nothing is asked before closing (a Wi-Fi blip gives no warning): the last `iteration`
+        received holds the step and the weights after it (`W_next`, `b_next`), which the
+        resumed session's `state` must equal float for float.
+        """
         if self.ws is None:
             return
-        await self.ws.send(b'{"type":"sync"}')
-        while True:
-            before = orjson.loads(await self.ws.recv())
-            if before["type"] == "state":
-                break
+        if not self.last_iteration:
+            return  # nothing stepped yet: nothing to check against
+        last = orjson.loads(self.last_iteration)
+        before = {
+            "step": last["step"],
+            "layers": [{"W": l["W_next"], "b": l["b_next"]} for l in last["layers"]],
+        }
         await self.close()
         started = time.perf_counter()
         try:
@@ -146,16 +171,18 @@ class Student(Learner):
             )
 
 
-async def _attack(url: str, port: int, duration: float) -> dict[str, Any]:
+async def _attack(
+    url: str, port: int, duration: float, n_attackers: int, n_students: int
+) -> dict[str, Any]:
     end = time.monotonic() + duration
     probe = subprocess.Popen(
         [sys.executable, "-c", HEALTH_PROBE, str(port), str(duration), str(HEALTH_PERIOD_S)],
         stdout=subprocess.PIPE,
     )
-    attackers = [Attacker(url) for _ in range(ATTACKERS)]
+    attackers = [Attacker(url) for _ in range(n_attackers)]
     attack = [asyncio.create_task(a.run(end)) for a in attackers]
     await asyncio.sleep(min(5.0, duration / 6))  # the attacker is in place first
-    students = [Student(url) for _ in range(STUDENTS)]
+    students = [Student(url) for _ in range(n_students)]
     await asyncio.gather(*(s.connect() for s in students))
 
     async def student_loop(s: Student) -> None:
@@ -177,11 +204,13 @@ async def _attack(url: str, port: int, duration: float) -> dict[str, Any]:
     latencies = [x for s in students for x in s.latencies]
     return {
         "duration_s": duration,
-        "attackers": ATTACKERS,
+        "attackers": n_attackers,
+        "lockstep": Attacker.lockstep,
         "attacker_sessions": sum(a.sessions for a in attackers),
         "attacker_refused_1013": sum(a.refused for a in attackers),
+        "attacker_throttled_429": sum(a.throttled for a in attackers),
         "attacker_other_failures": sum(a.other for a in attackers),
-        "students": STUDENTS,
+        "students": n_students,
         "student_steps": sum(s.steps for s in students),
         "student_errors": [e for s in students for e in s.errors][:10],
         "step_p50_ms": percentile(latencies, 50) * 1000 if latencies else None,
@@ -258,25 +287,94 @@ ATTACK_ENV = {
 }
 
 
-def run(duration: float) -> dict[str, Any]:
+def run(
+    duration: float,
+    attackers: int = ATTACKERS,
+    students: int = STUDENTS,
+    through_nginx: bool = False,
+) -> dict[str, Any]:
+    """The attack on one server process; `through_nginx`: attackers and students reach it
+    through deploy/nginx.conf (which paces cookie-less handshakes), the probe directly."""
+    server_cores, client_cores = server_cpus()
+    with contextlib.ExitStack() as stack:
+        tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="bpl-attack-"))
+        env = {**ATTACK_ENV, "BPL_CHECKPOINT_DIR": tmp}
+        server = stack.enter_context(live_server(env, cpus=server_cores))
+        url = server.ws_url
+        if through_nginx:
+            from bench.nginx import nginx_in_front
+
+            url = f"ws://127.0.0.1:{stack.enter_context(nginx_in_front(server.port, client_cores))}/ws"
+        stack.enter_context(client_placement(client_cores))
+        result = asyncio.run(_attack(url, server.port, duration, attackers, students))
+        return {**result, "through_nginx": through_nginx}
+
+
+async def _connection_cost(server: Any, count: int) -> dict[str, Any]:
+    """Server CPU per refused cookie-less socket and per `/healthz`, the budget full first."""
+    from websockets.asyncio.client import connect
+
+    held = []
+    for _ in range(int(ATTACK_ENV["BPL_MAX_SESSIONS"]) // 2):  # the cookie-less budget: half
+        ws = await connect(server.ws_url, **CLIENT_OPTIONS)
+        await ws.recv()
+        held.append(ws)
+
+    async def refused() -> int | None:
+        async with connect(server.ws_url, **CLIENT_OPTIONS) as ws:
+            await ws.wait_closed()
+        return ws.close_code
+
+    async def health() -> None:
+        reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+        writer.write(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+        answer = await reader.read()
+        writer.close()
+        assert answer.startswith(b"HTTP/1.1 200"), answer[:80]
+
+    pid = server.process.pid
+    out: dict[str, Any] = {"count": count}
+    for name, one in (("refusal", refused), ("healthz", health)):
+        codes = []
+        cpu0, wall0 = cpu_seconds(pid), time.perf_counter()
+        for _ in range(count // 50):  # bursts of 50 at once, as a flood comes
+            codes += await asyncio.gather(*(one() for _ in range(50)))
+        out[f"{name}_cpu_ms"] = (cpu_seconds(pid) - cpu0) / (count // 50 * 50) * 1000
+        out[f"{name}_wall_s"] = time.perf_counter() - wall0
+        if name == "refusal":
+            out["close_codes"] = sorted(set(codes))
+    for ws in held:
+        await ws.close()
+    return out
+
+
+def connection_cost(count: int = 1000) -> dict[str, Any]:
+    """What a refused socket and a `/healthz` cost the server (user + system CPU, in ms)."""
     server_cores, client_cores = server_cpus()
     with tempfile.TemporaryDirectory(prefix="bpl-attack-") as tmp:
         env = {**ATTACK_ENV, "BPL_CHECKPOINT_DIR": tmp}
         with live_server(env, cpus=server_cores) as server, client_placement(client_cores):
-            return asyncio.run(_attack(server.ws_url, server.port, duration))
+            return asyncio.run(_connection_cost(server, count))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=float, default=60.0)
     parser.add_argument("--retry", type=float, default=Attacker.retry_s, help="attacker retry s")
+    parser.add_argument("--lockstep", action="store_true", help="refused sockets retry together")
+    parser.add_argument("--nginx", action="store_true", help="through deploy/nginx.conf")
     parser.add_argument("--back-epoch", action="store_true", help="only item 5's measurement")
+    parser.add_argument("--connection-cost", action="store_true", help="CPU per refusal")
     args = parser.parse_args()
     Attacker.retry_s = args.retry
+    Attacker.lockstep = args.lockstep
     if args.back_epoch:
         print(json.dumps(back_by_epoch(), indent=2))
         return
-    result = run(args.duration)
+    if args.connection_cost:
+        print(json.dumps(connection_cost(), indent=2))
+        return
+    result = run(args.duration, through_nginx=args.nginx)
     print(json.dumps(result, indent=2))
     ok = not result["resumes_failed"] and result["healthz_p99_ms"] < 100
     print("PASS" if ok else "FAIL")

@@ -108,6 +108,7 @@ class Learner:
         self.steps = 0
         self.late = 0  # sends that could not keep the schedule
         self.ws: Any = None
+        self.last_iteration = ""  # the text of the newest `iteration` received
 
     async def connect(self) -> None:
         try:
@@ -135,6 +136,7 @@ class Learner:
                 while True:
                     raw = await self.ws.recv()
                     if raw.startswith('{"type":"iteration"'):
+                        self.last_iteration = raw
                         break
                     if raw.startswith('{"type":"error"'):
                         self.errors.append(raw[:200])
