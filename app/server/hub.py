@@ -13,13 +13,13 @@ import logging
 import os
 import time
 from collections.abc import Awaitable
-from pathlib import Path
 from typing import Any
 
 from app.server.admission import RateLimiter
 from app.server.checkpoints import CheckpointStore, CheckpointUnreadable
 from app.server.datasets import DatasetStore
 from app.server.entry import Entry, Peer, ResumeUnreadable, SessionsFull, same_secret
+from app.server.saving import CheckpointWriter
 from app.server.settings import Settings
 from app.session import Session
 
@@ -49,7 +49,7 @@ class SessionHub:
         # Read-only copies from checkpoints for spectators of sessions held elsewhere.
         self.shadows: dict[str, Entry] = {}
         self._reaper: asyncio.Task[None] | None = None
-        self._writes: set[asyncio.Task[bool]] = set()  # checkpoint writes under way (save_soon)
+        self.writer = CheckpointWriter(self.checkpoints)
         self._last_sweep = 0.0
         # Work under way that slices itself: play loops and long commands (see `slice_s`).
         self.busy: set[object] = set()
@@ -75,8 +75,7 @@ class SessionHub:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._reaper
             self._reaper = None
-        if self._writes:
-            await asyncio.gather(*self._writes, return_exceptions=True)
+        await self.writer.finish()
         for entry in list(self.entries.values()):
             self.save(entry)
 
@@ -266,88 +265,26 @@ class SessionHub:
             if self.save(oldest) or oldest.stale or not oldest.dirty:
                 self.entries.pop(oldest.session.id, None)
 
-    # -- checkpoints --------------------------------------------------------------------------
+    # -- checkpoints (app.server.saving) -----------------------------------------------------
 
     def save(self, entry: Entry) -> bool:
-        """Write the session's checkpoint now, on the calling thread; False if not written.
-
-        For shutdown, eviction and import. Everything else on the event loop uses `save_async`:
-        a write with its two fsyncs takes ~10 ms (p90 22 ms, max 68 ms measured on a 2-core VM),
-        and 130 sessions written on the loop every interval delayed /healthz by ~300 ms (p99).
-        """
-        encoded = self._encode(entry)
-        if encoded is None:
-            return False
-        entry.dirty = False
-        return self._write(entry, encoded)
+        """Write the checkpoint now, on the calling thread (shutdown, eviction, import)."""
+        return self.writer.save(entry)
 
     async def save_async(self, entry: Entry) -> bool:
-        """As `save`, the session encoded here and the file written in a worker thread."""
+        """Encode here, write in a worker thread; False if not this process's to write."""
         if self.entries.get(entry.session.id) is not entry:
-            return False  # not (or no longer) this process's to write
-        encoded = self._encode(entry)
-        if encoded is None:
             return False
-        entry.dirty = False  # a change during the write sets it again: saved next round
-        return await asyncio.to_thread(self._write, entry, encoded)
+        return await self.writer.save_async(entry)
 
     def save_soon(self, entry: Entry) -> asyncio.Task[bool] | None:
         """Start `save_async` without waiting for it (`stop` waits for every such write)."""
-        try:
-            task = asyncio.get_running_loop().create_task(self.save_async(entry))
-        except RuntimeError:  # no event loop (a notebook, a unit test): write now
-            self.save(entry)
-            return None
-        self._writes.add(task)
-        task.add_done_callback(self._writes.discard)
-        return task
+        return self.writer.start(self.save_async(entry), entry)
 
     @property
     def writing(self) -> bool:
         """A checkpoint write started by `save_soon` is under way."""
-        return bool(self._writes)
-
-    def _encode(self, entry: Entry) -> tuple[int, Path, bytes] | None:
-        if self.checkpoints is None or entry.stale or entry.dropped:
-            return None
-        try:
-            encoded = self.checkpoints.encode_session(entry.session, entry.browser)
-            if encoded is None:
-                return None
-            entry.encoded_seq += 1
-            return (entry.encoded_seq, *encoded)
-        except Exception:
-            log.exception("encoding the checkpoint of session %s failed", entry.session.id[:6])
-            entry.save_failed = True
-            return None
-
-    def _write(self, entry: Entry, encoded: tuple[int, Path, bytes]) -> bool:
-        """Never over a checkpoint another process wrote since this one last wrote or loaded
-        it: that process resumed the session and trained on, and this copy is stale."""
-        assert self.checkpoints is not None
-        sid = entry.session.id
-        seq, path, data = encoded
-        with entry.write_lock:
-            if entry.dropped:
-                return False
-            if seq <= entry.written_seq:
-                return True  # a newer state of this session is on disk already
-            on_disk = self.checkpoints.version(sid)
-            if on_disk is not None and on_disk != entry.checkpoint_version:
-                log.info("not saving stale session %s: a newer checkpoint exists", sid[:6])
-                entry.stale = True
-                return False
-            try:
-                entry.checkpoint_version = self.checkpoints.write_session(sid, path, data)
-                entry.written_seq = seq
-            except Exception:  # a full disk must not take the session down with it
-                log.exception("checkpoint of session %s failed", sid[:6])
-                entry.save_failed = True
-                entry.dirty = True
-                return False
-        entry.last_checkpoint = time.monotonic()
-        entry.save_failed = False
-        return True
+        return self.writer.writing
 
     # -- culling ------------------------------------------------------------------------------
 
