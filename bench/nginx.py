@@ -48,7 +48,9 @@ def nginx_in_front(upstream_port: int, cpus: set[int] | None = None) -> Iterator
     (prefix / "tmp").mkdir()
     port = _free_port()
     conf = prefix / "nginx.conf"
-    conf.write_text(render(f"127.0.0.1:{port}", [f"127.0.0.1:{upstream_port}"], prefix, "error"))
+    conf.write_text(
+        render(f"127.0.0.1:{port}", [f"127.0.0.1:{upstream_port}"], prefix, log_level="error")
+    )
 
     def place() -> None:  # in the child: nginx and its workers on the client's cores
         if cpus:

@@ -28,6 +28,7 @@ class CheckpointWriter:
     def __init__(self, checkpoints: CheckpointStore | None) -> None:
         self.checkpoints = checkpoints
         self._writes: set[asyncio.Task[bool]] = set()  # started by `start`, not yet done
+        self._one_at_a_time = asyncio.Lock()
 
     def save(self, entry: Entry) -> bool:
         """Encode and write now, on the calling thread; False if not written.
@@ -41,12 +42,18 @@ class CheckpointWriter:
         return self._write(entry, encoded)
 
     async def save_async(self, entry: Entry) -> bool:
-        """As `save`, the session encoded here and the file written in a worker thread."""
-        encoded = self._encode(entry)
-        if encoded is None:
-            return False
-        entry.dirty = False  # a change during the write sets it again: saved next round
-        return await asyncio.to_thread(self._write, entry, encoded)
+        """As `save`, the session encoded here and the file written in a worker thread.
+
+        One at a time, in the order asked: when a class reconnects at once, 30 disconnects
+        encoded together held the loop for 36-80 ms (1.2-2.7 ms each); queued, one is encoded
+        while the previous one's write waits for the disk, and the loop serves others between.
+        """
+        async with self._one_at_a_time:
+            encoded = self._encode(entry)
+            if encoded is None:
+                return False
+            entry.dirty = False  # a change during the write sets it again: saved next round
+            return await asyncio.to_thread(self._write, entry, encoded)
 
     def start(self, write: Coroutine[Any, Any, bool], entry: Entry) -> asyncio.Task[bool] | None:
         """Run `write` (a `save_async`) as a task that `finish` waits for; without an event

@@ -71,3 +71,15 @@ def test_compare_smoke_has_a_finite_ratio_per_figure(tmp_path: Path) -> None:
     for name in names:
         assert name in done.stdout, f"{name} missing from the printed table"
     assert "baseline: server's app is /" in done.stdout and "/baseline/app/" in done.stdout
+
+
+def test_a_regenerated_report_keeps_the_hand_written_sections() -> None:
+    """Sections 8 and 9 are measured by their own scripts: `make bench` must not drop them."""
+    sys.path.insert(0, str(ROOT))
+    from bench import report
+
+    text = report.markdown({"environment": {"date": "now"}, "sections": {}})
+    for section in sorted(report.HAND_WRITTEN.glob("*.md")):
+        heading = section.read_text().splitlines()[0]
+        assert heading.startswith("## ") and heading in text, heading
+    assert text.index("## 8.") < text.index("## 9.") < text.index("## Where the time goes")
