@@ -365,7 +365,9 @@ def _all(check: Mapping[str, Any], view: RunView) -> CheckResult:
     results = [evaluate(sub, view) for sub in check["checks"]]
     ok = all(r.seen for r in results)
     values = {f"{i}": r.values for i, r in enumerate(results)}
-    return CheckResult(ok, "; ".join(r.detail for r in results), values)
+    # Each distinct detail once: before the first step every part says "take a step first".
+    details = list(dict.fromkeys(r.detail for r in results))
+    return CheckResult(ok, "; ".join(details), values)
 
 
 _EVALUATORS: Mapping[str, Callable[[Mapping[str, Any], RunView], CheckResult]] = {

@@ -81,7 +81,9 @@ class SessionHub:
 
     # -- sessions -----------------------------------------------------------------------------
 
-    def new_session(self, browser: str | None, config: dict[str, Any] | None = None) -> Entry:
+    def new_session(
+        self, browser: str | None, config: dict[str, Any] | None = None, evaluate: bool = True
+    ) -> Entry:
         """A new session, or `SessionsFull`: never at the expense of a resumable one.
 
         Sessions still in their resume window are never pushed out by a new one (a student
@@ -109,7 +111,7 @@ class SessionHub:
                     f"this browser has {len(mine)} open sessions (limit "
                     f"{s.max_sessions_per_browser}); close a tab first"
                 )
-        session = Session(s.limits, self.datasets.get, config, pace=self)
+        session = Session(s.limits, self.datasets.get, config, pace=self, evaluate=evaluate)
         entry = Entry(session=session, browser=browser)
         self.entries[session.id] = entry
         # Written now, not at the reaper's next round: a teacher whose watch link reaches
@@ -176,6 +178,21 @@ class SessionHub:
         entry.created = time.monotonic() - max(0.0, time.time() - session.created_at)
         self.entries[session.id] = entry
         return entry
+
+    async def evaluate_restored(self, entry: Entry) -> None:
+        """The whole-set metrics of a session restored from a checkpoint or an import, in
+        slices that share the loop's rounds like any busy session (the largest network's
+        evaluation is ~46 ms, which would hold the loop for every other session)."""
+        session = entry.session
+        if not session.metrics_due:
+            return
+        token = object()
+        self.busy.add(token)
+        try:
+            for _ in session.timeline.evaluate_sliced():
+                await asyncio.sleep(0)
+        finally:
+            self.busy.discard(token)
 
     def find_watch(self, session_id: str, key: str) -> Entry | None:
         entry = self.entries.get(session_id)

@@ -68,7 +68,10 @@ class Session:
         *,
         session_id: str | None = None,
         pace: Pace | None = None,
+        evaluate: bool = True,
     ) -> None:
+        """`evaluate=False`: step 0's whole-set metrics are left out (a state is restored next,
+        then evaluated in slices by the hub)."""
         self.id = session_id or new_secret()
         self.token = new_secret()
         self.watch_key = new_secret()
@@ -79,7 +82,7 @@ class Session:
         self.player = Player(self.timeline)
         self.experiment = ExperimentWatch(self.timeline)
         self.player.after_frame = self._experiment_news
-        self.timeline.build(config)
+        self.timeline.build(config, evaluate)
         self.runs = compare.Runs(self)  # compared runs (none until a `compare`)
         self.player.companions = self.runs
 
@@ -116,13 +119,19 @@ class Session:
     def config_dict(self) -> dict[str, Any]:
         return self.timeline.config_dict()
 
-    def restore_state(self, state: Any, log: dict[str, list[Any]] | None = None) -> None:
-        restore.restore_state(self.timeline, state, log)
+    def restore_state(
+        self, state: Any, log: dict[str, list[Any]] | None = None, evaluate: bool = True
+    ) -> None:
+        restore.restore_state(self.timeline, state, log, evaluate)
 
     def import_weights(
-        self, layers: list[tuple[list[list[float]], list[float]]], step: int, epoch: int
+        self,
+        layers: list[tuple[list[list[float]], list[float]]],
+        step: int,
+        epoch: int,
+        evaluate: bool = True,
     ) -> None:
-        restore.import_weights(self.timeline, layers, step, epoch)
+        restore.import_weights(self.timeline, layers, step, epoch, evaluate)
 
     def import_state(
         self,
@@ -130,8 +139,14 @@ class Session:
         layers: list[tuple[list[list[float]], list[float]]],
         step: int,
         epoch: int,
+        evaluate: bool = True,
     ) -> None:
-        restore.import_state(self.timeline, state, layers, step, epoch)
+        restore.import_state(self.timeline, state, layers, step, epoch, evaluate)
+
+    @property
+    def metrics_due(self) -> bool:
+        """No whole-set metrics at the current step yet (restored with `evaluate=False`)."""
+        return self.timeline.log.metrics_at(self.timeline.step) is None
 
     # -- messages of the moment ---------------------------------------------------------------
 

@@ -70,8 +70,11 @@ class Timeline:
 
     # -- building -----------------------------------------------------------------------------
 
-    def build(self, config: dict[str, Any] | None) -> None:
-        """The first network: the default config, or `config` (a patch of it)."""
+    def build(self, config: dict[str, Any] | None, evaluate: bool = True) -> None:
+        """The first network: the default config, or `config` (a patch of it).
+
+        `evaluate=False` leaves step 0's whole-set metrics out: the caller restores another
+        state next, or evaluates in slices (`evaluate_sliced`)."""
         changes = dict(config or {})
         dataset_id = changes.pop("dataset_id", None)
         base = TrainConfig()
@@ -79,7 +82,8 @@ class Timeline:
         trainer = self.make_trainer(cfg, dataset_id)
         self.dataset_id = dataset_id if cfg.dataset == "custom" else None
         self.install(trainer)
-        self.store_evaluation(Evaluation(self.trainer))
+        if evaluate:
+            self.store_evaluation(Evaluation(self.trainer))
 
     def custom(self, cfg: TrainConfig, dataset_id: str | None) -> Dataset | None:
         if cfg.dataset != "custom":

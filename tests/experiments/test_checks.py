@@ -107,6 +107,17 @@ def test_record_checks_wait_for_a_step() -> None:
     assert not evaluate({"kind": "none_flagged", "flag": "vanishing"}, view()).seen
 
 
+def test_all_says_each_distinct_reason_once() -> None:
+    """The vanishing experiment's card said "take a step first; take a step first"."""
+    ratio = {"kind": "grad_ratio", "measure": "dW_norm", "layer": 1, "over": "last", "below": 1}
+    flagged = {"kind": "flagged", "flag": "vanishing", "layer": 1}
+    both = evaluate({"kind": "all", "checks": [ratio, flagged]}, view())
+    assert not both.seen and both.detail == "take a step first"
+    reached = {"kind": "step_reached", "step": 500}
+    mixed = evaluate({"kind": "all", "checks": [ratio, reached]}, view(step=100))
+    assert mixed.detail == "take a step first; step 100"
+
+
 def test_on_a_real_trainer() -> None:
     trainer = Trainer(TrainConfig(dataset="xor", hidden=(3,), seed=2, learning_rate=0.3))
     assert whole_set_dead_fraction(trainer, 1) == 0.0  # tanh at init: nothing saturated

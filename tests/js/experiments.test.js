@@ -52,3 +52,13 @@ test("every view of the catalogue has a row in the watch table", () => {
   assert.equal(WATCH_VIEWS["gradient-flow"].tab, "grad");
   assert.deepEqual(watchView("somewhere").selectors, []);
 });
+
+test("the gradient-flow label names the view it highlights and the chart it opens", () => {
+  // It highlights #gradient-flow first (RMS of dZ per layer) and opens the Gradients tab (‖dW‖).
+  const { label, selectors } = WATCH_VIEWS["gradient-flow"];
+  assert.equal(selectors[0], "#gradient-flow");
+  assert.match(label, /^Gradient flow \(RMS of dZ per layer\)/);
+  assert.match(label, /Gradients chart \(‖dW‖\)/);
+  assert.equal(watchView("gradient-flow").tag, "Gradient flow", "the outline names the outlined view");
+  assert.equal(watchView("loss-chart").tag, WATCH_VIEWS["loss-chart"].label);
+});

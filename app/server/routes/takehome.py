@@ -29,7 +29,7 @@ async def export_python(
     """A self-contained Python script (`flavour` numpy: from scratch, NumPy only; torch:
     torch.nn + torch.optim) that trains `steps` more steps from the moment the session shows
     and prints each step's batch loss: the same numbers as the app's next steps."""
-    session = _session(request, session_id, token).session
+    session = (await _session(request, session_id, token)).session
     # Captured here, on the event loop, where no training step can be half done (play runs
     # there too); mid-phase-walk the moment shown is the state before the pending iteration.
     before = session.pending_before

@@ -65,6 +65,7 @@ async def _watch_remote(conn: Connection, session_id: str, key: str) -> bool:
     shadow = hub.load_watch(session_id, key)
     if shadow is None:
         return False
+    await hub.evaluate_restored(shadow)
     await conn.start(shadow, resumed=False)
     receiver = asyncio.get_running_loop().create_task(conn.receive_loop())
     try:
@@ -90,6 +91,7 @@ async def _watch_remote(conn: Connection, session_id: str, key: str) -> bool:
             if on_disk != version:
                 fresh = hub.load_watch(session_id, key)
                 if fresh is not None:
+                    await hub.evaluate_restored(fresh)
                     shadow.watchers.discard(conn)
                     shadow = fresh
                     shadow.watchers.add(conn)
@@ -124,6 +126,7 @@ async def websocket_endpoint(ws: WebSocket) -> None:
                 await conn.error("invalid_session", "unknown session or wrong spectator key")
                 await conn.close(4003, "invalid spectator key")
                 return
+            await hub.evaluate_restored(entry)
             if len(entry.watchers) >= settings.max_watchers_per_session:
                 conn.closed = True
                 await ws.close(1013, f"this session has {len(entry.watchers)} spectators already")
@@ -154,6 +157,7 @@ async def websocket_endpoint(ws: WebSocket) -> None:
                     )
                 else:
                     resumed = True
+                    await hub.evaluate_restored(entry)
         if entry is None:
             try:
                 entry = hub.new_session(ws.cookies.get(BROWSER_COOKIE))

@@ -131,7 +131,7 @@ export class Experiments {
     const el = watchElement(this.doc, this.entry.watch.view);
     if (!el) return;
     el.classList.add("exp-watched");
-    el.dataset.watchLabel = `Watch: ${view.label}`;
+    el.dataset.watchLabel = `Watch: ${view.tag}`;
     this.highlighted = el;
     if (scroll) el.scrollIntoView({ block: "nearest", behavior: "smooth" });
   }
