@@ -45,3 +45,39 @@ export function distinctTickLabels(ticks, format, digits = 2) {
   }
   return labels;
 }
+
+/** The smallest of 1, 2, 2.5, 5 × 10ᵏ that is at least `x` (> 0). */
+function niceStep(x) {
+  const magnitude = 10 ** Math.floor(Math.log10(x));
+  return [1, 2, 2.5, 5, 10].map((m) => m * magnitude).find((s) => s >= x * (1 - 1e-9));
+}
+
+/**
+ * Tick values for a log-scale axis from `min` to `max` (both > 0). Over a decade or more:
+ * 1, 2 and 5 × 10ᵏ (only the powers of ten when that makes more than 6). Over less, where a
+ * log axis's own ticks (powers of ten and their multiples) can leave a single label, e.g. only
+ * "0.7" for a loss between 0.66 and 0.73: 3 to 5 round values spaced evenly.
+ * @returns {number[]}
+ */
+export function logTicks(min, max) {
+  if (!(min > 0) || !(max > min) || !Number.isFinite(max)) return [];
+  const round = (v) => Number(v.toPrecision(12));
+  if (max / min >= 10) {
+    const ticks = [];
+    for (let e = Math.floor(Math.log10(min)); e <= Math.ceil(Math.log10(max)); e++) {
+      for (const m of [1, 2, 5]) {
+        const v = round(m * 10 ** e);
+        if (v >= min && v <= max) ticks.push({ v, power: m === 1 });
+      }
+    }
+    const kept = ticks.length > 6 ? ticks.filter((t) => t.power) : ticks;
+    return kept.map((t) => t.v);
+  }
+  let step = niceStep((max - min) / 4);
+  for (;;) {
+    const ticks = [];
+    for (let v = Math.ceil(min / step) * step; v <= max * (1 + 1e-12); v += step) ticks.push(round(v));
+    if (ticks.length >= 3 || step < (max - min) / 100) return ticks;
+    step = niceStep(step / 2.5);
+  }
+}

@@ -6,7 +6,7 @@ import uPlot from "../vendor/uplot/uPlot.esm.js";
 import { cssVar, h } from "./dom.js";
 import { classColor, depthColor } from "./colors.js";
 import { formatNumber } from "./format.js";
-import { LOG_DEFAULT, chartColumns, diagnosticWarnings, distinctTickLabels } from "./chartdata.js";
+import { LOG_DEFAULT, chartColumns, diagnosticWarnings, distinctTickLabels, logTicks } from "./chartdata.js";
 import { isClassification } from "./protocol.js";
 
 function hasValues(data) {
@@ -143,10 +143,12 @@ export class Charts {
       series,
       scales: { x: { time: false }, y: log ? { distr: 3 } : this.kind === "accuracy" ? { range: [0, 1] } : {} },
       // The tick labels are drawn on the canvas: each axis also writes them to the chart's
-      // root (data-x-ticks, data-y-ticks) so that what was drawn can be read back.
+      // root (data-x-ticks, data-y-ticks) so that what was drawn can be read back. A log y axis
+      // gets its ticks from logTicks, all labelled (uPlot's own log filter keeps only 1 × 10ᵏ
+      // where it is crowded, which over a narrow range left a single label).
       axes: [
         { ...axis, label: undefined, values: (u, ticks) => shownTicks(u, "xTicks", ticks.map((t) => (Number.isInteger(t) ? formatNumber(t, 6) : ""))) },
-        { ...axis, size: 46, values: (u, ticks) => shownTicks(u, "yTicks", distinctTickLabels(ticks, formatNumber)) },
+        { ...axis, size: 46, ...(log ? { splits: (_u, _i, min, max) => logTicks(min, max), filter: (_u, splits) => splits } : {}), values: (u, ticks) => shownTicks(u, "yTicks", distinctTickLabels(ticks, formatNumber)) },
       ],
       legend: { live: true },
       cursor: { drag: { x: false, y: false }, points: { size: 6 } },

@@ -45,3 +45,24 @@ def test_updates_chart_by_depth(page: Page, live_server: LiveServer) -> None:
             # Sequential by depth: the lightness moves one way from layer 1 to layer 7.
             light = [lightness(m) for m in markers]
             assert light == sorted(light) or light == sorted(light, reverse=True), (tab, markers)
+
+
+def test_a_log_scale_over_a_narrow_range_labels_several_ticks(
+    page: Page, live_server: LiveServer
+) -> None:
+    """A loss between ~0.6 and 1 on a log axis showed the single label "0.7"."""
+    traffic = open_app(page, live_server.url + "/")
+    for _ in range(3):
+        start = len(traffic.received)
+        page.get_by_role("button", name="Step forward", exact=True).click()
+        wait_message(page, traffic, "phase", start)
+    page.get_by_role("tab", name="Loss").click()
+    log_box = page.get_by_label("Log scale")
+    if not log_box.is_checked():
+        log_box.check()
+    plot = page.locator("#chart .uplot")
+    expect(plot).to_have_attribute("data-y-ticks", re.compile(r"\|"))
+    drawn = [t for t in (plot.get_attribute("data-y-ticks") or "").split("|") if t]
+    values = [float(t) for t in drawn]
+    assert len(drawn) >= 3, drawn
+    assert max(values) / min(values) < 10, "the axis spans less than a decade here"

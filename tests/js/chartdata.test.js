@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { chartColumns, diagnosticWarnings } from "../../static/js/chartdata.js";
+import { chartColumns, diagnosticWarnings, logTicks } from "../../static/js/chartdata.js";
 import { emptyChart, appendChartRow } from "../../static/js/series.js";
 
 function chart() {
@@ -46,4 +46,21 @@ test("tick labels get the digits that keep neighbours apart", async () => {
   const { formatNumber } = await import("../../static/js/format.js");
   const labels = distinctTickLabels([1.05, 1.1, 1.15, 1.2], formatNumber);
   assert.equal(new Set(labels).size, 4);
+});
+
+test("a log axis over a narrow range gets several round ticks, not one", () => {
+  // The loss between 0.66 and 0.73: a log axis's own ticks (0.7 only) left one label.
+  const narrow = logTicks(0.66, 0.73);
+  assert.ok(narrow.length >= 3 && narrow.length <= 5, narrow.join(" "));
+  assert.ok(narrow.every((t) => t >= 0.66 && t <= 0.73), narrow.join(" "));
+  const gaps = narrow.slice(1).map((t, i) => t - narrow[i]);
+  assert.ok(gaps.every((g) => Math.abs(g - gaps[0]) < 1e-9), "evenly spaced");
+  assert.deepEqual(logTicks(0.66, 0.73), [0.66, 0.68, 0.7, 0.72]);
+  assert.deepEqual(logTicks(1.2, 3.9), [1.5, 2, 2.5, 3, 3.5]);
+});
+
+test("a log axis over decades ticks at 1, 2 and 5 × 10^k, or powers of ten when crowded", () => {
+  assert.deepEqual(logTicks(0.05, 1.3), [0.05, 0.1, 0.2, 0.5, 1]);
+  assert.deepEqual(logTicks(1e-6, 2), [1e-6, 1e-5, 1e-4, 0.001, 0.01, 0.1, 1]);
+  assert.deepEqual(logTicks(0, 1), [], "no ticks for a range a log axis cannot show");
 });
