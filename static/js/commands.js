@@ -104,6 +104,8 @@ export class Commands {
 
   /** Follow sample `index` of `split` (null stops). */
   follow(index, split = "train") {
+    // A spectator follows what its owner follows (store.js onSample); a click changes nothing.
+    if (isWatching(this.model)) return;
     const changes = followSample(this.model, index, split);
     this.views.output.setFollow(index, split);
     this.send({ type: "follow", index, split });

@@ -54,10 +54,8 @@ export class Renderer {
     this.dirty = new Set();
     const readOnly = isWatching(model);
     // The data view follows the data at once (a rebuild's weights come later, with its state).
-    if (changes.has("data")) {
-      output.setData(model.data);
-      output.setFollow(model.follow ?? null, model.followSplit ?? "train");
-    }
+    if (changes.has("data")) output.setData(model.data);
+    if (changes.has("data") || changes.has("follow")) output.setFollow(model.follow ?? null, model.followSplit ?? "train");
     if (!model.layers || !model.config) {
       controls.syncTransport(model, ui, readOnly);
       return;

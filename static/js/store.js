@@ -276,7 +276,12 @@ function onDiverged(model, msg) {
 
 function onSample(model, msg) {
   model.sample = msg;
-  return ["sample", "moment"];
+  if (!isWatching(model)) return ["sample", "moment"];
+  // A spectator shows the sample its owner follows (it cannot choose one: `follow` is not a
+  // spectator's message).
+  model.follow = msg.index;
+  model.followSplit = msg.split ?? "train";
+  return ["sample", "moment", "follow"];
 }
 
 function onGradcheck(model, msg) {

@@ -219,3 +219,18 @@ test("frame.history moves the timeline's oldest step as a long play trims the hi
   applyMessage(model, { ...frame, step: 20010, history: undefined });
   assert.deepEqual(model.history, { oldest: 10000, newest: 20010 });
 });
+
+test("a spectator follows the sample its owner follows; the owner's own page is unchanged", () => {
+  const smp = session[14].server.find((m) => m.type === "sample");
+  const watcher = createModel();
+  applyMessage(watcher, { type: "hello", role: "watch", session: "s", step: 0 });
+  const changes = applyMessage(watcher, smp);
+  assert.equal(watcher.follow, smp.index);
+  assert.equal(watcher.followSplit, smp.split);
+  assert.ok(changes.includes("follow"), "the data view marks the followed point");
+  const owner = createModel();
+  applyMessage(owner, { type: "hello", role: "control", session: "s", step: 0 });
+  owner.follow = 5;
+  assert.deepEqual(applyMessage(owner, smp), ["sample", "moment"]);
+  assert.equal(owner.follow, 5, "the owner's choice is the page's own");
+});
