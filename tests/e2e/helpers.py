@@ -99,3 +99,12 @@ def neuron_values(page: Page) -> dict[str, str | None]:
 # `app_page(path, width, height, **context_options)` → (page, traffic).
 NewPage = Callable[..., Page]
 AppPage = Callable[..., tuple[Page, Traffic]]
+
+
+def click_data_point(page: Page, point: list[float]) -> None:
+    """Click the data view at a data point's coordinates (as drawn: the view's own scales)."""
+    px, py = point
+    box = page.locator(".heatmap canvas.points").bounding_box()
+    assert box is not None
+    x, y = page.evaluate(f"[window.__bpl.output.sx({px}), window.__bpl.output.sy({py})]")
+    page.mouse.click(box["x"] + x, box["y"] + y)

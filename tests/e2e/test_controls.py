@@ -12,7 +12,7 @@ from playwright.sync_api import Page, expect
 
 from tests.conftest import LiveServer
 from tests.e2e.conftest import PageErrors
-from tests.e2e.helpers import NewPage, open_app, wait_message, wait_until
+from tests.e2e.helpers import NewPage, click_data_point, open_app, wait_message, wait_until
 
 
 def test_learning_rate_change_is_sent_and_applied(page: Page, live_server: LiveServer) -> None:
@@ -232,12 +232,7 @@ def test_click_an_edge_to_inspect_and_edit_its_weight(page: Page, live_server: L
 
 def test_click_a_data_point_to_follow_it(page: Page, live_server: LiveServer) -> None:
     traffic = open_app(page, live_server.url + "/")
-    data = traffic.of_type("data")[-1]
-    px, py = data["train"]["points"][7]
-    box = page.locator(".heatmap canvas.points").bounding_box()
-    assert box is not None
-    x, y = page.evaluate(f"[window.__bpl.output.sx({px}), window.__bpl.output.sy({py})]")
-    page.mouse.click(box["x"] + x, box["y"] + y)
+    click_data_point(page, traffic.of_type("data")[-1]["train"]["points"][7])
     sent = wait_until(page, lambda: traffic.of_type("follow", sent=True), what="follow sent")
     index = sent[0]["index"]
     sample = wait_message(page, traffic, "sample", where=lambda m: m["index"] == index)

@@ -2,20 +2,30 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from playwright.sync_api import Page, expect
 
 from tests.conftest import LiveServer
-from tests.e2e.helpers import NewPage, open_app, wait_until
+from tests.e2e.helpers import NewPage, Traffic, click_data_point, open_app, wait_until
 
 
-def test_the_watch_page_is_read_only(
+def owner_and_watcher(
     new_page: NewPage, page: Page, live_server: LiveServer
-) -> None:
+) -> tuple[Traffic, dict[str, Any], Page]:
+    """The owner's page (its traffic and hello) and a second page on its watch link."""
     traffic = open_app(page, live_server.url + "/")
     hello = traffic.of_type("hello")[0]
     watcher = new_page()
     watcher.goto(f"{live_server.url}/?watch={hello['session']}&key={hello['watch_key']}")
     expect(watcher.locator("#conn")).to_contain_text("watching", timeout=15_000)
+    return traffic, hello, watcher
+
+
+def test_the_watch_page_is_read_only(
+    new_page: NewPage, page: Page, live_server: LiveServer
+) -> None:
+    _, hello, watcher = owner_and_watcher(new_page, page, live_server)
     expect(watcher.locator("#tagline")).to_contain_text("read-only")
     expect(watcher.locator("#tagline")).to_contain_text(hello["session"][:8])
     expect(watcher.locator("#tagline")).not_to_contain_text("Step forward")
@@ -49,21 +59,11 @@ def test_the_watch_page_is_read_only(
 def test_a_spectator_follows_what_its_owner_follows_and_its_clicks_change_nothing(
     new_page: NewPage, page: Page, live_server: LiveServer
 ) -> None:
-    traffic = open_app(page, live_server.url + "/")
-    hello = traffic.of_type("hello")[0]
-    watcher = new_page()
-    watcher.goto(f"{live_server.url}/?watch={hello['session']}&key={hello['watch_key']}")
-    expect(watcher.locator("#conn")).to_contain_text("watching", timeout=15_000)
-
-    def click_point(p: Page, index: int) -> None:
-        px, py = traffic.of_type("data")[-1]["train"]["points"][index]
-        box = p.locator(".heatmap canvas.points").bounding_box()
-        assert box is not None
-        x, y = p.evaluate(f"[window.__bpl.output.sx({px}), window.__bpl.output.sy({py})]")
-        p.mouse.click(box["x"] + x, box["y"] + y)
+    traffic, _, watcher = owner_and_watcher(new_page, page, live_server)
+    points = traffic.of_type("data")[-1]["train"]["points"]
 
     # The owner follows a sample: the watch page shows that one.
-    click_point(page, 7)
+    click_data_point(page, points[7])
     index = wait_until(page, lambda: traffic.of_type("follow", sent=True), what="follow")[0][
         "index"
     ]
@@ -72,7 +72,7 @@ def test_a_spectator_follows_what_its_owner_follows_and_its_clicks_change_nothin
     )
     # A click on the watch page changes nothing: before, it marked another point followed
     # (nothing was sent) and showed its number with the owner's sample's values.
-    click_point(watcher, 3)
+    click_data_point(watcher, points[3])
     watcher.wait_for_timeout(300)
     assert watcher.evaluate("window.__bpl.model.follow") == index
     expect(watcher.locator("#sample-nav")).to_contain_text(f"Following train sample #{index}")
