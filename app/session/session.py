@@ -17,7 +17,7 @@ from typing import Any
 from app.engine import History, Trainer
 from app.limits import Limits
 from app.protocol import ClientMessage, Message, ProtocolError, with_id
-from app.session import compare, gradcheck, loss_slice, messages, restore
+from app.session import compare, edits, gradcheck, loss_slice, messages, restore
 from app.session.events import Events, Reconfigured
 from app.session.experiment import CHECKED_AFTER, ExperimentWatch, config_of, entry_of
 from app.session.pace import FixedPace, Pace
@@ -271,10 +271,10 @@ class Session:
         if changed.keys() & REBUILD_KEYS:
             dataset_id = changed.pop("dataset_id", tl.dataset_id)
             cfg = replace_config(tl.trainer.config, changed)
-            yield from self._say(tl.rebuild(cfg, dataset_id, announce=True))
+            yield from self._say(edits.rebuild(tl, cfg, dataset_id, announce=True))
             self.runs.rebuilt()
         elif changed:
-            yield from self._say(tl.retune(changed))
+            yield from self._say(edits.retune(tl, changed))
         else:
             yield messages.render([Reconfigured()], tl, self.playing)
 
@@ -284,28 +284,32 @@ class Session:
         seed_changed = msg.seed is not None and msg.seed != cfg.seed
         if seed_changed:
             cfg = cfg.replace(seed=msg.seed)
-        yield from self._say(tl.rebuild(cfg, tl.dataset_id, announce=seed_changed))
+        yield from self._say(edits.rebuild(tl, cfg, tl.dataset_id, announce=seed_changed))
         if self.runs.active:
             self.runs.reset()
 
     def _experiment(self, msg: Any, out: Output | None) -> Iterator[Item]:
-        """A new network for the entry's whole config (`Timeline.rebuild`, as configure and
+        """A new network for the entry's whole config (`edits.rebuild`, as configure and
         reset), at step 0; then the check's result there."""
         if msg.experiment is None:
             self.experiment.start(None)
             yield [self.experiment.cleared()]
             return
         entry = entry_of(msg.experiment)
-        yield from self._say(self.timeline.rebuild(config_of(entry), None, announce=True))
+        yield from self._say(edits.rebuild(self.timeline, config_of(entry), None, announce=True))
         self.runs.rebuilt()  # a new network for the shown run: the comparison ends
         self.experiment.start(entry)
         yield self.experiment.update()
 
     def _set_weight(self, msg: Any, out: Output | None) -> Iterator[Item]:
-        yield from self._say(self.timeline.set_parameter(msg.layer, msg.row, msg.col, msg.value))
+        yield from self._say(
+            edits.set_parameter(self.timeline, msg.layer, msg.row, msg.col, msg.value)
+        )
 
     def _set_bias(self, msg: Any, out: Output | None) -> Iterator[Item]:
-        yield from self._say(self.timeline.set_parameter(msg.layer, msg.row, None, msg.value))
+        yield from self._say(
+            edits.set_parameter(self.timeline, msg.layer, msg.row, None, msg.value)
+        )
 
     def set_follow(self, index: int | None, split: str) -> list[Message]:
         """Follow sample `index` of `split` (None: none) through every later pass."""

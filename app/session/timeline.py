@@ -6,7 +6,9 @@ holds the state it started from, so changes made mid-walk can redo it exactly.
 
 Commands are generators: they yield lists of domain events (below) between short slices of
 work, so the event loop is never held for more than a slice (`Pace.slice_s`, ~1 ms a round).
-`app.session.messages` turns the events into protocol messages.
+`app.session.messages` turns the events into protocol messages. This module moves through
+time (step, back, seek); `app.session.edits` changes what is trained (a new network, live
+settings, a weight).
 """
 
 from __future__ import annotations
@@ -22,13 +24,10 @@ from app.evaluation import Evaluation
 from app.limits import Limits, check_limits
 from app.protocol import Phase, ProtocolError, phase_order
 from app.session.events import (
-    Edited,
     Events,
     IterationDone,
     Moved,
     PhaseRevealed,
-    Rebuilt,
-    Reconfigured,
     Shown,
     WentDiverged,
 )
@@ -365,48 +364,6 @@ class Timeline:
         self.check_in_history(step)
         yield from self.goto(step)
         yield [Moved()]
-
-    def rebuild(self, cfg: TrainConfig, dataset_id: str | None, announce: bool) -> Iterator[Events]:
-        """A new network for `cfg` (checked first: a refusal changes nothing)."""
-        trainer = self.make_trainer(cfg, dataset_id)
-        self.settle()
-        self.dataset_id = dataset_id if cfg.dataset == "custom" else None
-        self.install(trainer)
-        yield from self.evaluate_sliced()
-        yield [Rebuilt(announce)]
-
-    def retune(self, changed: dict[str, Any]) -> Iterator[Events]:
-        """Live hyperparameters from the next update; a phase walk on screen is redone."""
-        cfg = replace_config(self.trainer.config, changed)  # validates before anything changes
-        check_limits(cfg, self.custom(cfg, self.dataset_id), self.limits)
-        revealed = self.revealed
-        self.settle()
-        self.branch()
-        self.trainer.update_hyper(**changed)  # History checkpoints the changed state
-        out = self.open_walk(revealed) if revealed else []
-        yield [Reconfigured(), *out]
-
-    def set_parameter(
-        self, layer: int, row: int, col: int | None, value: float
-    ) -> Iterator[Events]:
-        n_layers = len(self.trainer.W)
-        if not 1 <= layer <= n_layers:
-            raise ProtocolError("out_of_range", f"layer: must be 1..{n_layers}")
-        out_units, in_units = self.trainer.W[layer - 1].shape
-        if not 0 <= row < out_units:
-            raise ProtocolError("out_of_range", f"row: layer {layer} has units 0..{out_units - 1}")
-        if col is not None and not 0 <= col < in_units:
-            raise ProtocolError(
-                "out_of_range", f"col: layer {layer - 1} has units 0..{in_units - 1}"
-            )
-        self.settle()
-        self.branch()
-        if col is None:
-            self.trainer.set_bias(layer, row, value)
-        else:
-            self.trainer.set_weight(layer, row, col, value)
-        yield from self.evaluate_sliced()
-        yield [Edited()]
 
 
 def replace_config(cfg: TrainConfig, changes: dict[str, Any]) -> TrainConfig:
