@@ -60,7 +60,6 @@ class Attacker:
 
     def __init__(self, url: str) -> None:
         self.url = url
-        self.random = random.Random(url + str(id(self)))
         self.sessions = 0  # sockets that got a session
         self.refused = 0  # closed with 1013 (full)
         self.throttled = 0  # HTTP 429 from the proxy (deploy/nginx.conf's pacing)
@@ -88,7 +87,7 @@ class Attacker:
                     self.throttled += 1
                 else:
                     self.other += 1
-            jitter = 1.0 if self.lockstep else self.random.uniform(0.5, 1.5)
+            jitter = 1.0 if self.lockstep else random.uniform(0.5, 1.5)
             await asyncio.sleep(self.retry_s * jitter)
 
 

@@ -244,7 +244,7 @@ class CheckpointStore:
             )
             session.token = meta["token"]
             session.watch_key = meta["watch_key"]
-            session.restore_state(state, log_columns, evaluate=False)
+            session.restore_state(state, log_columns)
         except (ProtocolError, ValueError, TypeError, KeyError) as exc:
             # Its custom dataset is gone, the limits shrank below its network, or the state
             # does not fit the network its config builds.

@@ -9,19 +9,17 @@ from typing import Any
 import numpy as np
 
 from app.engine import TrainerState
-from app.evaluation import Evaluation
 from app.session.timeline import Timeline
 from app.steplog import LogEntry, StepLog, finite
 
 
-def restore_state(
-    tl: Timeline, state: Any, log: dict[str, list[Any]] | None = None, evaluate: bool = True
-) -> None:
+def restore_state(tl: Timeline, state: Any, log: dict[str, list[Any]] | None = None) -> None:
     """Continue from a saved trainer state (a checkpoint or an import); history restarts.
 
     `log` (from a checkpoint) holds the columns `step`, `epoch`, `position`, `loss` of the
-    steps up to the state's, for the charts and for `back` by epoch. `evaluate=False` leaves
-    the whole-set metrics of the state's step to the caller (`Timeline.evaluate_sliced`).
+    steps up to the state's, for the charts and for `back` by epoch. The whole-set metrics of
+    the state's step are left to the caller, in slices (`Timeline.evaluate_sliced`; the hub's
+    `evaluate_restored`): for the largest network they take ~46 ms.
     """
     tl.settle()
     tl.trainer.restore(state)
@@ -43,8 +41,6 @@ def restore_state(
     for entry in entries[1:]:
         tl.log.put(entry)
     tl.latest_metrics, tl.latest_units = None, None
-    if evaluate:
-        tl.store_evaluation(Evaluation(tl.trainer))
 
 
 def import_weights(
@@ -52,7 +48,6 @@ def import_weights(
     layers: list[tuple[list[list[float]], list[float]]],
     step: int,
     epoch: int,
-    evaluate: bool = True,
 ) -> None:
     """Load exported weights (the network shape must match the config)."""
     current = tl.trainer.capture()
@@ -72,7 +67,7 @@ def import_weights(
         W.append(w_arr)
         b.append(b_arr)
     state = dataclasses.replace(current, W=tuple(W), b=tuple(b), step=step, epoch=epoch)
-    restore_state(tl, state, evaluate=evaluate)
+    restore_state(tl, state)
 
 
 def import_state(
@@ -81,7 +76,6 @@ def import_state(
     layers: list[tuple[list[list[float]], list[float]]],
     step: int,
     epoch: int,
-    evaluate: bool = True,
 ) -> None:
     """Continue from an export's full trainer state (its `trainer_state`), bit for bit.
 
@@ -115,4 +109,4 @@ def import_state(
                 f"layers[{l}] differs from trainer_state's W{l + 1}, b{l + 1}: to import edited"
                 " weights, leave trainer_state out (the optimizer then starts afresh)"
             )
-    restore_state(tl, state, evaluate=evaluate)
+    restore_state(tl, state)

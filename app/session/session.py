@@ -119,19 +119,16 @@ class Session:
     def config_dict(self) -> dict[str, Any]:
         return self.timeline.config_dict()
 
-    def restore_state(
-        self, state: Any, log: dict[str, list[Any]] | None = None, evaluate: bool = True
-    ) -> None:
-        restore.restore_state(self.timeline, state, log, evaluate)
+    # Restoring and importing leave the whole-set metrics of the new step to the caller
+    # (`metrics_due`; the hub evaluates them in slices).
+
+    def restore_state(self, state: Any, log: dict[str, list[Any]] | None = None) -> None:
+        restore.restore_state(self.timeline, state, log)
 
     def import_weights(
-        self,
-        layers: list[tuple[list[list[float]], list[float]]],
-        step: int,
-        epoch: int,
-        evaluate: bool = True,
+        self, layers: list[tuple[list[list[float]], list[float]]], step: int, epoch: int
     ) -> None:
-        restore.import_weights(self.timeline, layers, step, epoch, evaluate)
+        restore.import_weights(self.timeline, layers, step, epoch)
 
     def import_state(
         self,
@@ -139,14 +136,15 @@ class Session:
         layers: list[tuple[list[list[float]], list[float]]],
         step: int,
         epoch: int,
-        evaluate: bool = True,
     ) -> None:
-        restore.import_state(self.timeline, state, layers, step, epoch, evaluate)
+        restore.import_state(self.timeline, state, layers, step, epoch)
 
     @property
     def metrics_due(self) -> bool:
-        """No whole-set metrics at the current step yet (restored with `evaluate=False`)."""
-        return self.timeline.log.metrics_at(self.timeline.step) is None
+        """No whole-set metrics at the step shown yet (after a restore or an import). Never
+        during a phase walk: the trainer is then a step ahead of the moment shown."""
+        tl = self.timeline
+        return tl.pending is None and tl.log.metrics_at(tl.step) is None
 
     # -- messages of the moment ---------------------------------------------------------------
 

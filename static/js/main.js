@@ -4,7 +4,7 @@
 // the renderer; the renderer redraws once per animation frame (render.js).
 
 import { Connection } from "./socket.js";
-import { applyMessage, connectionChanged, createModel, layerCount } from "./store.js";
+import { applyMessage, connectionChanged, createModel, isWatching, layerCount } from "./store.js";
 import { computeDisplay } from "./display.js";
 import { hideSelectors, parseUrl, toSearch } from "./state.js";
 import { loadOptions } from "./options.js";
@@ -67,7 +67,8 @@ const animator = new Animator(diagram);
 // The page moving under a still pointer (a scroll, e.g. the inspector coming into view) ends
 // the hover: its tooltip and the unit's picture in the output would describe something else.
 window.addEventListener("scroll", () => diagram.hover(null), { passive: true });
-const output = new OutputView($("heatmap"), { onPick: (index, split) => commands.follow(index, split), tooltip: showTooltip }, $("output-checks"));
+// A spectator cannot choose the sample to follow (its owner does): no pick, and no "click to follow".
+const output = new OutputView($("heatmap"), { onPick: (index, split) => commands.follow(index, split), canPick: () => !isWatching(model), tooltip: showTooltip }, $("output-checks"));
 const charts = new Charts($("chart"), $("chart-tabs"), $("log-scale"), $("warnings"));
 charts.setLogLoss(ui.log);
 const lossSlice = new LossSliceView($("loss-slice"), $("loss-slice-open"), (msg) => commands.send(msg));

@@ -124,11 +124,14 @@ export function renderLegend(display, theme, edgeMax) {
   );
 }
 
-export function renderSampleNav(display, { follow, setRow }) {
+/** The line under the diagram naming the sample shown; `readOnly` (a watch page): the owner
+ * chooses the sample, so no "Stop following" and no invitation to click a data point. */
+export function renderSampleNav(display, { follow, setRow, readOnly = false }) {
   const el = $("sample-nav");
   let parts;
   if (display.source === "sample") {
-    parts = [h("span", {}, `Following ${display.split} sample #${display.sampleIndex}`), h("button", { type: "button", onclick: () => follow(null) }, "Stop following")];
+    parts = [h("span", {}, `Following ${display.split} sample #${display.sampleIndex}`)];
+    if (!readOnly) parts.push(h("button", { type: "button", onclick: () => follow(null) }, "Stop following"));
   } else if ((display.source === "batch" || display.source === "record") && display.batchSize > 1) {
     parts = [
       h("span", { title: "The batch sample whose numbers the diagram shows" }, `Sample #${display.sampleIndex ?? "?"} (${display.row + 1}/${display.batchSize} of batch)`),
@@ -136,7 +139,8 @@ export function renderSampleNav(display, { follow, setRow }) {
       h("button", { type: "button", "aria-label": "Next sample in the batch", disabled: display.row >= display.batchSize - 1, onclick: () => setRow(display.row + 1) }, "›"),
     ];
   } else if (display.source === "page") {
-    parts = [h("span", { title: "Click a data point to choose another sample" }, `Showing training sample #${display.sampleIndex}`)];
+    const title = readOnly ? "The session's owner chooses the sample to follow" : "Click a data point to choose another sample";
+    parts = [h("span", { title }, `Showing training sample #${display.sampleIndex}`)];
   } else parts = [];
   const key = parts.map((p) => p.textContent).join("|") + display.row;
   if (el.dataset.key === key) return;

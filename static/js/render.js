@@ -80,7 +80,7 @@ export class Renderer {
     if (has(changes, "sample", "moment")) output.setProbs(display.probs, display.label, { index: display.sampleIndex, split: display.split });
     renderCaption(model, display, L);
     renderLegend(display, this.theme(), diagram.edgeMax);
-    renderSampleNav(display, { follow: (i) => this.commands.follow(i), setRow: (r) => this.setRow(r) });
+    renderSampleNav(display, { follow: (i) => this.commands.follow(i), setRow: (r) => this.setRow(r), readOnly });
     renderStats(model);
     controls.syncTransport(model, ui, readOnly);
     if (has(changes, "chart", "network")) charts.update(model.chart, L);

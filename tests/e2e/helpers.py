@@ -108,3 +108,25 @@ def click_data_point(page: Page, point: list[float]) -> None:
     assert box is not None
     x, y = page.evaluate(f"[window.__bpl.output.sx({px}), window.__bpl.output.sy({py})]")
     page.mouse.click(box["x"] + x, box["y"] + y)
+
+
+def step_iterations(page: Page, traffic: Traffic, count: int) -> None:
+    """Click Step forward `count` times (stepping by iteration), each time waiting for its
+    `iteration` message."""
+    step = page.get_by_role("button", name="Step forward", exact=True)
+    start = len(traffic.of_type("iteration"))
+    for k in range(1, count + 1):
+        step.click()
+        wait_until(
+            page, lambda k=k: len(traffic.of_type("iteration")) >= start + k, what=f"step {k}"
+        )
+
+
+def create_run(page: Page, optimizer: str, learning_rate: str) -> None:
+    """Compare runs: open the form and create a run with `optimizer` and `learning_rate`."""
+    card = page.get_by_role("region", name="Compare runs")
+    card.get_by_role("button", name="Compare…").click()
+    form = card.get_by_role("form", name="New run")
+    form.get_by_label("Run optimizer").select_option(optimizer)
+    form.get_by_label("Run learning rate").fill(learning_rate)
+    form.get_by_role("button", name="Create run").click()

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.helpers import AppPage, wait_message, wait_until
+from tests.e2e.helpers import AppPage, create_run, wait_message, wait_until
 
 SIZES = {"1280": (1280, 800), "1024": (1024, 768)}
 
@@ -20,12 +20,8 @@ def test_compare_adam_with_sgd_play_and_switch(
 ) -> None:
     width, height = SIZES[size]
     page, traffic = app_page("/", width, height)
+    create_run(page, "adam", "0.01")
     card = page.get_by_role("region", name="Compare runs")
-    card.get_by_role("button", name="Compare…").click()
-    form = card.get_by_role("form", name="New run")
-    form.get_by_label("Run optimizer").select_option("adam")
-    form.get_by_label("Run learning rate").fill("0.01")
-    form.get_by_role("button", name="Create run").click()
     sent = wait_until(page, lambda: traffic.of_type("compare", sent=True), what="compare")
     assert sent[0]["config"] == {"optimizer": "adam", "learning_rate": 0.01}
     runs = wait_message(page, traffic, "runs")

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.helpers import AppPage, wait_until
+from tests.e2e.helpers import AppPage, step_iterations, wait_until
 from tests.e2e.layout import outside, overlapping
 
 SIZES = {"1280": (1280, 800), "1024": (1024, 768)}
@@ -26,10 +26,7 @@ def test_deep_sigmoid_gradient_flow(app_page: AppPage, output_dir: Path, size: s
     width, height = SIZES[size]
     page, traffic = app_page(DEEP_SIGMOID, width, height)
     expect(page.locator('.neuron[data-layer="6"]')).to_have_count(8)
-    step = page.get_by_role("button", name="Step forward", exact=True)
-    for k in range(1, 31):
-        step.click()
-        wait_until(page, lambda k=k: len(traffic.of_type("iteration")) >= k, what=f"iteration {k}")
+    step_iterations(page, traffic, 30)
     view = page.locator("#gradient-flow")
     expect(view.locator(".gflow-col[data-layer]")).to_have_count(7)
     wait_until(
@@ -114,10 +111,7 @@ def test_nine_bars_keep_their_numbers_apart(app_page: AppPage, output_dir: Path,
     bars never run into each other."""
     width, height = SIZES[size]
     page, traffic = app_page(DEEP_RELU, width, height)
-    step = page.get_by_role("button", name="Step forward", exact=True)
-    for k in range(1, 11):
-        step.click()
-        wait_until(page, lambda k=k: len(traffic.of_type("iteration")) >= k, what=f"step {k}")
+    step_iterations(page, traffic, 10)
     view = page.locator("#gradient-flow")
     expect(view.locator(".gflow-col[data-layer]")).to_have_count(9)
     expect(view.locator(".gflow-col[data-layer] .gflow-val").first).not_to_have_text("—")

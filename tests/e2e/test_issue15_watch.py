@@ -76,3 +76,25 @@ def test_a_spectator_follows_what_its_owner_follows_and_its_clicks_change_nothin
     watcher.wait_for_timeout(300)
     assert watcher.evaluate("window.__bpl.model.follow") == index
     expect(watcher.locator("#sample-nav")).to_contain_text(f"Following train sample #{index}")
+
+
+def test_the_watch_page_never_offers_to_follow_or_stop_following(
+    new_page: NewPage, page: Page, live_server: LiveServer
+) -> None:
+    traffic, _, watcher = owner_and_watcher(new_page, page, live_server)
+    point = traffic.of_type("data")[-1]["train"]["points"][5]
+    box = watcher.locator(".heatmap canvas.points").bounding_box()
+    assert box is not None
+    x, y = watcher.evaluate(
+        f"[window.__bpl.output.sx({point[0]}), window.__bpl.output.sy({point[1]})]"
+    )
+    watcher.mouse.move(box["x"] + x, box["y"] + y)
+    tooltip = watcher.locator("#tooltip")
+    expect(tooltip).to_contain_text("sample #5")
+    expect(tooltip).not_to_contain_text("click to follow")
+    click_data_point(page, point)
+    expect(watcher.locator("#sample-nav")).to_contain_text("Following train sample #5")
+    expect(
+        watcher.locator("#sample-nav").get_by_role("button", name="Stop following")
+    ).to_have_count(0)
+    expect(page.locator("#sample-nav").get_by_role("button", name="Stop following")).to_be_visible()

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.helpers import AppPage, NewPage, wait_message, wait_until
+from tests.e2e.helpers import AppPage, NewPage, create_run, wait_message, wait_until
 from tests.e2e.layout import overlapping
 
 SIZES = {"1280": (1280, 800), "1024": (1024, 768)}
@@ -96,12 +96,8 @@ def test_compare_and_watch_views(
 ) -> None:
     width, height = SIZES[size]
     page, traffic = app_page(f"/?theme={theme}", width, height)
+    create_run(page, "adam", "0.01")
     card = page.get_by_role("region", name="Compare runs")
-    card.get_by_role("button", name="Compare…").click()
-    form = card.get_by_role("form", name="New run")
-    form.get_by_label("Run optimizer").select_option("adam")
-    form.get_by_label("Run learning rate").fill("0.01")
-    form.get_by_role("button", name="Create run").click()
     wait_message(page, traffic, "runs")
     page.get_by_role("button", name="Play", exact=True).click()
     wait_until(page, lambda: len(traffic.of_type("frame")) > 30, what="frames")

@@ -109,3 +109,18 @@ def test_an_import_answers_with_the_metrics_of_the_imported_step(client: TestCli
         welcome = peer.welcome()
     assert welcome["state"]["step"] == 7
     assert welcome["state"]["metrics"] == done["metrics"]
+
+
+def test_metrics_are_due_only_for_a_restored_moment_never_mid_walk(tmp_path: Path) -> None:
+    """A phase walk's trainer is a step ahead of the moment shown: metrics evaluated then would
+    belong to another step, so a walk under way is never "due"."""
+    assert not SessionHub(Settings(checkpoint_dir=tmp_path)).new_session("a").session.metrics_due
+    hub, sid, token = stepped_hub(tmp_path, {}, 2)
+    entry = hub.find(sid, token)
+    assert entry is not None and entry.session.metrics_due
+    phase = parse_client_message(orjson.dumps({"type": "step", "unit": "phase"}))
+    for _ in entry.session.handle(phase):
+        pass
+    assert entry.session.timeline.pending is not None and entry.session.step == 2
+    assert entry.session.log.metrics_at(2) is None
+    assert not entry.session.metrics_due

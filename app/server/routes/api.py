@@ -256,9 +256,9 @@ async def import_session(request: Request, body: SessionExport) -> ImportedSessi
     layers = [(l.W, l.b) for l in body.layers]
     try:
         if state is None:
-            entry.session.import_weights(layers, body.step, body.epoch, evaluate=False)
+            entry.session.import_weights(layers, body.step, body.epoch)
         else:
-            entry.session.import_state(state, layers, body.step, body.epoch, evaluate=False)
+            entry.session.import_state(state, layers, body.step, body.epoch)
         await hub.evaluate_restored(entry)
     except (ValueError, OverflowError) as exc:
         hub.drop(entry)

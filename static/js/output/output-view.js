@@ -52,7 +52,7 @@ export class OutputView {
     this.label = h("div", { class: "heat-label", hidden: true });
     // The axes' labels (d3's nice ticks), as text in the page: measured, never cut by the canvas.
     this.axes = h("div", { class: "axes", "aria-hidden": "true" });
-    this.gallery = new Gallery((i) => this.hooks.onPick(this.follow === i ? null : i, "train"));
+    this.gallery = new Gallery((i) => this.canPick && this.hooks.onPick(this.follow === i ? null : i, "train"));
     this.points.addEventListener("click", (e) => this.onClick(e));
     this.points.addEventListener("mousemove", (e) => this.onMove(e));
     this.points.addEventListener("mouseleave", () => this.hooks.tooltip?.(null));
@@ -281,7 +281,13 @@ export class OutputView {
     return best;
   }
 
+  /** Whether a click follows a sample (hooks.canPick; by default it does). */
+  get canPick() {
+    return this.hooks.canPick?.() ?? true;
+  }
+
   onClick(e) {
+    if (!this.canPick) return;
     const hit = this.nearest(e);
     if (!hit) {
       if (this.follow !== null) this.hooks.onPick(null, "train");
@@ -292,12 +298,12 @@ export class OutputView {
 
   onMove(e) {
     const hit = this.nearest(e);
-    this.points.style.cursor = hit ? "pointer" : "crosshair";
+    this.points.style.cursor = hit && this.canPick ? "pointer" : "crosshair";
     if (!hit) {
       this.hooks.tooltip?.(null);
       return;
     }
     const label = isClassification(this.data.task) ? classPhrase(this.data, hit.y) : `y = ${formatNumber(targetValue(hit.y))}`;
-    this.hooks.tooltip?.(`${hit.split === "train" ? "Training" : "Test"} sample #${hit.index}: (${formatNumber(hit.point[0])}, ${formatNumber(hit.point[1])}), ${label} — click to follow`, e);
+    this.hooks.tooltip?.(`${hit.split === "train" ? "Training" : "Test"} sample #${hit.index}: (${formatNumber(hit.point[0])}, ${formatNumber(hit.point[1])}), ${label}${this.canPick ? " — click to follow" : ""}`, e);
   }
 }
